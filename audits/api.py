@@ -1,0 +1,63 @@
+"""Library entry points behind the CLI: audit one or many sites into a store."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable, ContextManager
+
+from . import runtime
+from .config import AuditConfig
+from .errors import A11yCrawlError, CrawlError, StoreError
+from .pipeline import NullProgress, RunOutcome, audit_site
+from .store import Store
+
+
+def _null_progress(_label: str) -> ContextManager:
+    return contextlib.nullcontext(NullProgress())
+
+
+def find_resumable(store: Store, cfg: AuditConfig) -> dict | None:
+    """The latest run of this site that did not complete (stopped, killed or interrupted)."""
+    return store.latest_run(cfg.site_name(), statuses=("running", "incomplete"))
+
+
+def audit_sites(
+    cfgs: list[AuditConfig],
+    store: Store,
+    progress: Callable[[str], ContextManager] | None = None,
+    resume: bool = False,
+    log_level: str | None = None,
+    keep_going: bool = False,
+    after_run: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Audit each site in turn (one Chromium for all). Returns one outcome per site.
+
+    With ``keep_going`` a site that cannot be audited is reported in its outcome (``error``) and
+    the next site is audited; otherwise its :class:`CrawlError` propagates.
+    """
+    progress = progress or _null_progress
+
+    async def main() -> list[RunOutcome]:
+        from playwright.async_api import async_playwright
+
+        outcomes: list[RunOutcome] = []
+        async with async_playwright() as pw:
+            for cfg in cfgs:
+                resume_run = find_resumable(store, cfg) if resume else None
+                if resume and resume_run is None:
+                    raise StoreError(f"nothing to resume for {cfg.site_name()} in {store.path}: its last run is complete")
+                with progress(cfg.site_name()) as prog:
+                    try:
+                        outcome = await audit_site(cfg, store, pw, prog, resume_run=resume_run, log_level=log_level)
+                    except CrawlError as exc:
+                        if not keep_going:
+                            raise
+                        run = store.latest_run(cfg.site_name(), statuses=("failed",))
+                        outcome = RunOutcome(run_id=run["id"] if run else 0, site=cfg.site_name(),
+                                             status="failed", error=str(exc))
+                outcomes.append(outcome)
+                if after_run is not None:
+                    after_run(outcome)
+        return outcomes
+
+    return runtime.run(main)

@@ -1,0 +1,193 @@
+"""Render one page in Chromium and audit it with axe-core, turning every failure into data.
+
+A :class:`PageAuditor` owns one browser context and one page and navigates that page from URL
+to URL (HTTP cache warm, no context set-up per page), replacing the context every
+``recycle_after`` pages, and at once after a timeout or a renderer crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+
+from crawler.items import DiscoveredPage
+from crawler.urls import Scope, normalise_url
+
+from .axe import run_axe
+from .store import PageRecord
+
+# Chromium's net errors -> our reason codes
+NET_ERRORS = (
+    ("ERR_TOO_MANY_REDIRECTS", "too_many_redirects"),
+    ("ERR_BLOCKED_BY_CLIENT", "out_of_scope"),
+    ("ERR_CONNECTION_REFUSED", "connection_error"),
+    ("ERR_CONNECTION_RESET", "connection_error"),
+    ("ERR_CONNECTION_CLOSED", "connection_error"),
+    ("ERR_NAME_NOT_RESOLVED", "connection_error"),
+    ("ERR_ADDRESS_UNREACHABLE", "connection_error"),
+    ("ERR_EMPTY_RESPONSE", "protocol_error"),
+    ("ERR_INVALID_RESPONSE", "protocol_error"),
+    ("ERR_CONTENT_LENGTH_MISMATCH", "protocol_error"),
+    ("ERR_INCOMPLETE_CHUNKED_ENCODING", "protocol_error"),
+    ("ERR_INVALID_HTTP_RESPONSE", "protocol_error"),
+    ("ERR_RESPONSE_HEADERS_TOO_BIG", "protocol_error"),
+    ("ERR_FILE_TOO_BIG", "too_large"),
+    ("Download is starting", "download"),
+    ("ERR_ABORTED", "download"),
+    ("crash", "renderer_crashed"),
+    ("Target closed", "renderer_crashed"),
+    ("Timeout", "timeout"),
+)
+
+
+def classify_navigation_error(message: str) -> str:
+    for needle, code in NET_ERRORS:
+        if needle.lower() in message.lower():
+            return code
+    return "connection_error"
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:limit]
+
+
+class PageAuditor:
+    """One worker: a browser context + page, reused across pages."""
+
+    def __init__(self, browser, cfg, scope: Scope, axe_options: dict[str, Any], context_options: dict | None = None,
+                 prepare_context=None):
+        self.browser = browser
+        self.cfg = cfg
+        self.scope = scope
+        self.axe_options = axe_options
+        self.context_options = context_options or {}
+        self.prepare_context = prepare_context  # async callable(context): login etc.
+        self.context = None
+        self.page = None
+        self.used = 0
+        self.crashed = False
+        self.phase = "idle"
+
+    async def _open(self) -> None:
+        opts = dict(
+            viewport={"width": self.cfg.viewport[0], "height": self.cfg.viewport[1]},
+            user_agent=self.cfg.user_agent,
+            accept_downloads=False,
+            bypass_csp=True,  # axe is injected by script; a strict CSP must not stop the audit
+            java_script_enabled=True,
+            service_workers="block",
+        )
+        opts.update(self.context_options)
+        self.context = await self.browser.new_context(**opts)
+        self.context.on("page", self._on_extra_page)
+        if self.prepare_context is not None:
+            await self.prepare_context(self.context)
+        self.page = await self.context.new_page()
+        self.page.on("dialog", self._on_dialog)
+        self.page.on("crash", self._on_crash)
+        self.crashed = False
+        self.used = 0
+
+    def _on_dialog(self, dialog) -> None:
+        asyncio.ensure_future(_quietly(dialog.dismiss()))
+
+    def _on_crash(self, _page) -> None:
+        self.crashed = True
+
+    def _on_extra_page(self, page) -> None:
+        if page is not self.page and self.page is not None:
+            asyncio.ensure_future(_quietly(page.close()))  # popups are closed, never audited
+
+    async def close(self) -> None:
+        ctx, self.context, self.page = self.context, None, None
+        if ctx is not None:
+            try:
+                await asyncio.wait_for(ctx.close(), timeout=10)
+            except Exception:
+                pass
+
+    async def audit(self, item: DiscoveredPage) -> PageRecord:
+        """Audit ``item``; never raises for a page's own faults (they become a failed record)."""
+        if self.context is None:
+            await self._open()
+        base = dict(url=item.url, depth=item.depth, referrer=item.referrer, found_via=item.found_via,
+                    http_status=item.http_status, content_type=item.content_type)
+        self.phase = "navigate"
+        started = time.monotonic()
+        try:
+            record = await asyncio.wait_for(self._audit(item, base), timeout=self.cfg.page_timeout)
+        except asyncio.TimeoutError:
+            code = "audit_timeout" if self.phase == "axe" else "timeout"
+            what = "axe did not finish" if code == "audit_timeout" else "the page did not load"
+            record = PageRecord(status="failed", reason_code=code,
+                                reason=f"{what} within {self.cfg.page_timeout:g} s", **base)
+            await self.close()  # the renderer may be stuck in a loop: start afresh
+        except PlaywrightError as exc:
+            msg = _first_line(exc)
+            if self.crashed or "crash" in msg.lower() or "closed" in msg.lower():
+                record = PageRecord(status="failed", reason_code="renderer_crashed", reason=msg, **base)
+            elif self.phase == "axe":
+                record = PageRecord(status="failed", reason_code="audit_error", reason=msg, **base)
+            else:
+                record = PageRecord(status="failed", reason_code=classify_navigation_error(msg), reason=msg, **base)
+            await self.close()
+        record.audit_ms = int((time.monotonic() - started) * 1000)
+        self.used += 1
+        if self.context is not None and (self.used >= self.cfg.recycle_after or self.crashed):
+            await self.close()
+        self.phase = "idle"
+        return record
+
+    async def _audit(self, item: DiscoveredPage, base: dict) -> PageRecord:
+        page = self.page
+        t0 = time.monotonic()
+        response = await page.goto(item.url, wait_until="domcontentloaded", timeout=self.cfg.page_timeout * 1000)
+        try:
+            await page.wait_for_load_state("load", timeout=max(1000, self.cfg.page_timeout * 500))
+            load_complete = True
+        except PlaywrightError:
+            load_complete = False  # a hanging image or script: audit what has rendered
+        load_ms = int((time.monotonic() - t0) * 1000)
+        final_url = page.url
+        status = response.status if response is not None else item.http_status
+        ctype = (response.headers.get("content-type") if response is not None else None) or item.content_type
+        base.update(http_status=status, content_type=ctype)
+        if self.crashed:
+            return PageRecord(status="failed", reason_code="renderer_crashed", reason="renderer crashed while loading",
+                              final_url=final_url, load_ms=load_ms, **base)
+        if status is not None and status >= 400:
+            code = "auth_required" if status in (401, 407) else "http_error"
+            return PageRecord(status="failed" if code == "http_error" else "skipped", reason_code=code,
+                              reason=f"HTTP {status} in the browser", final_url=final_url, load_ms=load_ms, **base)
+        if self.scope.check(normalise_url(final_url)):
+            return PageRecord(status="failed", reason_code="navigated_away",
+                              reason=f"the browser was taken out of scope to {final_url}", final_url=final_url,
+                              load_ms=load_ms, **base)
+        self.phase = "axe"
+        result = await run_axe(page, self.axe_options, self.cfg.settle_quiet_ms, self.cfg.settle_cap_ms)
+        if self.crashed:
+            raise PlaywrightError("renderer crashed during the audit")
+        if page.url != final_url and normalise_url(page.url) != normalise_url(final_url):
+            return PageRecord(status="failed", reason_code="navigated_away",
+                              reason=f"the page navigated to {page.url} during the audit", final_url=page.url,
+                              load_ms=load_ms, **base)
+        facts = result["facts"]
+        facts["load_complete"] = load_complete
+        body_hash = hashlib.sha256(item.body).hexdigest()[:32] if item.body else None
+        return PageRecord(
+            status="audited", final_url=final_url, title=facts.get("title"), lang=facts.get("lang"),
+            load_ms=load_ms, frames=result["frames"], content_hash=body_hash, facts=facts,
+            violations=result["violations"], incomplete=result["incomplete"], **base,
+        )
+
+
+async def _quietly(aw) -> None:
+    try:
+        await aw
+    except Exception:
+        pass

@@ -1,0 +1,175 @@
+"""axe-core: where its source comes from, its version, and how we run it in every frame.
+
+axe-core is not vendored. Its ``axe.min.js`` is read at run time from the pinned PyPI package
+``axe-playwright-python`` (used only as the carrier of that file). We inject and run it ourselves,
+frame by frame, with ``axe.runPartial`` in each frame and ``axe.finishRun`` in the top frame, as
+axe-core's own integrations do, so violations inside iframes (chat widgets, maps, forms) count.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .errors import BrowserError
+
+AXE_PACKAGE = "axe_playwright_python"
+AXE_FILE = "axe.min.js"
+
+
+@lru_cache(maxsize=1)
+def axe_source() -> str:
+    try:
+        return resources.files(AXE_PACKAGE).joinpath(AXE_FILE).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        raise BrowserError(
+            "axe-core was not found: install it with 'pip install axe-playwright-python==0.1.8' "
+            "(or reinstall a11ycrawl)"
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def axe_version() -> str:
+    m = re.search(r"axe v(\d+\.\d+\.\d+)", axe_source()[:400])
+    return m.group(1) if m else "unknown"
+
+
+def axe_options(tags: list[str], disable_rules: list[str] = ()) -> dict[str, Any]:
+    """The options we pass to axe: WCAG tags, disabled rules, and only the result types we keep."""
+    opts: dict[str, Any] = {
+        "runOnly": {"type": "tag", "values": list(tags)},
+        # passes/inapplicable are summarised to one node each by axe: we keep only these two.
+        "resultTypes": ["violations", "incomplete"],
+    }
+    if disable_rules:
+        opts["rules"] = {r: {"enabled": False} for r in disable_rules}
+    return opts
+
+
+# Runs in the top frame after injection: wait for the DOM to be quiet (with a cap), collect the
+# page facts that site-level checks need, list child frames and run axe's partial audit. When
+# there are no frames it finishes the run in the same call, saving a round trip.
+_TOP_FRAME_JS = r"""
+async (args) => {
+  const t0 = performance.now();
+  if (args.quiet > 0 && args.cap > 0) {
+    await new Promise((resolve) => {
+      let timer = null, capTimer = null;
+      const done = () => { obs.disconnect(); clearTimeout(timer); clearTimeout(capTimer); resolve(); };
+      const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, args.quiet); });
+      obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+      timer = setTimeout(done, args.quiet);
+      capTimer = setTimeout(done, args.cap);
+    });
+  }
+  const t1 = performance.now();
+  const links = [];
+  const seen = new Set();
+  for (const a of document.querySelectorAll('a[href], area[href]')) {
+    const href = a.href;
+    if (typeof href === 'string' && href && !seen.has(href)) { seen.add(href); links.push(href); if (links.length >= args.maxLinks) break; }
+  }
+  const frames = [];
+  for (const f of document.querySelectorAll('iframe[src], frame[src]')) {
+    if (f.src && !seen.has(f.src)) frames.push(f.src);
+  }
+  const refresh = document.querySelector('meta[http-equiv="refresh" i]');
+  const facts = {
+    title: document.title,
+    lang: document.documentElement.getAttribute('lang'),
+    h1: document.querySelectorAll('h1').length,
+    links, frame_srcs: frames,
+    meta_refresh: refresh ? refresh.getAttribute('content') : null,
+    nodes: document.getElementsByTagName('*').length,
+    settle_ms: Math.round(t1 - t0),
+  };
+  const ctx = args.context || document;
+  const frameContexts = axe.utils.getFrameContexts(ctx, args.options);
+  const partial = await axe.runPartial(ctx, args.options);
+  const t2 = performance.now();
+  facts.axe_ms = Math.round(t2 - t1);
+  if (frameContexts.length === 0) {
+    const result = await axe.finishRun([partial], args.options);
+    return {facts, frameContexts, result: {violations: result.violations, incomplete: result.incomplete}};
+  }
+  return {facts, frameContexts, partial};
+}
+"""
+
+_FRAME_JS = r"""
+async (args) => {
+  const frameContexts = axe.utils.getFrameContexts(args.context, args.options);
+  const partial = await axe.runPartial(args.context, args.options);
+  return {frameContexts, partial};
+}
+"""
+
+_FINISH_JS = r"""
+async (args) => {
+  const result = await axe.finishRun(args.partials, args.options);
+  return {violations: result.violations, incomplete: result.incomplete};
+}
+"""
+
+_RULES_JS = r"""() => axe.getRules()"""
+
+
+def _call(js: str, args: dict[str, Any], inject: bool) -> str:
+    """One expression that (optionally) injects axe and calls ``js`` with ``args``."""
+    prefix = axe_source() + "\n;" if inject else ""
+    return f"{prefix}({js})({json.dumps(args)})"
+
+
+async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max_links: int = 5000) -> dict:
+    """Audit ``page`` and all its frames. Returns ``{"violations", "incomplete", "facts", "frames"}``.
+
+    Frames are audited depth-first with ``runPartial``; a frame that cannot be reached (detached,
+    crashed, cross-origin without a target) contributes ``null``, which ``finishRun`` accepts.
+    """
+    top = await page.main_frame.evaluate(
+        _call(_TOP_FRAME_JS, {"options": options, "quiet": quiet_ms, "cap": cap_ms, "maxLinks": max_links}, True)
+    )
+    facts = top["facts"]
+    if "result" in top:
+        return {**top["result"], "facts": facts, "frames": 1}
+    partials: list[Any] = [top["partial"]]
+    count = [1]
+
+    async def recurse(frame, frame_contexts: list[dict]) -> None:
+        for fc in frame_contexts:
+            try:
+                handle = await frame.locator(_selector(fc["frameSelector"])).first.element_handle(timeout=2000)
+                child = await handle.content_frame() if handle else None
+            except Exception:
+                child = None
+            if child is None:
+                partials.append(None)
+                continue
+            try:
+                res = await child.evaluate(_call(_FRAME_JS, {"options": options, "context": fc["frameContext"]}, True))
+            except Exception:
+                partials.append(None)
+                continue
+            count[0] += 1
+            partials.append(res["partial"])
+            await recurse(child, res["frameContexts"])
+
+    await recurse(page.main_frame, top["frameContexts"])
+    result = await page.main_frame.evaluate(_call(_FINISH_JS, {"options": options, "partials": partials}, False))
+    return {**result, "facts": facts, "frames": count[0]}
+
+
+def _selector(frame_selector: Any) -> str:
+    """axe gives a selector string, or a list for shadow DOM; Playwright's CSS pierces shadow roots."""
+    if isinstance(frame_selector, list):
+        parts = [p if isinstance(p, str) else " ".join(p) for p in frame_selector]
+        return " ".join(parts)
+    return str(frame_selector)
+
+
+async def axe_rules(page) -> list[dict]:
+    """Rule metadata of the injected axe (for the ``rules`` table)."""
+    return await page.evaluate(_call(_RULES_JS, {}, True))

@@ -1,0 +1,200 @@
+"""Typed configuration, parsed once at the edge.
+
+Precedence (lowest first): built-in defaults < config file (``a11ycrawl.toml`` in the current
+directory, or ``[tool.a11ycrawl]`` in ``pyproject.toml``, or ``--config FILE``) < environment
+variables ``A11YCRAWL_<FIELD>`` < command-line flags. Errors name the source, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from crawler.urls import is_http_url
+from .errors import ConfigError
+
+DEFAULT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+ENV_PREFIX = "A11YCRAWL_"
+
+
+class LoginConfig(BaseModel):
+    """How to sign in before auditing. Secrets are named environment variables, never values."""
+
+    model_config = ConfigDict(extra="forbid")
+    basic_user_env: str | None = None
+    basic_password_env: str | None = None
+    headers_env: dict[str, str] = Field(default_factory=dict, description="header name -> env var")
+    cookies_env: dict[str, str] = Field(default_factory=dict, description="cookie name -> env var")
+    form_url: str | None = None
+    form_fields_env: dict[str, str] = Field(default_factory=dict, description="CSS selector -> env var")
+    form_submit: str | None = None
+    success_text: str | None = None
+
+
+class AuditConfig(BaseModel):
+    """Everything one audit of one site needs. Field names are the TOML keys."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    start_url: str | None = None
+    name: str | None = Field(None, description="Site name in history and league tables; default: the host")
+    db: str = "a11ycrawl.db"
+    # discovery
+    max_pages: int = Field(500, ge=1)
+    max_depth: int = Field(10, ge=0)
+    max_time: float = Field(0, ge=0, description="seconds for the whole run; 0 = no limit")
+    allowed_hosts: list[str] = Field(default_factory=list)
+    include_subdomains: bool = False
+    include: list[str] = Field(default_factory=list, description="regexes; a URL must match one")
+    exclude: list[str] = Field(default_factory=list, description="regexes; a URL matching one is skipped")
+    per_pattern_cap: int = Field(50, ge=1, description="max pages per URL template (digits and query values folded)")
+    query_variants_cap: int = Field(10, ge=1, description="max distinct query strings per path")
+    obey_robots: bool = True
+    sitemaps: bool = True
+    user_agent: str = "a11ycrawl/0.1 (+https://github.com/a11ycrawl/a11ycrawl; accessibility audit)"
+    crawl_concurrency: int = Field(4, ge=1, description="concurrent HTTP requests per host")
+    crawl_delay: float = Field(0.0, ge=0)
+    autothrottle: bool = True
+    max_response_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    # browser and axe
+    chromium: str | None = Field(None, description="path to Chromium; else $A11YCRAWL_CHROMIUM, then usual paths")
+    concurrency: int = Field(2, ge=1, le=16, description="browser pages audited at once")
+    page_timeout: float = Field(30.0, gt=0, description="seconds per page: navigation + settle + axe")
+    settle_quiet_ms: int = Field(50, ge=0, description="the DOM must be quiet this long before axe runs")
+    settle_cap_ms: int = Field(1500, ge=0, description="never wait longer than this for quiet")
+    recycle_after: int = Field(100, ge=1, description="pages per browser context before it is replaced")
+    tags: list[str] = Field(default_factory=lambda: list(DEFAULT_TAGS))
+    disable_rules: list[str] = Field(default_factory=list)
+    viewport: tuple[int, int] = (1280, 800)
+    login: LoginConfig | None = None
+    output: Literal["rich", "plain"] = "rich"
+
+    @field_validator("start_url")
+    @classmethod
+    def _check_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.strip()
+        if not is_http_url(v):
+            raise ValueError(f"{v!r} is not an http(s) URL with a host (example: https://www.example.gov.uk/)")
+        return v
+
+    def site_name(self) -> str:
+        from urllib.parse import urlsplit
+
+        return self.name or (urlsplit(self.start_url or "").netloc or "site")
+
+    def public_dict(self) -> dict[str, Any]:
+        """The configuration as stored with a run (secrets are env var *names*, never values)."""
+        return self.model_dump(mode="json")
+
+    def config_hash(self) -> str:
+        """Hash of the settings that change results (not paths or display options)."""
+        d = self.public_dict()
+        for k in ("db", "output", "chromium", "name", "concurrency", "crawl_concurrency", "crawl_delay"):
+            d.pop(k, None)
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _fields() -> dict[str, Any]:
+    return AuditConfig.model_fields
+
+
+def find_config_file(cwd: Path | None = None) -> tuple[Path, dict] | None:
+    """Locate ``a11ycrawl.toml`` or ``[tool.a11ycrawl]`` in ``pyproject.toml`` in ``cwd``."""
+    cwd = cwd or Path.cwd()
+    own = cwd / "a11ycrawl.toml"
+    if own.is_file():
+        return own, _read_toml(own)
+    pp = cwd / "pyproject.toml"
+    if pp.is_file():
+        data = _read_toml(pp).get("tool", {}).get("a11ycrawl")
+        if data:
+            return pp, data
+    return None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def _env_values(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, field in _fields().items():
+        key = ENV_PREFIX + name.upper()
+        if key in environ:
+            raw = environ[key]
+            ann = str(field.annotation)
+            if "list" in ann:
+                out[name] = [x.strip() for x in raw.split(",") if x.strip()]
+            elif "bool" in ann:
+                out[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                out[name] = raw
+    return out
+
+
+def _validate(data: dict[str, Any], source: str) -> AuditConfig:
+    try:
+        return AuditConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "?"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key; known keys: {', '.join(sorted(_fields()))}"
+        raise ConfigError(f"{source}: {key}: {msg}") from None
+
+
+def load_config(
+    flags: dict[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    site_overrides: dict[str, Any] | None = None,
+) -> AuditConfig:
+    """Merge defaults < file < ``site_overrides`` (a site-list entry) < environment < flags.
+
+    ``flags`` holds only the options the user actually gave (None values are ignored).
+    """
+    environ = dict(os.environ if environ is None else environ)
+    merged: dict[str, Any] = {}
+    if config_file:
+        path = Path(config_file)
+        data = _read_toml(path)
+        if path.name == "pyproject.toml":
+            data = data.get("tool", {}).get("a11ycrawl", {})
+        data = {k: v for k, v in data.items() if k != "sites"}
+        _validate(data, f"config file {path}")
+        merged.update(data)
+    else:
+        found = find_config_file(cwd)
+        if found:
+            path, data = found
+            data = {k: v for k, v in data.items() if k != "sites"}
+            _validate(data, f"config file {path}")
+            merged.update(data)
+    if site_overrides:
+        merged.update(site_overrides)
+    env = _env_values(environ)
+    if env:
+        _validate({**merged, **env}, "environment (A11YCRAWL_*)")
+        merged.update(env)
+    if flags:
+        merged.update({k: v for k, v in flags.items() if v is not None and v != () and v != []})
+        return _validate(merged, "command line")
+    return _validate(merged, "configuration")

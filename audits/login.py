@@ -1,0 +1,91 @@
+"""Signed-in audits: HTTP basic auth, extra headers, cookies and a scripted form login.
+
+Secrets are never in the configuration itself: it names environment variables, whose values are
+read here, at run time, and never stored or printed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+from .config import LoginConfig
+from .errors import ConfigError, CrawlError
+
+
+def _env(name: str, what: str, environ=None) -> str:
+    environ = os.environ if environ is None else environ
+    if name not in environ:
+        raise ConfigError(f"login.{what} names the environment variable {name}, which is not set")
+    return environ[name]
+
+
+def secrets(login: LoginConfig | None, environ=None) -> dict[str, Any]:
+    """Resolve the login's environment variables. Returns headers, cookies, basic credentials."""
+    out: dict[str, Any] = {"headers": {}, "cookies": {}, "http_user": None, "http_password": None}
+    if login is None:
+        return out
+    if login.basic_user_env:
+        out["http_user"] = _env(login.basic_user_env, "basic_user_env", environ)
+        out["http_password"] = _env(login.basic_password_env, "basic_password_env", environ) if login.basic_password_env else ""
+    out["headers"] = {h: _env(v, f"headers_env.{h}", environ) for h, v in login.headers_env.items()}
+    out["cookies"] = {c: _env(v, f"cookies_env.{c}", environ) for c, v in login.cookies_env.items()}
+    return out
+
+
+def crawl_auth(login: LoginConfig | None) -> dict[str, Any]:
+    """Keyword arguments for :class:`crawler.run.CrawlOptions`."""
+    s = secrets(login)
+    return {"headers": s["headers"], "cookies": s["cookies"], "http_user": s["http_user"],
+            "http_password": s["http_password"]}
+
+
+def context_options(login: LoginConfig | None) -> dict[str, Any]:
+    """Options for Playwright's ``browser.new_context`` (basic auth, extra headers)."""
+    s = secrets(login)
+    opts: dict[str, Any] = {}
+    if s["http_user"] is not None:
+        opts["http_credentials"] = {"username": s["http_user"], "password": s["http_password"] or ""}
+    if s["headers"]:
+        opts["extra_http_headers"] = s["headers"]
+    return opts
+
+
+def make_login(login: LoginConfig | None, scope):
+    """An async ``prepare(context)`` that adds cookies and performs the form login, or None."""
+    if login is None or (not login.cookies_env and not login.form_url):
+        return None
+    s = secrets(login)
+
+    async def prepare(context) -> None:
+        if s["cookies"]:
+            hosts = sorted(h.split(":")[0] for h in scope.hosts)
+            await context.add_cookies(
+                [{"name": k, "value": v, "domain": h, "path": "/"} for k, v in s["cookies"].items() for h in hosts]
+            )
+        if login.form_url:
+            await form_login(context, login)
+
+    return prepare
+
+
+async def form_login(context, login: LoginConfig) -> None:
+    """Fill the login form and check for the success text; cookies stay in ``context``."""
+    page = await context.new_page()
+    try:
+        await page.goto(login.form_url, wait_until="load")
+        for selector, env_name in login.form_fields_env.items():
+            await page.fill(selector, _env(env_name, f"form_fields_env.{selector}"))
+        if login.form_submit:
+            async with page.expect_navigation(wait_until="load"):
+                await page.click(login.form_submit)
+        if login.success_text and login.success_text not in (await page.content()):
+            host = urlsplit(login.form_url).netloc
+            raise CrawlError(f"form login at {host} failed: the text {login.success_text!r} did not appear")
+    except CrawlError:
+        raise
+    except Exception as exc:
+        raise CrawlError(f"form login at {login.form_url} failed: {str(exc).splitlines()[0]}") from None
+    finally:
+        await page.close()

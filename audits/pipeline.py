@@ -1,0 +1,265 @@
+"""The audit pipeline: crawl, render, audit and store one site, pages audited while the crawl goes on.
+
+::
+
+    Scrapy (discovery) --items--> sink --DiscoveredPage--> queue --> N PageAuditors --> Store
+          ^                                                              |
+          +------------------- links found in the rendered DOM ---------+
+
+Each page is committed as soon as it is audited. A run interrupted (Ctrl-C) is marked
+``incomplete``; a run killed outright stays ``running`` in the database and is treated as
+incomplete. Either can be resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from crawler.items import DiscoveredPage, Document, SkippedUrl
+from crawler.run import CrawlOptions, finish_if_idle, start_crawl
+from crawler.urls import Scope, normalise_url
+
+from . import __version__
+from .auditor import PageAuditor
+from .axe import axe_options, axe_rules, axe_version
+from .browser import find_chromium, launch_browser
+from .config import AuditConfig
+from .errors import CrawlError, StoreError
+from .login import context_options, crawl_auth, make_login
+from .store import PageRecord, Store
+
+
+class Progress(Protocol):
+    def update(self, **counts: int) -> None: ...
+
+
+class NullProgress:
+    def update(self, **counts: int) -> None:
+        pass
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    site: str
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def crawl_options(cfg: AuditConfig, scope: Scope) -> CrawlOptions:
+    auth = crawl_auth(cfg.login)
+    return CrawlOptions(
+        start_url=cfg.start_url, scope=scope, max_pages=cfg.max_pages, max_depth=cfg.max_depth,
+        obey_robots=cfg.obey_robots, use_sitemaps=cfg.sitemaps, user_agent=cfg.user_agent,
+        concurrency_per_host=cfg.crawl_concurrency, delay=cfg.crawl_delay, autothrottle=cfg.autothrottle,
+        timeout=cfg.page_timeout, max_response_bytes=cfg.max_response_bytes,
+        per_template_cap=cfg.per_pattern_cap, query_variants_cap=cfg.query_variants_cap, **auth,
+    )
+
+
+def scope_for(cfg: AuditConfig) -> Scope:
+    return Scope.for_start_url(cfg.start_url, cfg.allowed_hosts, cfg.include_subdomains, cfg.include, cfg.exclude)
+
+
+async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progress | None = None,
+                     resume_run: dict | None = None, log_level: str | None = None) -> RunOutcome:
+    """Crawl and audit one site into ``store``; returns the run's outcome.
+
+    Raises :class:`CrawlError` when the start URL itself cannot be audited (unreachable, not
+    HTML): the run is still stored, with status ``failed`` and the reason.
+    """
+    progress = progress or NullProgress()
+    executable = find_chromium(cfg.chromium)
+    browser = await launch_browser(playwright, executable)
+    try:
+        return await _audit_with_browser(cfg, store, browser, progress, resume_run, log_level)
+    finally:
+        try:
+            await asyncio.wait_for(browser.close(), timeout=15)
+        except Exception:
+            pass
+
+
+async def _audit_with_browser(cfg, store, browser, progress, resume_run, log_level) -> RunOutcome:
+    scope = scope_for(cfg)
+    version = axe_version()
+    if resume_run:
+        run_id = resume_run["id"]
+        store.mark_resumed(run_id)
+    else:
+        run_id = store.create_run(
+            site=cfg.site_name(), start_url=cfg.start_url, tool_version=__version__, axe_version=version,
+            config=cfg.public_dict(), config_hash=cfg.config_hash(), max_pages=cfg.max_pages,
+        )
+    started = time.monotonic()
+    options = axe_options(cfg.tags, cfg.disable_rules)
+    if not store.db.execute("select 1 from rules where axe_version = ? limit 1", [version]).fetchone():
+        page = await browser.new_page()
+        try:
+            store.save_rules(version, await axe_rules(page))
+        finally:
+            await page.close()
+
+    login = make_login(cfg.login, scope)
+    auditors = [
+        PageAuditor(browser, cfg, scope, options, context_options(cfg.login), prepare_context=login)
+        for _ in range(cfg.concurrency)
+    ]
+    queue: asyncio.Queue[DiscoveredPage | None] = asyncio.Queue()
+    counts = {"discovered": 0, "audited": 0, "failed": 0, "skipped": 0, "documents": 0}
+    busy = [0]
+    start_norm = normalise_url(cfg.start_url)
+    start_state: dict[str, Any] = {}
+
+    done_urls: set[str] = set()
+    resume_urls: list[tuple[str, int, str | None, str]] = []
+    if resume_run:
+        for p in store.pages(run_id):
+            done_urls.add(p["url"])
+            counts[p["status"]] = counts.get(p["status"], 0) + 1
+        counts["discovered"] = counts["audited"] + counts["failed"]
+        resume_urls = [(cfg.start_url, 0, None, "start")] + [
+            (f["url"], f["depth"] or 0, f["referrer"], f["found_via"] or "resume") for f in store.pending(run_id)
+        ]
+    progress.update(**counts)
+
+    def record(rec: PageRecord) -> None:
+        if rec.url in done_urls:
+            return
+        done_urls.add(rec.url)
+        store.save_page(run_id, rec)
+        counts[rec.status] = counts.get(rec.status, 0) + 1
+        if rec.url == start_norm or rec.url == normalise_url(cfg.start_url):
+            start_state.setdefault("record", rec)
+        progress.update(**counts)
+
+    def record_item(item: Any) -> None:
+        if isinstance(item, SkippedUrl):
+            rec = PageRecord(url=item.url, status=item.status, reason_code=item.reason_code, reason=item.reason,
+                             depth=item.depth, referrer=item.referrer, found_via=item.found_via,
+                             final_url=item.final_url, http_status=item.http_status, content_type=item.content_type)
+            if item.url == start_norm:
+                start_state["record"] = rec
+            record(rec)
+        elif isinstance(item, Document):
+            store.save_document(run_id, {"url": item.url, "kind": item.kind, "page_url": item.page_url,
+                                         "http_status": item.http_status, "content_type": item.content_type,
+                                         "size": item.size})
+            counts["documents"] += 1
+            if item.url == start_norm:
+                start_state["document"] = item
+            progress.update(**counts)
+
+    async def sink(item: Any) -> None:
+        if isinstance(item, DiscoveredPage):
+            if item.url in done_urls:
+                return
+            if item.requested_url == start_norm:
+                start_state["page"] = item
+            store.enqueue(run_id, item.url, item.depth, item.referrer, item.found_via)
+            counts["discovered"] += 1
+            progress.update(**counts)
+            await queue.put(item)
+        else:
+            record_item(item)
+
+    def keep_alive() -> bool:
+        return busy[0] > 0 or not queue.empty()
+
+    handle = start_crawl(crawl_options(cfg, scope), sink, keep_alive=keep_alive, seen=(),
+                         pages_so_far=counts["audited"] + counts["failed"] if resume_run else 0,
+                         resume_urls=resume_urls, done=done_urls, log_level=log_level)
+
+    async def worker(auditor: PageAuditor) -> None:
+        while True:
+            item = await queue.get()
+            if item is None:
+                queue.task_done()
+                return
+            busy[0] += 1
+            try:
+                rec = await auditor.audit(item)
+                record(rec)
+                links = (rec.facts or {}).get("links") or []
+                if rec.status == "audited" and links and item.depth < cfg.max_depth:
+                    for extra in handle.feed(links, item.depth + 1, item.url):
+                        record_item(extra)
+            finally:
+                busy[0] -= 1
+                queue.task_done()
+            if busy[0] == 0 and queue.empty():
+                await finish_if_idle(handle)
+
+    workers = [asyncio.create_task(worker(a)) for a in auditors]
+    status, error = "complete", None
+    try:
+        run_for = cfg.max_time or None
+        try:
+            await asyncio.wait_for(_drain(handle, queue), timeout=run_for)
+        except asyncio.TimeoutError:
+            status, error = "incomplete", f"time budget of {cfg.max_time:g} s ran out"
+            await handle.stop()
+            _drop_queue(queue, record, "time_budget", "the run's time budget ran out")
+    except asyncio.CancelledError:
+        status, error = "incomplete", "interrupted"
+        _drop_queue(queue, None, "", "")
+        for w in workers:
+            w.cancel()
+        await _stop_quietly(handle)
+        store.finish_run(run_id, status, discovered=counts["discovered"], error=error)
+        await _close_all(auditors)
+        raise
+    finally:
+        for _ in workers:
+            queue.put_nowait(None)
+        await asyncio.gather(*workers, return_exceptions=True)
+        await _close_all(auditors)
+    # URLs Scrapy had scheduled but never answered (budget or time ran out first)
+    for url, meta in handle.unanswered().items():
+        code = "time_budget" if status == "incomplete" else "page_budget"
+        record(PageRecord(url=url, status="skipped", reason_code=code,
+                          reason="not fetched before the run's budget was used up", **meta))
+    start_rec = start_state.get("record")
+    audited = store.update_counts(run_id)["pages_audited"]
+    if audited == 0 and not resume_run:
+        if start_state.get("document") is not None:
+            error = f"the start URL {cfg.start_url} is a document ({start_state['document'].kind}), not an HTML page"
+        elif start_rec is not None and start_rec.status != "audited":
+            error = f"the start URL {cfg.start_url} could not be audited: {start_rec.reason_code}: {start_rec.reason}"
+        else:
+            error = f"no page of {cfg.start_url} could be audited"
+        store.finish_run(run_id, "failed", discovered=counts["discovered"], error=error)
+        raise CrawlError(error)
+    store.finish_run(run_id, status, discovered=counts["discovered"], error=error)
+    return RunOutcome(run_id=run_id, site=cfg.site_name(), status=status, counts=dict(counts),
+                      seconds=time.monotonic() - started, error=error)
+
+
+async def _drain(handle, queue: asyncio.Queue) -> None:
+    await handle.wait()
+    await queue.join()
+
+
+def _drop_queue(queue: asyncio.Queue, record, code: str, reason: str) -> None:
+    while not queue.empty():
+        item = queue.get_nowait()
+        queue.task_done()
+        if item is not None and record is not None:
+            record(PageRecord(url=item.url, status="skipped", reason_code=code, reason=reason,
+                              depth=item.depth, referrer=item.referrer, found_via=item.found_via))
+
+
+async def _stop_quietly(handle) -> None:
+    try:
+        await asyncio.wait_for(asyncio.shield(handle.stop()), timeout=5)
+    except BaseException:
+        pass
+
+
+async def _close_all(auditors) -> None:
+    await asyncio.gather(*(a.close() for a in auditors), return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Discovery only: finds a site's pages with Scrapy. Knows nothing of browsers, axe or the store."""

@@ -1,0 +1,65 @@
+"""Downloader middlewares: the scope fence for every request (redirect hops included) and
+Retry-After on 429/503, on top of Scrapy's own retry middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+
+class ScopeMiddleware:
+    """Drop any request outside the scope, including redirect targets and meta refreshes.
+
+    Runs before robots.txt and redirects are handled, so an out-of-scope host never receives a
+    request, not even for its robots.txt.
+    """
+
+    def __init__(self, scope):
+        self.scope = scope
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        scope = crawler.settings.get("A11YCRAWL_SCOPE")
+        if scope is None:
+            raise NotConfigured
+        return cls(scope)
+
+    def process_request(self, request, spider=None):
+        if not self.scope.url_host_allowed(request.url):
+            raise IgnoreRequest(f"out of scope: {request.url}")
+        return None
+
+
+class RetryAfterMiddleware:
+    """Wait for the server's Retry-After (capped) before Scrapy's RetryMiddleware retries."""
+
+    MAX_WAIT = 60.0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    async def process_response(self, request, response, spider=None):
+        if response.status in (429, 503):
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+            if wait:
+                await asyncio.sleep(min(wait, self.MAX_WAIT))
+        return response
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (now if now is not None else time.time()))

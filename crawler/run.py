@@ -1,0 +1,116 @@
+"""Run a discovery crawl inside the caller's event loop (Scrapy's asyncio reactor)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable
+
+from .traps import TrapGuard
+from .urls import Scope
+
+
+@dataclass
+class CrawlOptions:
+    """What discovery needs to know; built by the caller from its own configuration."""
+
+    start_url: str
+    scope: Scope
+    max_pages: int = 500
+    max_depth: int = 10
+    obey_robots: bool = True
+    use_sitemaps: bool = True
+    user_agent: str = "a11ycrawl"
+    concurrency_per_host: int = 4
+    delay: float = 0.0
+    autothrottle: bool = True
+    timeout: float = 30.0
+    max_response_bytes: int = 10 * 1024 * 1024
+    per_template_cap: int = 50
+    query_variants_cap: int = 10
+    headers: dict[str, str] = field(default_factory=dict)
+    http_user: str | None = None
+    http_password: str | None = None
+    cookies: dict[str, str] = field(default_factory=dict)
+
+
+class CrawlHandle:
+    """A running crawl: await :meth:`wait`; feed it links with :meth:`feed`; stop it with :meth:`stop`."""
+
+    def __init__(self, runner, crawler, task):
+        self._runner = runner
+        self._crawler = crawler
+        self.task = task
+
+    @property
+    def spider(self):
+        return getattr(self._crawler, "spider", None)
+
+    def feed(self, urls: Iterable[str], depth: int, referrer: str | None) -> list[Any]:
+        spider = self.spider
+        if spider is None or self.task.done():
+            return []
+        return spider.feed(urls, depth, referrer)
+
+    async def wait(self) -> None:
+        await self.task
+
+    async def stop(self) -> None:
+        if not self.task.done():
+            await self._runner.stop()
+
+    def unanswered(self) -> dict[str, dict]:
+        spider = self.spider
+        return spider.unanswered() if spider is not None else {}
+
+
+def start_crawl(
+    opts: CrawlOptions,
+    sink: Callable[[Any], Awaitable[None]],
+    keep_alive: Callable[[], bool] | None = None,
+    seen: Iterable[str] = (),
+    pages_so_far: int = 0,
+    resume_urls: Iterable[tuple[str, int, str | None, str]] = (),
+    done: set[str] | None = None,
+    log_level: str | None = None,
+) -> CrawlHandle:
+    """Start crawling ``opts.start_url``; every item goes to ``sink``.
+
+    Must be called with Scrapy's asyncio reactor installed and running (see
+    :func:`audits.runtime.run`). ``keep_alive()`` returning True keeps an idle spider open,
+    so links found later (in rendered pages) can still be crawled.
+    """
+    from scrapy.crawler import AsyncCrawlerRunner
+
+    from .settings import build_settings
+    from .spider import SiteSpider
+
+    settings = build_settings(opts, sink, log_level)
+    runner = AsyncCrawlerRunner(settings)
+    crawler = runner.create_crawler(SiteSpider)
+    kwargs: dict[str, Any] = dict(
+        start_url=opts.start_url, scope=opts.scope, max_pages=opts.max_pages,
+        use_sitemaps=opts.use_sitemaps,
+        trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap),
+        seen=seen, pages_so_far=pages_so_far, resume_urls=resume_urls, keep_alive=keep_alive,
+        done=done if done is not None else set(), cookies=opts.cookies,
+    )
+    if opts.http_user:
+        kwargs.update(http_user=opts.http_user, http_pass=opts.http_password or "",
+                      http_auth_domain=opts.scope.hosts and sorted(opts.scope.hosts)[0].split(":")[0])
+    task = runner.crawl(crawler, **kwargs)
+    return CrawlHandle(runner, crawler, task)
+
+
+async def finish_if_idle(handle: CrawlHandle) -> bool:
+    """Close the crawl now if Scrapy has nothing left to do (saves waiting for its idle heartbeat)."""
+    crawler = handle._crawler
+    engine = getattr(crawler, "engine", None)
+    if engine is None or handle.task.done():
+        return False
+    try:
+        idle = engine.spider_is_idle()
+    except Exception:
+        return False
+    if idle:
+        await engine.close_spider_async(reason="finished")
+    return idle

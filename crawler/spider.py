@@ -1,0 +1,314 @@
+"""The discovery spider: start URL + robots.txt + sitemaps + links, inside a scope and a budget.
+
+Every URL the spider meets ends in exactly one item: a :class:`DiscoveredPage` (to be audited),
+a :class:`Document`, or a :class:`SkippedUrl` with a reason code. Robots.txt, retries, redirects,
+throttling, depth limits and size limits are Scrapy's own middlewares, configured in
+:mod:`crawler.settings`; this module adds scope, traps, budgets and the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, AsyncIterator, Iterable
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from .items import DiscoveredPage, Document, SkippedUrl
+from .traps import TrapGuard
+from .urls import Scope, document_kind, is_asset, normalise_url
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _content_type(response: Response) -> str | None:
+    ct = response.headers.get(b"Content-Type")
+    return ct.decode("latin-1") if ct else None
+
+
+def _is_html(response: Response) -> bool:
+    ct = (_content_type(response) or "").split(";")[0].strip().lower()
+    if ct in HTML_TYPES:
+        return True
+    if not ct:  # missing content type: sniff
+        head = response.body[:512].lstrip().lower()
+        return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head or b"<head" in head
+    return False
+
+
+class SiteSpider(scrapy.Spider):
+    """Crawl one site. Arguments come from :func:`crawler.run.crawl` (see there)."""
+
+    name = "a11ycrawl"
+
+    def __init__(
+        self,
+        start_url: str,
+        scope: Scope,
+        max_pages: int,
+        use_sitemaps: bool = True,
+        trap_guard: TrapGuard | None = None,
+        seen: Iterable[str] = (),
+        pages_so_far: int = 0,
+        resume_urls: Iterable[tuple[str, int, str | None, str]] = (),
+        keep_alive=None,
+        done: Iterable[str] | set[str] = (),
+        cookies: dict[str, str] | None = None,
+        **kw: Any,
+    ):
+        super().__init__(**kw)
+        self.start_url = start_url
+        self.scope = scope
+        self.max_pages = max_pages
+        self.use_sitemaps = use_sitemaps
+        self.traps = trap_guard or TrapGuard()
+        self.keep_alive = keep_alive
+        # pages already recorded in this run (resume): crawled for their links, not audited again
+        self.done = done if isinstance(done, set) else set(done)
+        self.cookies = cookies or {}
+        # normalised URLs already given a state (or queued): the run's de-duplication set
+        self.seen: set[str] = set(seen)
+        self.final_seen: set[str] = set()
+        self.pages = pages_so_far
+        self.resume_urls = list(resume_urls)
+        self.queued: dict[str, dict] = {}  # url -> meta, requested but no answer yet
+        self.link_extractor = LinkExtractor(tags=("a", "area"), attrs=("href",), deny_extensions=[], unique=True, strip=True)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        return spider
+
+    # -- start -----------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        if self.resume_urls:
+            for url, depth, referrer, via in self.resume_urls:
+                req = self._request(url, depth, referrer, via, force=True)
+                if req is not None:
+                    yield req
+        else:
+            req = self._request(self.start_url, 0, None, "start", force=True)
+            if req is not None:
+                yield req
+        if self.use_sitemaps:
+            root = urljoin(self.start_url, "/")
+            yield scrapy.Request(urljoin(root, "/robots.txt"), callback=self.parse_sitemap, errback=self._ignore,
+                                 meta={"sitemap": True, "dont_obey_robotstxt": True}, priority=-1)
+            yield scrapy.Request(urljoin(root, "/sitemap.xml"), callback=self.parse_sitemap, errback=self._ignore,
+                                 meta={"sitemap": True}, priority=-1)
+
+    # -- scheduling ------------------------------------------------------------------------
+    def _request(self, url: str, depth: int, referrer: str | None, via: str, force: bool = False) -> scrapy.Request | None:
+        """A request for ``url``, or None (after emitting a SkippedUrl item where it deserves one)."""
+        norm = normalise_url(url)
+        if norm in self.seen and not force:
+            return None
+        self.seen.add(norm)
+        self.queued[norm] = {"depth": depth, "referrer": referrer, "found_via": via}
+        return scrapy.Request(
+            norm,
+            cookies=self.cookies or None,
+            callback=self.parse_page,
+            errback=self.on_error,
+            meta={"depth": depth, "referrer": referrer, "found_via": via, "norm": norm},
+            priority=-depth,
+            dont_filter=True,  # we de-duplicate ourselves, on normalised and final URLs
+        )
+
+    def follow(self, url: str, depth: int, referrer: str | None, via: str) -> Iterable[Any]:
+        """Items and requests for one discovered link."""
+        try:
+            norm = normalise_url(url)
+        except ValueError:
+            norm = url
+        if norm in self.seen:
+            return
+        code = self.scope.check(norm)
+        if code is not None:
+            self.seen.add(norm)
+            msg = {
+                "out_of_scope": "outside the audit's hosts or include/exclude patterns",
+                "non_http_scheme": f"not an http(s) link ({urlsplit(url).scheme or 'no scheme'})",
+                "url_too_long": "URL longer than 2048 characters",
+            }[code]
+            yield SkippedUrl(norm, "skipped", code, msg, depth=depth, referrer=referrer, found_via=via)
+            return
+        kind = document_kind(norm)
+        if kind:
+            self.seen.add(norm)
+            yield Document(norm, kind, referrer)
+            return
+        if is_asset(norm):
+            return
+        if depth > self.settings.getint("DEPTH_LIMIT", 0) > 0:
+            return  # Scrapy's DepthMiddleware would drop it; keep it out of the queue too
+        trap = self.traps.check(norm)
+        if trap:
+            self.seen.add(norm)
+            yield SkippedUrl(norm, "skipped", "trap_limit", trap, depth=depth, referrer=referrer, found_via=via)
+            return
+        req = self._request(norm, depth, referrer, via)
+        if req is not None:
+            yield req
+
+    def feed(self, urls: Iterable[str], depth: int, referrer: str | None, via: str = "rendered") -> list[Any]:
+        """Schedule links found outside Scrapy (in the rendered DOM).
+
+        Returns the items (skipped URLs, documents) that the links produced; the caller records
+        them, since they do not pass through Scrapy's item pipelines.
+        """
+        items = []
+        if self.pages >= self.max_pages:
+            return items
+        for item_or_req in (x for u in urls for x in self.follow(u, depth, referrer, via)):
+            if isinstance(item_or_req, scrapy.Request):
+                self.crawler.engine.crawl(item_or_req)
+            else:
+                items.append(item_or_req)
+        return items
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def parse_sitemap(self, response: Response) -> Iterable[Any]:
+        if response.status >= 400:
+            return
+        if response.url.endswith("/robots.txt"):
+            for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+                norm = normalise_url(url)
+                if norm.endswith("/sitemap.xml") and urlsplit(norm).path == "/sitemap.xml":
+                    continue  # already requested
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self._ignore, meta={"sitemap": True}, priority=-1)
+            return
+        body = response.body
+        if gzip_magic_number(response):
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            except Exception:
+                return
+        try:
+            sm = Sitemap(body)
+        except Exception:
+            logger.info("ignoring invalid sitemap %s", response.url)
+            return
+        if sm.type == "sitemapindex":
+            for entry in sm:
+                if entry.get("loc") and self.scope.url_host_allowed(entry["loc"]):
+                    yield scrapy.Request(entry["loc"], callback=self.parse_sitemap, errback=self._ignore,
+                                         meta={"sitemap": True}, priority=-1)
+        elif sm.type == "urlset":
+            for entry in sm:
+                if entry.get("loc"):
+                    yield from self.follow(entry["loc"], 1, response.url, "sitemap")
+
+    def parse_page(self, response: Response) -> Iterable[Any]:
+        meta = response.meta
+        norm = meta["norm"]
+        self.queued.pop(norm, None)
+        depth, referrer, via = meta["depth"], meta["referrer"], meta["found_via"]
+        final = normalise_url(response.url)
+        ctype = _content_type(response)
+        common = dict(depth=depth, referrer=referrer, found_via=via, final_url=final,
+                      http_status=response.status, content_type=ctype)
+        if final != norm:
+            if self.scope.check(final):
+                yield SkippedUrl(norm, "skipped", "out_of_scope", f"redirects out of scope to {final}", **common)
+                return
+            if final in self.final_seen or (final in self.seen and final not in self.queued and final != norm):
+                yield SkippedUrl(norm, "skipped", "duplicate", f"redirects to {final}, audited once", **common)
+                return
+        if final in self.final_seen:
+            yield SkippedUrl(norm, "skipped", "duplicate", f"same page as {final}", **common)
+            return
+        self.final_seen.add(final)
+        self.seen.add(final)
+        if final in self.done or norm in self.done:  # resumed run: recorded already, follow its links only
+            if response.status < 400 and isinstance(response, TextResponse) and _is_html(response):
+                for link in self.link_extractor.extract_links(response):
+                    yield from self.follow(link.url, depth + 1, final, "link")
+            return
+        if response.status >= 400:
+            yield SkippedUrl(norm, "failed", "http_error", f"HTTP {response.status}", **common)
+            return
+        kind = document_kind(final, ctype)
+        if kind:
+            yield Document(norm, kind, referrer, response.status, ctype, len(response.body))
+            return
+        if not _is_html(response):
+            yield SkippedUrl(norm, "skipped", "not_html", f"content type {ctype or 'unknown'} is not HTML", **common)
+            return
+        if self.pages >= self.max_pages:
+            yield SkippedUrl(norm, "skipped", "page_budget", f"page budget of {self.max_pages} reached", **common)
+            return
+        self.pages += 1
+        headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        yield DiscoveredPage(
+            url=final if final == norm else final, requested_url=norm, depth=depth, referrer=referrer,
+            found_via=via, http_status=response.status, content_type=ctype, headers=headers,
+            body=response.body, redirected=final != norm,
+        )
+        if self.pages >= self.max_pages or not isinstance(response, TextResponse):
+            return
+        for link in self.link_extractor.extract_links(response):
+            yield from self.follow(link.url, depth + 1, final, "link")
+
+    def on_error(self, failure) -> Iterable[Any]:
+        request = failure.request
+        meta = request.meta
+        norm = meta.get("norm", request.url)
+        self.queued.pop(norm, None)
+        code, reason = classify_failure(failure)
+        status = "skipped" if code == "robots_disallowed" else "failed"
+        yield SkippedUrl(norm, status, code, reason, depth=meta.get("depth"), referrer=meta.get("referrer"),
+                         found_via=meta.get("found_via"))
+
+    def _ignore(self, failure) -> None:
+        return None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _on_idle(self, spider) -> None:
+        if spider is self and self.keep_alive is not None and self.keep_alive():
+            raise DontCloseSpider
+
+    def _on_closed(self, spider, reason) -> None:
+        self.close_reason = reason
+
+    def unanswered(self) -> dict[str, dict]:
+        """URLs scheduled but never answered (the run stopped first)."""
+        return dict(self.queued)
+
+
+def classify_failure(failure) -> tuple[str, str]:
+    """Map a Scrapy/Twisted download failure to a reason code and message."""
+    from scrapy.exceptions import (
+        CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError, DownloadTimeoutError,
+    )
+
+    exc = failure.value
+    name = type(exc).__name__
+    text = str(exc) or name
+    if isinstance(exc, IgnoreRequest):
+        if "robots.txt" in text:
+            return "robots_disallowed", "disallowed by robots.txt"
+        if "max redirections" in text.lower() or "redirect" in text.lower():
+            return "too_many_redirects", text
+        if "maxsize" in text.lower() or "too large" in text.lower() or "cancelled" in text.lower():
+            return "too_large", text
+        return "out_of_scope", text
+    if isinstance(exc, DownloadTimeoutError) or "TimeoutError" in name:
+        return "timeout", f"no complete response in time ({text})"
+    if isinstance(exc, (DownloadConnectionRefusedError, CannotResolveHostError)) or "Connect" in name or "DNS" in name:
+        return "connection_error", text
+    if "Cancelled" in name or "maxsize" in text.lower() or "size" in text.lower():
+        return "too_large", text
+    if isinstance(exc, DownloadFailedError) or "ResponseNeverReceived" in name or "PotentialDataLoss" in name or "ResponseFailed" in name:
+        return "protocol_error", text
+    return "connection_error", f"{name}: {text}"

@@ -1,0 +1,201 @@
+"""Pure URL helpers: normalisation, scope and classification. No I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+#: Query parameters that never change a page's content; dropped before de-duplication.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
+        "_ga", "_gl", "yclid", "igshid", "ref_src", "_hsenc", "_hsmi",
+    }
+)
+TRACKING_PREFIXES = ("utm_",)
+
+DOCUMENT_EXTENSIONS = {
+    ".pdf": "pdf",
+    ".doc": "word", ".docx": "word", ".rtf": "word", ".odt": "odf",
+    ".xls": "excel", ".xlsx": "excel", ".csv": "csv", ".ods": "odf",
+    ".ppt": "powerpoint", ".pptx": "powerpoint", ".odp": "odf",
+}
+DOCUMENT_CONTENT_TYPES = {
+    "application/pdf": "pdf",
+    "application/msword": "word",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word",
+    "application/rtf": "word",
+    "application/vnd.ms-excel": "excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "excel",
+    "application/vnd.ms-powerpoint": "powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "powerpoint",
+    "application/vnd.oasis.opendocument.text": "odf",
+    "application/vnd.oasis.opendocument.spreadsheet": "odf",
+    "application/vnd.oasis.opendocument.presentation": "odf",
+}
+#: Files that are neither pages nor documents worth recording (assets, archives, media).
+ASSET_EXTENSIONS = frozenset(
+    ".png .jpg .jpeg .gif .svg .webp .ico .bmp .tif .tiff .css .js .mjs .json .xml .txt .zip .gz .tgz "
+    ".rar .7z .mp3 .mp4 .m4a .wav .ogg .webm .avi .mov .woff .woff2 .ttf .eot .exe .dmg .iso .apk".split()
+)
+MAX_URL_LENGTH = 2048
+
+
+def is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def normalise_url(url: str) -> str:
+    """Return the canonical form used to audit each page once.
+
+    Lower-cases scheme and host, drops default ports, fragments and tracking parameters,
+    sorts the query and normalises percent-encoding. The path's case and trailing slash are
+    kept: only the server can say those variants are one page (by redirecting), and the
+    crawler de-duplicates on the final URL after redirects.
+
+    >>> normalise_url("HTTP://Example.org:80/a/../b/?utm_source=x&b=2&a=1#top")
+    'http://example.org/b/?a=1&b=2'
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    path = parts.path or "/"
+    if "/./" in path or "/../" in path or path.endswith(("/.", "/..")):
+        trailing = path.endswith("/")
+        path = posixpath.normpath(path)
+        if trailing and not path.endswith("/"):
+            path += "/"
+    query = urlencode(
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+        ]
+    )
+    return canonicalize_url(urlunsplit((scheme, netloc, path, query, "")), keep_fragments=False)
+
+
+def origin_host(url: str) -> str:
+    """'host' or 'host:port' (port only where it is not the scheme's default), lower-cased."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    if port is None or DEFAULT_PORTS.get(parts.scheme.lower()) == port:
+        return host
+    return f"{host}:{port}"
+
+
+def url_path_and_query(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.path or "/", parts.query
+
+
+def document_kind(url: str, content_type: str | None = None) -> str | None:
+    """'pdf', 'word', 'excel', 'powerpoint', 'odf', 'csv' for documents, else None."""
+    if content_type:
+        ct = content_type.split(";")[0].strip().lower()
+        if ct in DOCUMENT_CONTENT_TYPES:
+            return DOCUMENT_CONTENT_TYPES[ct]
+    ext = posixpath.splitext(urlsplit(url).path.lower())[1]
+    return DOCUMENT_EXTENSIONS.get(ext)
+
+
+def is_asset(url: str) -> bool:
+    return posixpath.splitext(urlsplit(url).path.lower())[1] in ASSET_EXTENSIONS
+
+
+def is_private_host(host: str) -> bool:
+    """True for loopback, private, link-local and unspecified addresses (and 'localhost')."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or ip.is_reserved
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which URLs belong to an audit. Pure; built once from the configuration."""
+
+    hosts: frozenset[str]
+    include_subdomains: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    allow_private: bool = False
+    _include_re: tuple[re.Pattern, ...] = field(default=(), compare=False, repr=False)
+    _exclude_re: tuple[re.Pattern, ...] = field(default=(), compare=False, repr=False)
+
+    @classmethod
+    def for_start_url(
+        cls,
+        start_url: str,
+        extra_hosts: tuple[str, ...] | list[str] = (),
+        include_subdomains: bool = False,
+        include: tuple[str, ...] | list[str] = (),
+        exclude: tuple[str, ...] | list[str] = (),
+    ) -> "Scope":
+        host = (urlsplit(start_url).hostname or "").lower()
+        return cls(
+            hosts=frozenset({origin_host(start_url), *(h.lower() for h in extra_hosts)}),
+            include_subdomains=include_subdomains,
+            include=tuple(include),
+            exclude=tuple(exclude),
+            allow_private=is_private_host(host),
+            _include_re=tuple(re.compile(p) for p in include),
+            _exclude_re=tuple(re.compile(p) for p in exclude),
+        )
+
+    def url_host_allowed(self, url: str) -> bool:
+        """True when the URL's host (and port, where not the default) is in scope."""
+        try:
+            netloc = origin_host(url)
+            host = (urlsplit(url).hostname or "").lower().rstrip(".")
+        except ValueError:
+            return False
+        if not host:
+            return False
+        if netloc in self.hosts or host in self.hosts:
+            ok = True
+        elif self.include_subdomains:
+            ok = any(netloc.endswith("." + h) or host.endswith("." + h) for h in self.hosts)
+        else:
+            ok = False
+        if ok and is_private_host(host) and not self.allow_private:
+            return False
+        return ok
+
+    def check(self, url: str) -> str | None:
+        """Return None when ``url`` is in scope, else the reason code why not."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return "out_of_scope"
+        if parts.scheme not in ("http", "https"):
+            return "non_http_scheme"
+        if len(url) > MAX_URL_LENGTH:
+            return "url_too_long"
+        if not self.url_host_allowed(url):
+            return "out_of_scope"
+        if self._include_re and not any(r.search(url) for r in self._include_re):
+            return "out_of_scope"
+        if any(r.search(url) for r in self._exclude_re):
+            return "out_of_scope"
+        return None

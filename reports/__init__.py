@@ -1,0 +1,1 @@
+"""Reads stored results and renders them. Never writes results."""

@@ -1,0 +1,91 @@
+"""Rich terminal output: live progress while a run goes on, then the summary tables."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .data import IMPACTS, run_summary
+
+IMPACT_STYLE = {"critical": "bold red", "serious": "red", "moderate": "yellow", "minor": "cyan"}
+
+
+class RunProgress:
+    """A live progress display for one site: discovered, audited, failed, skipped, rate."""
+
+    def __init__(self, console: Console, label: str, clock=time.monotonic):
+        self.console = console
+        self.clock = clock
+        self.start = clock()
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+            TextColumn("{task.completed}/{task.total} pages"), TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal,
+        )
+        self.task = self.progress.add_task(label, total=1, detail="starting")
+        self.last: dict[str, int] = {}
+
+    def __enter__(self):
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+
+    def update(self, **counts: int) -> None:
+        self.last = counts
+        done = counts.get("audited", 0) + counts.get("failed", 0)
+        total = max(counts.get("discovered", 0), done, 1)
+        elapsed = max(self.clock() - self.start, 1e-6)
+        detail = (f"[green]{counts.get('audited', 0)} audited[/] [red]{counts.get('failed', 0)} failed[/] "
+                  f"{counts.get('skipped', 0)} skipped {counts.get('documents', 0)} docs "
+                  f"{counts.get('audited', 0) / elapsed:.1f}/s")
+        self.progress.update(self.task, completed=done, total=total, detail=detail)
+
+
+def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
+    s = run_summary(store, run_id, top)
+    run = s["run"]
+    console.print()
+    console.rule(f"[bold]{run['site']}[/] — run {run['id']} ({run['status']})")
+    t = Table(title="Coverage", show_header=True, header_style="bold")
+    for col in ("discovered", "audited", "clean", "failed", "skipped", "documents"):
+        t.add_column(col, justify="right")
+    t.add_row(str(run["pages_discovered"]), str(run["pages_audited"]), str(s["clean_pages"]),
+              str(run["pages_failed"]), str(run["pages_skipped"]), str(s["documents"]))
+    console.print(t)
+    t = Table(title="Violations by impact (axe-core " + (run["axe_version"] or "?") + ")", header_style="bold")
+    t.add_column("impact")
+    t.add_column("rules", justify="right")
+    t.add_column("elements", justify="right")
+    for i in IMPACTS:
+        t.add_row(f"[{IMPACT_STYLE[i]}]{i}[/]", str(s["by_impact"][i]["rules"]), str(s["by_impact"][i]["nodes"]))
+    console.print(t)
+    if s["top_rules"]:
+        t = Table(title="Top rules", header_style="bold")
+        for col, j in (("rule", "left"), ("impact", "left"), ("pages", "right"), ("elements", "right"), ("what", "left")):
+            t.add_column(col, justify=j, overflow="fold")
+        for r in s["top_rules"]:
+            t.add_row(r["rule"], f"[{IMPACT_STYLE.get(r['impact'], '')}]{r['impact']}[/]", str(r["pages"]), str(r["nodes"]), r["help"] or "")
+        console.print(t)
+    if s["worst_pages"]:
+        t = Table(title="Worst pages", header_style="bold")
+        t.add_column("page", overflow="fold")
+        t.add_column("rules failed", justify="right")
+        t.add_column("elements", justify="right")
+        for p in s["worst_pages"]:
+            t.add_row(p["url"], str(p["violations"]), str(p["nodes"]))
+        console.print(t)
+    if s["reasons"]:
+        t = Table(title="Not audited", header_style="bold")
+        t.add_column("state")
+        t.add_column("reason")
+        t.add_column("URLs", justify="right")
+        for r in s["reasons"]:
+            t.add_row(r["status"], r["reason_code"] or "", str(r["count"]))
+        console.print(t)
+    if run.get("error"):
+        console.print(f"[yellow]note:[/] {run['error']}")
