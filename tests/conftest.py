@@ -1,0 +1,44 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from siteserver import SiteServer  # noqa: E402
+
+
+@pytest.fixture
+def serve():
+    """serve(routes) -> running SiteServer on 127.0.0.1 (stopped after the test)."""
+    servers = []
+
+    def _serve(routes):
+        s = SiteServer(routes).__enter__()
+        servers.append(s)
+        return s
+
+    yield _serve
+    for s in servers:
+        s.__exit__(None, None, None)
+
+
+def run_cli(*args, cwd=None, env=None, timeout=240, input=None):
+    """Run the a11ycrawl CLI in a subprocess (one reactor per process, as in real use)."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "audits.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+        timeout=timeout, input=input,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+def load_json(path):
+    return json.loads(Path(path).read_text())

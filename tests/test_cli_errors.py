@@ -1,0 +1,89 @@
+"""Bad input ends with exit code 2 and one clear line on stderr, never a traceback."""
+
+import socket
+
+import pytest
+
+from fixture_site import PDF
+from siteserver import Reply
+
+
+def one_line_error(res):
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    lines = [l for l in res.stderr.strip().splitlines() if l.strip()]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("a11ycrawl: error:"), lines[0]
+    return lines[0]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://example.org/", "http://", "example.org"])
+def test_malformed_url(cli, tmp_path, url):
+    line = one_line_error(cli("audit", url, "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    assert "not an http(s) URL" in line
+
+
+def test_unknown_option(cli, tmp_path):
+    line = one_line_error(cli("audit", "http://127.0.0.1/", "--frobnicate", cwd=tmp_path))
+    assert "--frobnicate" in line and "--help" in line
+
+
+def test_missing_url(cli, tmp_path):
+    line = one_line_error(cli("audit", cwd=tmp_path))
+    assert "missing URL" in line
+
+
+def test_bad_config_file(cli, tmp_path):
+    (tmp_path / "a11ycrawl.toml").write_text("max_pages = 'lots'\n")
+    line = one_line_error(cli("audit", "http://127.0.0.1:9/", cwd=tmp_path))
+    assert "a11ycrawl.toml" in line and "max_pages" in line
+    (tmp_path / "a11ycrawl.toml").write_text("max_pagez = 3\n")
+    line = one_line_error(cli("audit", "http://127.0.0.1:9/", cwd=tmp_path))
+    assert "max_pagez" in line and "unknown key" in line
+    (tmp_path / "a11ycrawl.toml").write_text("max_pages = [\n")
+    line = one_line_error(cli("audit", "http://127.0.0.1:9/", cwd=tmp_path))
+    assert "not valid TOML" in line
+
+
+def test_bad_environment_value(cli, tmp_path):
+    line = one_line_error(cli("audit", "http://127.0.0.1:9/", cwd=tmp_path, env={"A11YCRAWL_CONCURRENCY": "many"}))
+    assert "A11YCRAWL" in line and "concurrency" in line
+
+
+@pytest.mark.browser
+def test_connection_refused(cli, tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/"
+    line = one_line_error(cli("audit", url, "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    assert "connection_error" in line and url in line
+    # the failed run is stored, with its reason, never as a clean run
+    import sqlite3
+
+    status, error = sqlite3.connect(tmp_path / "a.db").execute("select status, error from runs").fetchone()
+    assert status == "failed" and "connection_error" in error
+
+
+@pytest.mark.browser
+def test_start_url_is_a_pdf(cli, tmp_path, serve):
+    server = serve({"/report.pdf": Reply(body=PDF, ctype="application/pdf")})
+    line = one_line_error(cli("audit", server.url + "/report.pdf", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    assert "document (pdf)" in line
+
+
+@pytest.mark.browser
+def test_no_chromium(cli, tmp_path):
+    line = one_line_error(cli("audit", "http://127.0.0.1:9/", "--chromium", str(tmp_path / "nochrome"), cwd=tmp_path))
+    assert "apt-get install" in line and "A11YCRAWL_CHROMIUM" in line
+
+
+def test_help_has_examples_and_exit_codes(cli):
+    res = cli("--help")
+    assert res.returncode == 0
+    assert "Exit codes" in res.stdout and "a11ycrawl audit https://" in res.stdout
+    res = cli("audit", "--help")
+    assert res.returncode == 0 and "Examples" in res.stdout
