@@ -8,6 +8,7 @@ to URL (HTTP cache warm, no context set-up per page), replacing the context ever
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import time
 from typing import Any
@@ -87,14 +88,20 @@ class PageAuditor:
         self.context.on("page", self._on_extra_page)
         if self.prepare_context is not None:
             await self.prepare_context(self.context)
+        # window.open() would start a navigation we cannot fence: popups get nothing to open
+        await self.context.add_init_script("window.open = function () { return null; };")
         self.page = await self.context.new_page()
         self.page.on("dialog", self._on_dialog)
         self.page.on("crash", self._on_crash)
+        self.fence = DocumentFence(self.scope)
+        await self.fence.attach(self.context, self.page)
         self.crashed = False
         self.used = 0
 
     def _on_dialog(self, dialog) -> None:
-        asyncio.ensure_future(_quietly(dialog.dismiss()))
+        # alert/confirm/prompt are dismissed; "leave this page?" is answered yes, so we can move on
+        action = dialog.accept() if dialog.type == "beforeunload" else dialog.dismiss()
+        asyncio.ensure_future(_quietly(action))
 
     def _on_crash(self, _page) -> None:
         self.crashed = True
@@ -131,6 +138,9 @@ class PageAuditor:
             msg = _first_line(exc)
             if self.crashed or "crash" in msg.lower() or "closed" in msg.lower():
                 record = PageRecord(status="failed", reason_code="renderer_crashed", reason=msg, **base)
+            elif self.phase == "axe" and ("context was destroyed" in msg or "navigat" in msg):
+                record = PageRecord(status="failed", reason_code="navigated_away",
+                                    reason=f"the page navigated away while it was audited ({msg})", **base)
             elif self.phase == "axe":
                 record = PageRecord(status="failed", reason_code="audit_error", reason=msg, **base)
             else:
@@ -146,6 +156,7 @@ class PageAuditor:
     async def _audit(self, item: DiscoveredPage, base: dict) -> PageRecord:
         page = self.page
         t0 = time.monotonic()
+        self.fence.expect(item)
         response = await page.goto(item.url, wait_until="domcontentloaded", timeout=self.cfg.page_timeout * 1000)
         try:
             await page.wait_for_load_state("load", timeout=max(1000, self.cfg.page_timeout * 500))
@@ -153,6 +164,7 @@ class PageAuditor:
         except PlaywrightError:
             load_complete = False  # a hanging image or script: audit what has rendered
         load_ms = int((time.monotonic() - t0) * 1000)
+        self.fence.expect(None)
         final_url = page.url
         status = response.status if response is not None else item.http_status
         ctype = (response.headers.get("content-type") if response is not None else None) or item.content_type
@@ -191,3 +203,60 @@ async def _quietly(aw) -> None:
         await aw
     except Exception:
         pass
+
+
+# Response headers that describe the transfer, not the content: Scrapy has already decoded it.
+_HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
+class DocumentFence:
+    """Every document request of the page (main frame, iframes, redirects, meta refreshes, script
+    navigations) passes through here, through Chromium's DevTools ``Fetch`` domain filtered to
+    documents, so sub-resources keep the HTTP cache and cost nothing:
+
+    - a document out of scope (another host, or a private address when the start URL is public)
+      is refused before any request leaves the browser;
+    - the page being audited is answered with the HTML the crawler already fetched, so each page
+      is fetched once, not twice.
+    """
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.item: DiscoveredPage | None = None
+        self.session = None
+        self.blocked: list[str] = []
+
+    async def attach(self, context, page) -> None:
+        self.session = await context.new_cdp_session(page)
+        self.session.on("Fetch.requestPaused", self._on_paused)
+        await self.session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}]})
+
+    def expect(self, item: DiscoveredPage | None) -> None:
+        self.item = item
+
+    def _on_paused(self, params: dict) -> None:
+        asyncio.ensure_future(self._answer(params))
+
+    async def _answer(self, params: dict) -> None:
+        url = params["request"]["url"]
+        rid = params["requestId"]
+        try:
+            if self.scope.check(normalise_url(url)) not in (None,) and not url.startswith(("about:", "data:", "blob:")):
+                # 204 No Content: the frame stays where it is, with no error page replacing the
+                # document under audit, and no request leaves the browser.
+                self.blocked.append(url)
+                await self.session.send("Fetch.fulfillRequest", {"requestId": rid, "responseCode": 204, "responseHeaders": []})
+                return
+            item = self.item
+            if (item is not None and item.body is not None and params["request"].get("method", "GET") == "GET"
+                    and normalise_url(url) == item.url and not params.get("redirectedRequestId")):
+                self.item = None  # once: a reload or a script navigation goes to the network
+                headers = [{"name": k, "value": v} for k, v in item.headers.items() if k not in _HOP_HEADERS]
+                await self.session.send("Fetch.fulfillRequest", {
+                    "requestId": rid, "responseCode": item.http_status or 200, "responseHeaders": headers,
+                    "body": base64.b64encode(item.body).decode("ascii"),
+                })
+                return
+            await self.session.send("Fetch.continueRequest", {"requestId": rid})
+        except Exception:
+            pass  # the page or its request went away meanwhile

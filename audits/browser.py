@@ -80,17 +80,19 @@ def _playwright_chromium() -> str | None:
     return None
 
 
-def launch_args() -> list[str]:
+def launch_args(js_heap_mb: int | None = None) -> list[str]:
     args = list(CHROMIUM_ARGS)
+    if js_heap_mb:
+        args.append(f"--js-flags=--max-old-space-size={js_heap_mb}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.insert(0, "--no-sandbox")  # Chromium refuses to run sandboxed as root
     return args
 
 
-async def launch_browser(playwright, executable: str):
+async def launch_browser(playwright, executable: str, js_heap_mb: int | None = None):
     """Launch headless Chromium or raise :class:`BrowserError` with the reason."""
     try:
-        return await playwright.chromium.launch(executable_path=executable, headless=True, args=launch_args())
+        return await playwright.chromium.launch(executable_path=executable, headless=True, args=launch_args(js_heap_mb))
     except Exception as exc:  # Playwright raises its generic Error with a long log
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BrowserError(f"Chromium at {executable} would not start: {first}") from None

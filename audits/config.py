@@ -68,6 +68,7 @@ class AuditConfig(BaseModel):
     page_timeout: float = Field(30.0, gt=0, description="seconds per page: navigation + settle + axe")
     settle_quiet_ms: int = Field(50, ge=0, description="the DOM must be quiet this long before axe runs")
     settle_cap_ms: int = Field(1500, ge=0, description="never wait longer than this for quiet")
+    js_heap_mb: int = Field(2048, ge=64, description="V8 heap limit per renderer; a page over it crashes alone")
     recycle_after: int = Field(100, ge=1, description="pages per browser context before it is replaced")
     tags: list[str] = Field(default_factory=lambda: list(DEFAULT_TAGS))
     disable_rules: list[str] = Field(default_factory=list)

@@ -34,6 +34,7 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         "HTTPERROR_ALLOW_ALL": True,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # no listening ports of our own during an audit
         "LOG_ENABLED": log_level is not None,
         "LOG_LEVEL": log_level or "ERROR",
         "DOWNLOADER_MIDDLEWARES": {

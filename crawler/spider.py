@@ -235,8 +235,15 @@ class SiteSpider(scrapy.Spider):
                 for link in self.link_extractor.extract_links(response):
                     yield from self.follow(link.url, depth + 1, final, "link")
             return
+        if response.status in (401, 407):
+            yield SkippedUrl(norm, "skipped", "auth_required", f"HTTP {response.status}: a login is needed", **common)
+            return
         if response.status >= 400:
             yield SkippedUrl(norm, "failed", "http_error", f"HTTP {response.status}", **common)
+            return
+        disposition = (response.headers.get(b"Content-Disposition") or b"").decode("latin-1").lower()
+        if disposition.startswith("attachment"):
+            yield SkippedUrl(norm, "skipped", "download", f"served as a download ({disposition[:80]})", **common)
             return
         kind = document_kind(final, ctype)
         if kind:
@@ -266,7 +273,7 @@ class SiteSpider(scrapy.Spider):
         norm = meta.get("norm", request.url)
         self.queued.pop(norm, None)
         code, reason = classify_failure(failure)
-        status = "skipped" if code == "robots_disallowed" else "failed"
+        status = "skipped" if code in ("robots_disallowed", "out_of_scope") else "failed"
         yield SkippedUrl(norm, status, code, reason, depth=meta.get("depth"), referrer=meta.get("referrer"),
                          found_via=meta.get("found_via"))
 
@@ -298,8 +305,14 @@ def classify_failure(failure) -> tuple[str, str]:
     if isinstance(exc, IgnoreRequest):
         if "robots.txt" in text:
             return "robots_disallowed", "disallowed by robots.txt"
-        if "max redirections" in text.lower() or "redirect" in text.lower():
-            return "too_many_redirects", text
+        if text.startswith("out of scope"):
+            return "out_of_scope", text.replace("out of scope: ", "redirects or refreshes out of scope to ")
+        if "max redirections" in text.lower():
+            chain = [normalise_url(u) for u in failure.request.meta.get("redirect_urls", [])]
+            chain.append(normalise_url(failure.request.url))
+            if len(set(chain)) < len(chain):
+                return "redirect_loop", "redirects come back to " + next(u for u in chain if chain.count(u) > 1)
+            return "too_many_redirects", f"more than {len(chain) - 1} redirects"
         if "maxsize" in text.lower() or "too large" in text.lower() or "cancelled" in text.lower():
             return "too_large", text
         return "out_of_scope", text
@@ -307,6 +320,8 @@ def classify_failure(failure) -> tuple[str, str]:
         return "timeout", f"no complete response in time ({text})"
     if isinstance(exc, (DownloadConnectionRefusedError, CannotResolveHostError)) or "Connect" in name or "DNS" in name:
         return "connection_error", text
+    if "ConnectionLost" in text or "ConnectionDone" in text or "Connection reset" in text:
+        return "connection_error", "the server closed the connection without an answer"
     if "Cancelled" in name or "maxsize" in text.lower() or "size" in text.lower():
         return "too_large", text
     if isinstance(exc, DownloadFailedError) or "ResponseNeverReceived" in name or "PotentialDataLoss" in name or "ResponseFailed" in name:

@@ -35,7 +35,7 @@ class Handler(BaseHTTPRequestHandler):
         full = self.path
         self.server.requests[full] += 1
         self.server.log.append((self.command, full, dict(self.headers)))
-        route = self.server.routes.get(full) or self.server.routes.get(path)
+        route = self.server.routes.get(full) or self.server.routes.get(path) or self._prefix_route(path)
         if route is None:
             reply = Reply(404, "<!doctype html><html lang=en><title>Not found</title><h1>Not found</h1></html>")
         elif callable(route):
@@ -58,10 +58,20 @@ class Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+    def _prefix_route(self, path):
+        """A callable route whose key ends with '/' handles everything below it."""
+        for key in sorted(self.server.routes, key=len, reverse=True):
+            if key != "/" and key.endswith("/") and path.startswith(key) and callable(self.server.routes[key]):
+                return self.server.routes[key]
+        return None
+
 
 class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):  # clients hanging up early is expected here
+        pass
 
     def __init__(self, routes: dict[str, Route]):
         super().__init__(("127.0.0.1", 0), Handler)
