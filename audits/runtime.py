@@ -43,11 +43,14 @@ def run(main: Callable[[], Awaitable[T]]) -> T:
             outcome["interrupted"] = True
             task.cancel()
 
+        # A plain handler that wakes the loop through call_soon_threadsafe: asyncio's own
+        # add_signal_handler relies on signal.set_wakeup_fd, which other libraries in this
+        # process (the reactor, subprocess watchers) may take over, silently losing Ctrl-C.
+        def _handler(signum, frame) -> None:
+            loop.call_soon_threadsafe(_on_signal)
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, _on_signal)
-            except (NotImplementedError, RuntimeError):
-                pass
+            signal.signal(sig, _handler)
         d = defer.Deferred.fromFuture(task)
         d.addBoth(_done)
 

@@ -34,19 +34,33 @@ class ScopeMiddleware:
 
 
 class RetryAfterMiddleware:
-    """Wait for the server's Retry-After (capped) before Scrapy's RetryMiddleware retries."""
+    """Back off before Scrapy's RetryMiddleware retries: the server's Retry-After on 429/503
+    (capped), else exponential backoff (0.5 s, 1 s, 2 s, ...). Sits just outside RetryMiddleware,
+    so the wait happens before the retry is scheduled; other requests carry on meanwhile."""
 
     MAX_WAIT = 60.0
+    BASE = 0.5
+
+    def __init__(self, retry_codes, max_retries: int):
+        self.retry_codes = set(retry_codes)
+        self.max_retries = max_retries
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls()
+        if not crawler.settings.getbool("RETRY_ENABLED"):
+            raise NotConfigured
+        return cls(crawler.settings.getlist("RETRY_HTTP_CODES"), crawler.settings.getint("RETRY_TIMES"))
 
     async def process_response(self, request, response, spider=None):
-        if response.status in (429, 503):
-            wait = retry_after_seconds(response.headers.get(b"Retry-After"))
-            if wait:
-                await asyncio.sleep(min(wait, self.MAX_WAIT))
+        if response.status not in self.retry_codes:
+            return response
+        tries = request.meta.get("retry_times", 0)
+        if tries >= request.meta.get("max_retry_times", self.max_retries):
+            return response  # no retry will follow: do not wait
+        wait = retry_after_seconds(response.headers.get(b"Retry-After")) if response.status in (429, 503) else None
+        if wait is None:
+            wait = self.BASE * (2 ** tries)
+        await asyncio.sleep(min(wait, self.MAX_WAIT))
         return response
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -52,7 +53,9 @@ class CrawlHandle:
         return spider.feed(urls, depth, referrer)
 
     async def wait(self) -> None:
-        await self.task
+        # shielded: cancelling the caller must reach the caller, not be absorbed by Scrapy's
+        # graceful shutdown of the crawl task (the caller then stops the crawl itself)
+        await asyncio.shield(self.task)
 
     async def stop(self) -> None:
         if not self.task.done():

@@ -22,7 +22,7 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         "AUTOTHROTTLE_MAX_DELAY": 30.0,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(opts.concurrency_per_host),
         "RETRY_ENABLED": True,
-        "RETRY_TIMES": 2,
+        "RETRY_TIMES": 1,  # once: a hanging page must not cost three timeouts
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
         "DOWNLOAD_TIMEOUT": opts.timeout,
         "DOWNLOAD_MAXSIZE": opts.max_response_bytes,

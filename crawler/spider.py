@@ -80,6 +80,7 @@ class SiteSpider(scrapy.Spider):
         self.pages = pages_so_far
         self.resume_urls = list(resume_urls)
         self.queued: dict[str, dict] = {}  # url -> meta, requested but no answer yet
+        self.sitemaps_requested: set[str] = set()
         self.link_extractor = LinkExtractor(tags=("a", "area"), attrs=("href",), deny_extensions=[], unique=True, strip=True)
 
     @classmethod
@@ -87,6 +88,7 @@ class SiteSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._on_robots, signal=signals.robots_parsed)
         return spider
 
     # -- start -----------------------------------------------------------------------------
@@ -102,8 +104,11 @@ class SiteSpider(scrapy.Spider):
                 yield req
         if self.use_sitemaps:
             root = urljoin(self.start_url, "/")
-            yield scrapy.Request(urljoin(root, "/robots.txt"), callback=self.parse_sitemap, errback=self._ignore,
-                                 meta={"sitemap": True, "dont_obey_robotstxt": True}, priority=-1)
+            if not self.settings.getbool("ROBOTSTXT_OBEY"):
+                # with robots.txt obeyed, Scrapy fetches it once and _on_robots reads its sitemaps
+                yield scrapy.Request(urljoin(root, "/robots.txt"), callback=self.parse_sitemap, errback=self._ignore,
+                                     meta={"sitemap": True, "dont_obey_robotstxt": True}, priority=-1)
+            self.sitemaps_requested.add(urljoin(root, "/sitemap.xml"))
             yield scrapy.Request(urljoin(root, "/sitemap.xml"), callback=self.parse_sitemap, errback=self._ignore,
                                  meta={"sitemap": True}, priority=-1)
 
@@ -178,15 +183,26 @@ class SiteSpider(scrapy.Spider):
         return items
 
     # -- callbacks ---------------------------------------------------------------------------
+    def _on_robots(self, robotparser, request) -> None:
+        """Scrapy parsed a robots.txt: crawl the sitemaps it lists (once, in scope)."""
+        if not self.use_sitemaps:
+            return
+        sitemaps = getattr(getattr(robotparser, "rp", None), "sitemaps", None) or []
+        for req in self._sitemap_requests(list(sitemaps)):
+            self.crawler.engine.crawl(req)
+
+    def _sitemap_requests(self, urls: list[str]) -> Iterable[scrapy.Request]:
+        for url in urls:
+            if url in self.sitemaps_requested or not self.scope.url_host_allowed(url):
+                continue
+            self.sitemaps_requested.add(url)
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self._ignore, meta={"sitemap": True}, priority=-1)
+
     def parse_sitemap(self, response: Response) -> Iterable[Any]:
         if response.status >= 400:
             return
         if response.url.endswith("/robots.txt"):
-            for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-                norm = normalise_url(url)
-                if norm.endswith("/sitemap.xml") and urlsplit(norm).path == "/sitemap.xml":
-                    continue  # already requested
-                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self._ignore, meta={"sitemap": True}, priority=-1)
+            yield from self._sitemap_requests(list(sitemap_urls_from_robots(response.body, base_url=response.url)))
             return
         body = response.body
         if gzip_magic_number(response):
@@ -200,10 +216,7 @@ class SiteSpider(scrapy.Spider):
             logger.info("ignoring invalid sitemap %s", response.url)
             return
         if sm.type == "sitemapindex":
-            for entry in sm:
-                if entry.get("loc") and self.scope.url_host_allowed(entry["loc"]):
-                    yield scrapy.Request(entry["loc"], callback=self.parse_sitemap, errback=self._ignore,
-                                         meta={"sitemap": True}, priority=-1)
+            yield from self._sitemap_requests([e["loc"] for e in sm if e.get("loc")])
         elif sm.type == "urlset":
             for entry in sm:
                 if entry.get("loc"):

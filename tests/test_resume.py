@@ -1,0 +1,98 @@
+"""Issue 3: a run stopped by Ctrl-C or killed with SIGKILL keeps what it audited and resumes
+without losing or duplicating a page."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import run_cli
+from fixture_site import page
+from siteserver import Reply
+
+pytestmark = pytest.mark.browser
+N = 30
+
+
+def site_routes():
+    r = {"/": Reply(body=page("Home", "".join(f'<a href="/p{i}">Page {i}</a>' for i in range(N))))}
+    for i in range(N):
+        # a little slow, so that the run can be stopped part-way
+        r[f"/p{i}"] = Reply(body=page(f"Page {i}", f'<p>Page {i}</p><img src="/i{i}.png"><a href="/p{(i + 1) % N}">next</a>'),
+                            delay=0.15)
+    r["/robots.txt"] = Reply(404)
+    return r
+
+
+def audited_count(db):
+    if not os.path.exists(db):
+        return 0
+    try:
+        con = sqlite3.connect(db, timeout=5)
+        return con.execute("select count(*) from pages where status = 'audited'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def start_and_stop(server, db, tmp_path, sig):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audits.cli", "audit", server.url + "/", "--db", db, "-q", "--concurrency", "1",
+         "--no-sitemaps"], cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while audited_count(db) < 6:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    if sig == signal.SIGKILL:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole tree, Chromium included: nothing gets to clean up
+    else:
+        proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, err
+
+
+def check_resumed(db, tmp_path, server):
+    before = audited_count(db)
+    assert 6 <= before < N + 1
+    res = run_cli("audit", server.url + "/", "--db", db, "--resume", "-q", "--no-sitemaps", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    con = sqlite3.connect(db)
+    runs = con.execute("select id, status from runs").fetchall()
+    assert len(runs) == 1 and runs[0][1] == "complete", runs
+    urls = [u for (u,) in con.execute("select url from pages where status = 'audited'")]
+    assert len(urls) == len(set(urls)) == N + 1, sorted(urls)
+    # each page's findings are stored once
+    dupes = con.execute("select page_id, count(*) from findings group by page_id having count(*) > 1").fetchall()
+    assert dupes == []
+    return before
+
+
+def test_sigkill_then_resume(serve, tmp_path):
+    server = serve(site_routes())
+    db = str(tmp_path / "r.db")
+    code, _ = start_and_stop(server, db, tmp_path, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    status = sqlite3.connect(db).execute("select status from runs").fetchone()[0]
+    assert status == "running"  # killed: never marked complete, so it can never look clean
+    check_resumed(db, tmp_path, server)
+
+
+def test_ctrl_c_then_resume(serve, tmp_path):
+    server = serve(site_routes())
+    db = str(tmp_path / "r.db")
+    code, err = start_and_stop(server, db, tmp_path, signal.SIGINT)
+    assert code == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    status = sqlite3.connect(db).execute("select status from runs").fetchone()[0]
+    assert status == "incomplete"
+    check_resumed(db, tmp_path, server)
+
+
+def test_nothing_to_resume(serve, tmp_path):
+    server = serve(site_routes())
+    res = run_cli("audit", server.url + "/", "--db", str(tmp_path / "x.db"), "--resume", "-q", cwd=tmp_path)
+    assert res.returncode == 2 and "nothing to resume" in res.stderr
