@@ -60,14 +60,12 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
 class PageAuditor:
     """One worker: a browser context + page, reused across pages."""
 
-    def __init__(self, browser, cfg, scope: Scope, axe_options: dict[str, Any], context_options: dict | None = None,
-                 prepare_context=None):
+    def __init__(self, browser, cfg, scope: Scope, axe_options: dict[str, Any], context_options: dict | None = None):
         self.browser = browser
         self.cfg = cfg
         self.scope = scope
         self.axe_options = axe_options
         self.context_options = context_options or {}
-        self.prepare_context = prepare_context  # async callable(context): login etc.
         self.context = None
         self.page = None
         self.used = 0
@@ -86,8 +84,6 @@ class PageAuditor:
         opts.update(self.context_options)
         self.context = await self.browser.new_context(**opts)
         self.context.on("page", self._on_extra_page)
-        if self.prepare_context is not None:
-            await self.prepare_context(self.context)
         # window.open() would start a navigation we cannot fence: popups get nothing to open
         await self.context.add_init_script("window.open = function () { return null; };")
         self.page = await self.context.new_page()

@@ -52,26 +52,34 @@ def context_options(login: LoginConfig | None) -> dict[str, Any]:
     return opts
 
 
-def make_login(login: LoginConfig | None, scope):
-    """An async ``prepare(context)`` that adds cookies and performs the form login, or None."""
+async def session_cookies(browser, login: LoginConfig | None, scope) -> list[dict]:
+    """Sign in once, before the crawl: the cookies every browser context and the crawler share.
+
+    Cookies named in ``cookies_env`` are set for every host in scope; with ``form_url`` the login
+    form is filled in a throw-away context and the cookies it leaves are kept.
+    """
     if login is None or (not login.cookies_env and not login.form_url):
-        return None
+        return []
     s = secrets(login)
-
-    async def prepare(context) -> None:
-        if s["cookies"]:
-            hosts = sorted(h.split(":")[0] for h in scope.hosts)
-            await context.add_cookies(
-                [{"name": k, "value": v, "domain": h, "path": "/"} for k, v in s["cookies"].items() for h in hosts]
-            )
-        if login.form_url:
+    hosts = sorted(h.split(":")[0] for h in scope.hosts)
+    cookies = [{"name": k, "value": v, "domain": h, "path": "/"} for k, v in s["cookies"].items() for h in hosts]
+    if login.form_url:
+        context = await browser.new_context(**context_options(login))
+        try:
+            if cookies:
+                await context.add_cookies(cookies)
             await form_login(context, login)
-
-    return prepare
+            cookies = await context.cookies()
+        finally:
+            await context.close()
+    return cookies
 
 
 async def form_login(context, login: LoginConfig) -> None:
-    """Fill the login form and check for the success text; cookies stay in ``context``."""
+    """Fill the login form and check for the success text; cookies stay in ``context``.
+
+    Error messages name the form and the selectors, never the values typed in.
+    """
     page = await context.new_page()
     try:
         await page.goto(login.form_url, wait_until="load")
@@ -86,6 +94,9 @@ async def form_login(context, login: LoginConfig) -> None:
     except CrawlError:
         raise
     except Exception as exc:
-        raise CrawlError(f"form login at {login.form_url} failed: {str(exc).splitlines()[0]}") from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        for secret in secrets(login)["cookies"].values():
+            reason = reason.replace(secret, "***")
+        raise CrawlError(f"form login at {login.form_url} failed: {reason[:200]}") from None
     finally:
         await page.close()

@@ -97,9 +97,6 @@ def start_crawl(
         seen=seen, pages_so_far=pages_so_far, resume_urls=resume_urls, keep_alive=keep_alive,
         done=done if done is not None else set(), cookies=opts.cookies,
     )
-    if opts.http_user:
-        kwargs.update(http_user=opts.http_user, http_pass=opts.http_password or "",
-                      http_auth_domain=opts.scope.hosts and sorted(opts.scope.hosts)[0].split(":")[0])
     task = runner.crawl(crawler, **kwargs)
     return CrawlHandle(runner, crawler, task)
 

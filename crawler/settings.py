@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
@@ -49,5 +50,8 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
             "Accept-Language": "en-GB,en;q=0.8",
             **opts.headers,
         },
-        "HTTPAUTH_DOMAIN": None,
+        # basic auth only for the audited host, never for other hosts
+        "HTTPAUTH_USER": opts.http_user or "",
+        "HTTPAUTH_PASS": opts.http_password or "",
+        "HTTPAUTH_DOMAIN": urlsplit(opts.start_url).netloc.lower(),  # Scrapy compares host:port
     }

@@ -57,6 +57,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(reply.body)
 
     do_HEAD = do_GET
+    do_POST = do_GET
+
+    def read_body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
 
     def _prefix_route(self, path):
         """A callable route whose key ends with '/' handles everything below it."""
