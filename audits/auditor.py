@@ -18,7 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 from crawler.items import DiscoveredPage
 from crawler.urls import Scope, normalise_url
 
-from .axe import run_axe
+from .axe import install_axe, run_axe
 from .store import PageRecord
 
 # Chromium's net errors -> our reason codes
@@ -86,6 +86,7 @@ class PageAuditor:
         self.context.on("page", self._on_extra_page)
         # window.open() would start a navigation we cannot fence: popups get nothing to open
         await self.context.add_init_script("window.open = function () { return null; };")
+        await install_axe(self.context)
         self.page = await self.context.new_page()
         self.page.on("dialog", self._on_dialog)
         self.page.on("crash", self._on_crash)
