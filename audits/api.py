@@ -9,6 +9,7 @@ from . import runtime
 from .config import AuditConfig
 from .errors import A11yCrawlError, CrawlError, StoreError
 from .pipeline import NullProgress, RunOutcome, audit_site
+from .scoring import score_run
 from .store import Store
 
 
@@ -55,6 +56,8 @@ def audit_sites(
                         run = store.latest_run(cfg.site_name(), statuses=("failed",))
                         outcome = RunOutcome(run_id=run["id"] if run else 0, site=cfg.site_name(),
                                              status="failed", error=str(exc))
+                if outcome.status != "failed":
+                    score_run(store, outcome.run_id)
                 outcomes.append(outcome)
                 if after_run is not None:
                     after_run(outcome)

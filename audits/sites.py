@@ -12,7 +12,7 @@ from typing import Any
 from .config import AuditConfig, _read_toml, find_config_file, load_config
 from .errors import ConfigError
 
-SITE_ONLY_KEYS = ("baseline", "targets")
+SITE_ONLY_KEYS = ("baseline", "baseline_run", "targets", "key")
 
 
 def read_site_entries(path: str | Path | None) -> tuple[Path, list[dict[str, Any]]]:

@@ -1,0 +1,341 @@
+"""Scores over time: a site's history, the league table of many sites, baselines and targets.
+
+Reads the store only; scores come from the ``scores`` table (see :mod:`audits.scoring`), under
+the current model where stored, else the latest stored under any model.
+
+Baselines and targets are read from the site list (``[[sites]]`` in ``a11ycrawl.toml``, or
+``--sites FILE``), the one place managers edit them, in version control::
+
+    [[sites]]
+    name = "Northbrook District Council"
+    start_url = "https://www.northbrook.example.gov.uk/"
+    baseline = 4.2                # a score; or baseline_run = 17 (that run's score)
+    targets = [
+      { score = 8.0, by = 2027-03-31 },
+      { no_critical = true, by = 2027-01-31 },
+    ]
+
+Without a baseline, progress is measured from the site's first scored run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Hashable, Iterable, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError, StoreError
+from .scoring import MODEL_VERSION
+
+GOAL_KEYS = ("baseline", "baseline_run", "targets")
+
+
+# -- baselines and targets --------------------------------------------------------------------
+
+class Target(BaseModel):
+    """One target: a score to reach, or no critical failures left, by a date."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: dt.date
+    score: float | None = Field(None, ge=0, le=10)
+    no_critical: bool = False
+
+    @model_validator(mode="after")
+    def _one_goal(self) -> "Target":
+        if (self.score is None) == (not self.no_critical):
+            raise ValueError("give a target either score = 8.0 or no_critical = true (with by = YYYY-MM-DD)")
+        return self
+
+    def describe(self) -> str:
+        goal = f"score {self.score:.1f}" if self.score is not None else "no critical failures"
+        return f"{goal} by {self.by.isoformat()}"
+
+
+class SiteGoals(BaseModel):
+    """A site's baseline and targets, from its entry in the site list."""
+
+    model_config = ConfigDict(extra="forbid")
+    baseline: float | None = Field(None, ge=0, le=10, description="the score progress is measured from")
+    baseline_run: int | None = Field(None, ge=1, description="a run whose score is the baseline")
+    targets: list[Target] = Field(default_factory=list)
+
+
+def load_goals(path: str | Path | None = None) -> dict[str, SiteGoals]:
+    """Baselines and targets per site name from a site list (default: ``[[sites]]`` in the
+    config file, if there is one; no site list means no targets)."""
+    from .config import AuditConfig, find_config_file
+    from .sites import read_site_entries
+
+    if path is None:
+        found = find_config_file()
+        if not found or "sites" not in found[1]:
+            return {}
+    source, entries = read_site_entries(path)
+    goals = {}
+    for i, entry in enumerate(entries):
+        name = AuditConfig.model_construct(start_url=entry["start_url"], name=entry.get("name")).site_name()
+        try:
+            goals[name] = SiteGoals.model_validate({k: entry[k] for k in GOAL_KEYS if k in entry})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"]) or "?"
+            msg = err["msg"].removeprefix("Value error, ")
+            raise ConfigError(f"{source}: sites[{i}] ({name}): {key}: {msg}") from None
+    return goals
+
+
+@dataclass(frozen=True)
+class Baseline:
+    score: float
+    source: str  # "site list" | "run 12" | "run 3, the first scored"
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    goal: str  # "score 8.0 by 2027-03-31"
+    by: dt.date
+    status: str  # met | open | missed
+    current: float | None  # the latest score, or the latest number of critical elements
+    progress: float | None  # score targets: share of the way from the baseline (0-1)
+    detail: str
+
+
+def target_progress(goals: SiteGoals | None, baseline: Baseline | None, latest: "HistoryRow | None",
+                    today: dt.date) -> tuple[TargetProgress, ...]:
+    """Where a site stands against each of its targets, judged on its latest scored run."""
+    out = []
+    for t in goals.targets if goals else ():
+        if t.score is not None:
+            current = latest.score if latest else None
+            met = current is not None and current >= t.score
+            progress = None
+            if current is not None and baseline is not None and t.score > baseline.score:
+                progress = min(1.0, max(0.0, (current - baseline.score) / (t.score - baseline.score)))
+            detail = ("no scored run yet" if current is None else
+                      f"{current:.1f} reached" if met else f"needs +{t.score - current:.1f}")
+        else:
+            current = latest.violations.get("critical", 0) if latest else None
+            met, progress = current == 0, None
+            detail = ("no scored run yet" if current is None else
+                      "none left" if met else f"{current} critical element{'s' if current != 1 else ''} left")
+        status = "met" if met else "missed" if today > t.by else "open"
+        if status == "open":
+            days = (t.by - today).days
+            detail += f", {days} day{'s' if days != 1 else ''} left"
+        out.append(TargetProgress(goal=t.describe(), by=t.by, status=status, current=current,
+                                  progress=progress, detail=detail))
+    return tuple(out)
+
+
+# -- history ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One run of a site, with its score."""
+
+    run_id: int
+    started_at: str
+    status: str
+    score: float | None
+    reason: str | None  # why there is no score
+    pages_audited: int
+    pages_failed: int
+    violations: dict[str, int]  # failing elements by impact
+    change: float | None  # since the previous scored run
+    model_version: str | None
+    axe_version: str | None
+    note: str | None  # model or axe-core changed since the previous scored run, or an old model
+    components: dict | None
+
+
+@dataclass(frozen=True)
+class SiteHistory:
+    site: str
+    rows: tuple[HistoryRow, ...]
+    baseline: Baseline | None
+    targets: tuple[TargetProgress, ...]
+
+    @property
+    def latest(self) -> HistoryRow | None:
+        """The latest complete, scored run: the one league tables and targets judge."""
+        return latest_scored(self.rows)
+
+
+def latest_scored(rows: Iterable[HistoryRow]) -> HistoryRow | None:
+    scored = [r for r in rows if r.status == "complete" and r.score is not None]
+    return scored[-1] if scored else None
+
+
+def stored_score(store, run_id: int) -> dict | None:
+    """The score shown for a run: under the current model if stored, else the latest stored."""
+    return store.score(run_id, MODEL_VERSION) or store.score(run_id)
+
+
+def _engine(row: HistoryRow) -> tuple[str | None, str | None]:
+    return row.model_version, row.axe_version
+
+
+def _engine_note(prev: HistoryRow | None, row: HistoryRow) -> str | None:
+    notes = []
+    if row.model_version and row.model_version != MODEL_VERSION:
+        notes.append(f"scored by {row.model_version}: run 'a11ycrawl rescore'")
+    if prev is not None and prev.model_version != row.model_version:
+        notes.append(f"model {prev.model_version} -> {row.model_version}")
+    if prev is not None and prev.axe_version != row.axe_version:
+        notes.append(f"axe-core {prev.axe_version} -> {row.axe_version}")
+    return "; ".join(notes) or None
+
+
+def _history_rows(store, runs: list[dict]) -> tuple[HistoryRow, ...]:
+    rows: list[HistoryRow] = []
+    prev: HistoryRow | None = None
+    for run in runs:
+        s = stored_score(store, run["id"])
+        row = HistoryRow(
+            run_id=run["id"], started_at=run["started_at"], status=run["status"],
+            score=s["score"] if s else None,
+            reason=(s["reason"] if s else "not scored yet: run 'a11ycrawl rescore'"),
+            pages_audited=run["pages_audited"] or 0, pages_failed=run["pages_failed"] or 0,
+            violations=store.impact_counts(run["id"]), change=None,
+            model_version=s["model_version"] if s else None, axe_version=run["axe_version"],
+            note=None, components=json.loads(s["components"]) if s and s["components"] else None,
+        )
+        if row.score is not None:
+            change = round(row.score - prev.score, 1) if prev is not None else None
+            row = replace(row, change=change, note=_engine_note(prev, row))
+            prev = row
+        rows.append(row)
+    return tuple(rows)
+
+
+def _baseline(store, goals: SiteGoals | None, rows: tuple[HistoryRow, ...], site: str) -> Baseline | None:
+    if goals and goals.baseline is not None:
+        return Baseline(goals.baseline, "site list")
+    if goals and goals.baseline_run is not None:
+        run = next((r for r in rows if r.run_id == goals.baseline_run and r.score is not None), None)
+        if run is None:
+            raise StoreError(f"baseline_run {goals.baseline_run} of {site} is not a scored run of that site in "
+                             f"{store.path}; see 'a11ycrawl history {site}'")
+        return Baseline(run.score, f"run {run.run_id}")
+    first = next((r for r in rows if r.status == "complete" and r.score is not None), None)
+    return Baseline(first.score, f"run {first.run_id}, the first scored") if first else None
+
+
+def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | None = None) -> SiteHistory:
+    """Every run of ``site``, oldest first, with scores, violations by impact, change since the
+    previous scored run, and progress against the site's baseline and targets.
+
+    Raises :class:`~audits.errors.StoreError` when the store has no run of ``site``.
+    """
+    runs = store.runs(site)
+    if not runs:
+        known = ", ".join(store.sites()) or "none yet"
+        raise StoreError(f"no runs of site {site!r} in {store.path} (sites: {known})")
+    rows = _history_rows(store, runs)
+    baseline = _baseline(store, goals, rows, site)
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    return SiteHistory(site=site, rows=rows, baseline=baseline,
+                       targets=target_progress(goals, baseline, latest_scored(rows), today))
+
+
+# -- the league table -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LeagueRow:
+    """One site in the league table, judged on its latest complete scored run."""
+
+    site: str
+    run_id: int | None
+    started_at: str | None
+    score: float | None
+    pages_audited: int | None
+    rank: int | None  # None: not ranked (see note)
+    previous_rank: int | None
+    rank_change: int | None  # places climbed since the previous period (negative: fell)
+    previous_score: float | None
+    change: float | None
+    model_version: str | None
+    axe_version: str | None
+    comparable: bool
+    note: str | None
+    targets: tuple[TargetProgress, ...]
+
+
+def competition_ranks(scores: Mapping[Hashable, float]) -> dict[Hashable, int]:
+    """Standard competition ranking ("1, 2, 2, 4"): highest score first, ties share a rank.
+
+    >>> competition_ranks({"a": 9.1, "b": 7.0, "c": 7.0, "d": 3.2})
+    {'a': 1, 'b': 2, 'c': 2, 'd': 4}
+    """
+    ordered = sorted(-s for s in scores.values())
+    return {k: bisect_left(ordered, -s) + 1 for k, s in scores.items()}
+
+
+def majority_engine(rows: Iterable[HistoryRow]) -> tuple[str | None, str | None] | None:
+    """The (scoring model, axe-core version) most runs used; a tie goes to the most recent."""
+    rows = list(rows)
+    counts = Counter(_engine(r) for r in rows)
+    if not counts:
+        return None
+    latest = {e: max(r.started_at for r in rows if _engine(r) == e) for e in counts}
+    return max(counts, key=lambda e: (counts[e], latest[e]))
+
+
+def _engine_label(engine: tuple[str | None, str | None] | None) -> str:
+    model, axe = engine or (None, None)
+    return f"{model or 'no model'}, axe-core {axe or '?'}"
+
+
+def league(store, goals: Mapping[str, SiteGoals] | None = None, today: dt.date | None = None) -> list[LeagueRow]:
+    """Rank every site in the store by the score of its latest complete scored run.
+
+    Sites whose latest run used another scoring model or axe-core version than most sites are
+    flagged as not comparable and not ranked. Rank change compares with the ranks of each site's
+    previous scored run ("the previous period"). Ranked rows come first, by rank.
+    """
+    goals = goals or {}
+    histories = [history(store, site, goals.get(site), today) for site in store.sites()]
+    latest = {h.site: h.latest for h in histories if h.latest}
+    engine = majority_engine(latest.values())
+    ranks = competition_ranks({s: r.score for s, r in latest.items() if _engine(r) == engine})
+    previous = {}
+    for h in histories:
+        scored = [r for r in h.rows if r.status == "complete" and r.score is not None]
+        if h.site in ranks and len(scored) > 1:
+            previous[h.site] = scored[-2]
+    prev_engine = majority_engine(previous.values())
+    prev_ranks = competition_ranks({s: r.score for s, r in previous.items() if _engine(r) == prev_engine})
+    rows = []
+    for h in histories:
+        cur, prev = latest.get(h.site), previous.get(h.site)
+        rank, prev_rank = ranks.get(h.site), prev_ranks.get(h.site)
+        if cur is None:
+            last = h.rows[-1]
+            note = f"not ranked: no complete scored run (run {last.run_id}: {last.reason or last.status})"
+        elif rank is None:
+            note = f"not comparable: {_engine_label(_engine(cur))}; most sites: {_engine_label(engine)}"
+        else:
+            note = cur.note if prev is not None and _engine(prev) != _engine(cur) else None
+        rows.append(LeagueRow(
+            site=h.site, run_id=cur.run_id if cur else None, started_at=cur.started_at if cur else None,
+            score=cur.score if cur else None, pages_audited=cur.pages_audited if cur else None,
+            rank=rank, previous_rank=prev_rank,
+            rank_change=prev_rank - rank if rank is not None and prev_rank is not None else None,
+            previous_score=prev.score if prev else None,
+            change=round(cur.score - prev.score, 1) if cur and prev else None,
+            model_version=cur.model_version if cur else None, axe_version=cur.axe_version if cur else None,
+            comparable=rank is not None, note=note, targets=h.targets,
+        ))
+    return sorted(rows, key=lambda r: (r.rank is None, r.rank or 0, r.site))
+
+
+def climbers(rows: Iterable[LeagueRow], limit: int = 3) -> list[LeagueRow]:
+    """The sites that climbed most places since the previous period, biggest first."""
+    up = [r for r in rows if r.rank_change and r.rank_change > 0]
+    return sorted(up, key=lambda r: (-r.rank_change, r.rank, r.site))[:limit]

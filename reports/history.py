@@ -1,0 +1,195 @@
+"""Terminal and JSON output for scores over time: history, league, diff and rescore.
+
+The data comes from :mod:`audits.history`, :mod:`audits.fingerprint` and :mod:`audits.scoring`;
+these functions only render it. Colour is never the only signal: changes carry a sign, rank
+moves an arrow and a number, target states a word.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, is_dataclass
+from typing import Any, Iterable
+
+from audits.scoring import LOAD_HALF
+from rich.console import Console
+from rich.table import Table
+
+from .data import IMPACTS
+from .terminal import IMPACT_STYLE
+
+
+def to_json(obj: Any) -> str:
+    """A dataclass (or a dict of them) as indented JSON; dates as ISO strings."""
+
+    def plain(o: Any) -> Any:
+        if is_dataclass(o):
+            return asdict(o)
+        if isinstance(o, dict):
+            return {k: plain(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [plain(v) for v in o]
+        return o
+
+    return json.dumps(plain(obj), indent=2, ensure_ascii=False, default=str)
+
+
+def fmt_score(score: float | None) -> str:
+    return "—" if score is None else f"{score:.1f}"
+
+
+def fmt_change(change: float | None) -> str:
+    if change is None:
+        return ""
+    style = "green" if change > 0 else "red" if change < 0 else ""
+    text = f"{change:+.1f}" if change else "±0.0"
+    return f"[{style}]{text}[/]" if style else text
+
+
+def fmt_rank_change(change: int | None, has_rank: bool) -> str:
+    if not has_rank:
+        return ""
+    if change is None:
+        return "new"
+    if change == 0:
+        return "= 0"
+    return f"[green]▲ {change}[/]" if change > 0 else f"[red]▼ {-change}[/]"
+
+
+def _date(iso: str | None) -> str:
+    return (iso or "")[:16].replace("T", " ")
+
+
+def _targets_summary(targets) -> str:
+    if not targets:
+        return ""
+    met = sum(t.status == "met" for t in targets)
+    missed = sum(t.status == "missed" for t in targets)
+    return f"{met}/{len(targets)} met" + (f", {missed} missed" if missed else "")
+
+
+TARGET_STYLE = {"met": "green", "open": "yellow", "missed": "bold red"}
+
+
+def print_targets(console: Console, baseline, targets) -> None:
+    if not targets:
+        return
+    title = "Targets" + (f" (baseline {baseline.score:.1f}, {baseline.source})" if baseline else "")
+    t = Table(title=title, header_style="bold")
+    for col in ("target", "status", "where it stands", "progress from baseline"):
+        t.add_column(col)
+    for p in targets:
+        progress = "" if p.progress is None else f"{p.progress:.0%}"
+        t.add_row(p.goal, f"[{TARGET_STYLE[p.status]}]{p.status}[/]", p.detail, progress)
+    console.print(t)
+
+
+def print_components(console: Console, row) -> None:
+    """The parts behind one run's score, and what fixing each rule would gain."""
+    c = row.components
+    if not c or c.get("free_a") is None:
+        return
+    cov = c["coverage"]
+    wanted = cov["audited"] + cov["failed"] + cov["unfinished"]
+    t = Table(title=f"Score {fmt_score(row.score)} of run {row.run_id}: components ({row.model_version})",
+              header_style="bold", show_header=True)
+    t.add_column("component")
+    t.add_column("value", justify="right")
+    t.add_row("pages free of Level A failures", f"{c['free_a']:.0%}")
+    t.add_row("pages free of Level A and AA failures", f"{c['free_aa']:.0%}")
+    t.add_row(f"impact factor 1/(1 + load/{LOAD_HALF:g})", f"{c['impact']:.2f} (load {c['load']:.2f})")
+    t.add_row("coverage", f"{cov['audited']} of {wanted} pages audited")
+    console.print(t)
+    rules = c.get("rules") or []
+    if rules:
+        t = Table(title="What fixing each rule everywhere would gain", header_style="bold")
+        for col, j in (("rule", "left"), ("level", "left"), ("impact", "left"), ("pages", "right"),
+                       ("of pages", "right"), ("gain", "right")):
+            t.add_column(col, justify=j)
+        for r in rules[:10]:
+            t.add_row(r["rule"], r["level"], f"[{IMPACT_STYLE.get(r['impact'], '')}]{r['impact']}[/]",
+                      str(r["pages"]), f"{r['prevalence']:.0%}", f"+{r['gain']:.1f}")
+        console.print(t)
+
+
+def print_history(console: Console, h) -> None:
+    """``a11ycrawl history``: one row per run, then the latest score's components and targets."""
+    t = Table(title=f"History of {h.site}", header_style="bold")
+    for col, j in (("run", "right"), ("date", "left"), ("status", "left"), ("score", "right"),
+                   ("change", "right"), ("pages", "right"), *((i, "right") for i in IMPACTS),
+                   ("model / axe-core", "left"), ("note", "left")):
+        t.add_column(col, justify=j, overflow="fold")
+    for r in h.rows:
+        note = r.note or ("" if r.score is not None else r.reason or "")
+        t.add_row(
+            str(r.run_id), _date(r.started_at), r.status, fmt_score(r.score), fmt_change(r.change),
+            f"{r.pages_audited}" + (f" (+{r.pages_failed} failed)" if r.pages_failed else ""),
+            *(str(r.violations.get(i, 0)) for i in IMPACTS),
+            f"{r.model_version or '—'} / {r.axe_version or '?'}", note,
+        )
+    console.print(t)
+    latest = h.latest
+    if latest is not None:
+        print_components(console, latest)
+    print_targets(console, h.baseline, h.targets)
+
+
+def print_league(console: Console, rows: Iterable, top_climbers: Iterable) -> None:
+    """``a11ycrawl league``: rank, score, change since the previous period, targets."""
+    rows = list(rows)
+    t = Table(title="League table", header_style="bold")
+    for col, j in (("rank", "right"), ("site", "left"), ("score", "right"), ("change", "right"),
+                   ("places", "right"), ("pages", "right"), ("run", "right"), ("date", "left"),
+                   ("targets", "left"), ("note", "left")):
+        t.add_column(col, justify=j, overflow="fold")
+    for r in rows:
+        t.add_row(
+            str(r.rank) if r.rank is not None else "—", r.site, fmt_score(r.score), fmt_change(r.change),
+            fmt_rank_change(r.rank_change, r.rank is not None), "" if r.pages_audited is None else str(r.pages_audited),
+            "" if r.run_id is None else str(r.run_id), _date(r.started_at), _targets_summary(r.targets), r.note or "",
+        )
+    console.print(t)
+    up = list(top_climbers)
+    if up:
+        console.print("[bold]Biggest climbers:[/] " + "; ".join(
+            f"{r.site} ▲ {r.rank_change} ({r.previous_rank} → {r.rank})" for r in up))
+
+
+def _finding_table(title: str, findings) -> Table:
+    t = Table(title=title, header_style="bold")
+    for col in ("rule", "impact", "page", "element"):
+        t.add_column(col, overflow="fold")
+    for f in findings:
+        target = " | ".join(map(str, f.target)) if isinstance(f.target, list) else str(f.target or "")
+        t.add_row(f.rule, f"[{IMPACT_STYLE.get(f.impact, '')}]{f.impact}[/]", f.url, target)
+    return t
+
+
+def print_diff(console: Console, d) -> None:
+    """``a11ycrawl diff``: the findings new in run B and fixed since run A."""
+    if d.site_a != d.site_b:
+        console.print(f"[yellow]note:[/] run {d.run_a} is of {d.site_a} and run {d.run_b} of {d.site_b}")
+    console.print(f"[bold]Run {d.run_a} → run {d.run_b}[/] ({d.site_b}): [red]{len(d.new)} new[/], "
+                  f"[green]{len(d.fixed)} fixed[/], {len(d.unchanged)} still present, on {d.pages_compared} pages "
+                  "audited in both runs")
+    if d.new:
+        console.print(_finding_table("New", d.new))
+    if d.fixed:
+        console.print(_finding_table("Fixed", d.fixed))
+    for run, urls in ((d.run_a, d.pages_only_a), (d.run_b, d.pages_only_b)):
+        if urls:
+            console.print(f"{len(urls)} page(s) audited only in run {run}, not compared: " + ", ".join(urls[:5])
+                          + (" ..." if len(urls) > 5 else ""))
+
+
+def print_rescore(console: Console, report) -> None:
+    """``a11ycrawl rescore``: how many runs got a different score under the current model."""
+    console.print(f"Rescored {report.runs} run(s) under {report.model_version}: {len(report.changed)} changed.")
+    if report.changed:
+        t = Table(header_style="bold")
+        for col, j in (("run", "right"), ("site", "left"), ("before", "right"), ("model before", "left"),
+                       ("after", "right")):
+            t.add_column(col, justify=j)
+        for c in report.changed:
+            t.add_row(str(c.run_id), c.site, fmt_score(c.before), c.before_model or "not scored", fmt_score(c.after))
+        console.print(t)
