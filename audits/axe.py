@@ -52,17 +52,37 @@ def axe_options(tags: list[str], disable_rules: list[str] = ()) -> dict[str, Any
 # Runs in the top frame after injection: wait for the DOM to be quiet (with a cap), collect the
 # page facts that site-level checks need, list child frames and run axe's partial audit. When
 # there are no frames it finishes the run in the same call, saving a round trip.
+# What a page loaded that can change axe's results: scripts, stylesheets, frames, CSS-loaded files
+# and fetched data (not images or media). Used to tell unchanged pages on a re-audit.
+_RESOURCES_JS = r"""
+function loadedResources() {
+  const kinds = new Set(['script', 'link', 'css', 'iframe', 'frame', 'fetch', 'xmlhttprequest']);
+  const out = new Set();
+  for (const e of performance.getEntriesByType('resource')) {
+    if (kinds.has(e.initiatorType) && /^https?:/.test(e.name)) out.add(e.name.split('#')[0]);
+  }
+  return [...out];
+}
+"""
+
 _TOP_FRAME_JS = r"""
 async (args) => {
   const t0 = performance.now();
-  if (args.quiet > 0 && args.cap > 0) {
+  if (args.cap > 0) {
+    // Settled: no fetch()/XHR in flight (counted by _NETWORK_JS) and no DOM change for
+    // args.quiet ms; never longer than args.cap ms.
     await new Promise((resolve) => {
-      let timer = null, capTimer = null;
-      const done = () => { obs.disconnect(); clearTimeout(timer); clearTimeout(capTimer); resolve(); };
-      const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, args.quiet); });
+      let lastChange = performance.now();
+      const obs = new MutationObserver(() => { lastChange = performance.now(); });
       obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-      timer = setTimeout(done, args.quiet);
-      capTimer = setTimeout(done, args.cap);
+      const tick = () => {
+        const now = performance.now();
+        const net = window.__a11ycrawlNet || {pending: 0, last: 0};
+        const quietFor = now - Math.max(lastChange, net.last);
+        if (now - t0 >= args.cap || (net.pending <= 0 && quietFor >= args.quiet)) { obs.disconnect(); resolve(); }
+        else setTimeout(tick, Math.max(10, Math.min(args.quiet, 50)));
+      };
+      setTimeout(tick, Math.max(0, args.quiet));
     });
   }
   const t1 = performance.now();
@@ -86,6 +106,7 @@ async (args) => {
     nodes: document.getElementsByTagName('*').length,
     settle_ms: Math.round(t1 - t0),
   };
+  facts.resources = loadedResources();
   const ctx = args.context || document;
   const frameContexts = axe.utils.getFrameContexts(ctx, args.options);
   const partial = await axe.runPartial(ctx, args.options);
@@ -103,7 +124,7 @@ _FRAME_JS = r"""
 async (args) => {
   const frameContexts = axe.utils.getFrameContexts(args.context, args.options);
   const partial = await axe.runPartial(args.context, args.options);
-  return {frameContexts, partial};
+  return {frameContexts, partial, resources: loadedResources()};
 }
 """
 
@@ -120,7 +141,7 @@ _RULES_JS = r"""() => axe.getRules()"""
 def _call(js: str, args: dict[str, Any], inject: bool) -> str:
     """One expression that (optionally) injects axe and calls ``js`` with ``args``."""
     prefix = axe_source() + "\n;" if inject else ""
-    return f"{prefix}({js})({json.dumps(args)})"
+    return f"{prefix}(() => {{ {_RESOURCES_JS}; return ({js})({json.dumps(args)}); }})()"
 
 
 async def _evaluate(frame, js: str, args: dict[str, Any]) -> Any:
@@ -134,13 +155,44 @@ async def _evaluate(frame, js: str, args: dict[str, Any]) -> Any:
     return await frame.evaluate(_call(js, args, True))
 
 
+# Counts the page's fetch() and XMLHttpRequest calls in flight, so that the settle wait does not
+# audit a page whose content is still on its way (a "latest news" box filled from JSON).
+_NETWORK_JS = r"""
+(() => {
+  if (window.__a11ycrawlNet) return;
+  const net = window.__a11ycrawlNet = {pending: 0, last: 0};
+  const done = () => { net.pending -= 1; net.last = performance.now(); };
+  const fetch0 = window.fetch;
+  if (typeof fetch0 === 'function') {
+    window.fetch = function (...args) {
+      net.pending += 1;
+      let p;
+      try { p = fetch0.apply(this, args); } catch (e) { done(); throw e; }
+      p.then(done, done);
+      return p;
+    };
+  }
+  const XHR = window.XMLHttpRequest;
+  if (XHR && XHR.prototype && XHR.prototype.send) {
+    const send0 = XHR.prototype.send;
+    XHR.prototype.send = function (...args) {
+      net.pending += 1;
+      this.addEventListener('loadend', done, {once: true});
+      try { return send0.apply(this, args); } catch (e) { done(); throw e; }
+    };
+  }
+})();
+"""
+
+
 async def install_axe(context) -> None:
-    """Make axe-core present in every document of ``context`` before the page's own scripts run.
+    """Make axe-core present in every document of ``context`` before the page's own scripts run,
+    with the network counter the settle wait reads.
 
     One init script per context instead of sending 570 KB of source with every page and frame:
     measured here, a quarter less CPU per page, and the frames of a page need no injection.
     """
-    await context.add_init_script(axe_source())
+    await context.add_init_script(_NETWORK_JS + "\n;" + axe_source())
 
 
 async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max_links: int = 5000) -> dict:
@@ -175,6 +227,7 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
                 continue
             count[0] += 1
             partials.append(res["partial"])
+            facts["resources"] = sorted(set(facts.get("resources", [])) | set(res.get("resources") or []))
             await recurse(child, res["frameContexts"])
 
     await recurse(page.main_frame, top["frameContexts"])

@@ -108,6 +108,7 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
         tags=[t.strip() for t in tags.split(",") if t.strip()] if tags else None,
         include=list(include) or None, exclude=list(exclude) or None, allowed_hosts=list(allowed_hosts) or None,
         include_subdomains=include_subdomains, obey_robots=obey_robots, sitemaps=sitemaps, chromium=chromium,
+        full=full or None,
     )
     if all_sites:
         if url:
@@ -126,17 +127,74 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
 
     store = open_store(cfgs[0].db)
     if json_file:
-        from reports.data import run_document
-
-        docs = [run_document(store, o.run_id) for o in outcomes if o.run_id]
-        payload = docs[0] if len(docs) == 1 else {"runs": docs}
-        text = json.dumps(payload, indent=2, ensure_ascii=False)
-        if json_file == "-":
-            click.echo(text)
-        else:
-            Path(json_file).write_text(text + "\n", encoding="utf-8")
+        _write_json(store, outcomes, json_file)
     if any(o.error and o.status == "failed" for o in outcomes):
         sys.exit(EXIT_TOOL)
+
+
+@cli.command()
+@db_option
+@click.option("--variant", type=click.Choice(["before", "after"]), default="before", show_default=True,
+              help="Serve the sites as they are, or 'after' a round of fixes (and one new failure).")
+@click.option("--serve", is_flag=True, help="Only serve the three sites on 127.0.0.1 until Ctrl-C, to try 'audit' by hand.")
+@click.option("--concurrency", type=int, help="Browser pages audited at once (default 2).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True), help="Write the runs as JSON to FILE.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr.")
+def demo(db, variant, serve, concurrency, json_file, quiet):
+    """Audit three fictional council websites served on 127.0.0.1 and compare them.
+
+    Northbrook (good), Eastmarsh (middling) and Westfold (poor) each have 40-odd pages:
+    services A-Z, news, forms, tables, committee papers as PDFs, a web-chat iframe and an
+    accessibility statement. Works offline. Results go to the database like any audit,
+    so 'history', 'league' and 'diff' work on them afterwards.
+
+    \b
+    Examples:
+      a11ycrawl demo                      # audit all three, print each summary and the league
+      a11ycrawl demo --variant after      # audit them again after some fixes, then:
+      a11ycrawl league                    #   ranks, rank changes and the biggest climber
+      a11ycrawl demo --serve              # just serve them, e.g. for 'a11ycrawl audit URL'
+    """
+    import time
+
+    from .demo import demo_configs, demo_sites
+
+    console = stderr_console()
+    with demo_sites(variant) as sites:
+        if serve:
+            for s in sites:
+                click.echo(f"{s.name}: {s.url}")
+            console.print("[dim]Serving until Ctrl-C.[/]")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return
+        cfgs = demo_configs(sites, _audit_flags(db=db, concurrency=concurrency))
+        outcomes = run_audits(cfgs, cfgs[0].db, quiet=quiet, keep_going=True)
+    from .store import open_store
+
+    store = open_store(cfgs[0].db)
+    if not quiet:
+        from reports.terminal import print_comparison
+
+        print_comparison(console, store, [o.run_id for o in outcomes if o.run_id])
+    if json_file:
+        _write_json(store, outcomes, json_file)
+    if any(o.status == "failed" for o in outcomes):
+        sys.exit(EXIT_TOOL)
+
+
+def _write_json(store, outcomes, json_file) -> None:
+    from reports.data import run_document
+
+    docs = [run_document(store, o.run_id) for o in outcomes if o.run_id]
+    payload = docs[0] if len(docs) == 1 else {"runs": docs}
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    if json_file == "-":
+        click.echo(text)
+    else:
+        Path(json_file).write_text(text + "\n", encoding="utf-8")
 
 
 def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=False):
@@ -171,6 +229,9 @@ def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=Fa
     outcomes = audit_sites(cfgs, store, progress=progress, resume=resume, keep_going=keep_going,
                            log_level="INFO" if verbose else None, after_run=after)
     return outcomes
+
+
+from .cli_scores import register; register(cli)  # noqa: E402,E702  history, league, diff, rescore
 
 
 def main(argv=None) -> None:

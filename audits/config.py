@@ -66,8 +66,8 @@ class AuditConfig(BaseModel):
     chromium: str | None = Field(None, description="path to Chromium; else $A11YCRAWL_CHROMIUM, then usual paths")
     concurrency: int = Field(2, ge=1, le=16, description="browser pages audited at once")
     page_timeout: float = Field(30.0, gt=0, description="seconds per page: navigation + settle + axe")
-    settle_quiet_ms: int = Field(50, ge=0, description="the DOM must be quiet this long before axe runs")
-    settle_cap_ms: int = Field(1500, ge=0, description="never wait longer than this for quiet")
+    settle_quiet_ms: int = Field(50, ge=0, description="no DOM change and no fetch/XHR in flight this long before axe runs")
+    settle_cap_ms: int = Field(3000, ge=0, description="never wait longer than this for the page to settle")
     js_heap_mb: int = Field(2048, ge=64, description="V8 heap limit per renderer; a page over it crashes alone")
     recycle_after: int = Field(100, ge=1, description="pages per browser context before it is replaced")
     tags: list[str] = Field(default_factory=lambda: list(DEFAULT_TAGS))
@@ -75,6 +75,7 @@ class AuditConfig(BaseModel):
     viewport: tuple[int, int] = (1280, 800)
     login: LoginConfig | None = None
     output: Literal["rich", "plain"] = "rich"
+    full: bool = Field(False, description="render every page, even those unchanged since the last run")
 
     @field_validator("start_url")
     @classmethod
@@ -98,7 +99,8 @@ class AuditConfig(BaseModel):
     def config_hash(self) -> str:
         """Hash of the settings that change results (not paths or display options)."""
         d = self.public_dict()
-        for k in ("db", "output", "chromium", "name", "concurrency", "crawl_concurrency", "crawl_delay"):
+        for k in ("db", "output", "chromium", "name", "concurrency", "crawl_concurrency", "crawl_delay", "full",
+                  "max_time", "recycle_after", "js_heap_mb"):
             d.pop(k, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 

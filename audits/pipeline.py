@@ -14,6 +14,8 @@ incomplete. Either can be resumed.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -28,8 +30,13 @@ from .axe import axe_options, axe_rules, axe_version
 from .browser import find_chromium, launch_browser
 from .config import AuditConfig
 from .errors import CrawlError, StoreError
-from .login import context_options, crawl_auth, make_login
+from .incremental import ReusePlanner
+from .fingerprint import finding_fingerprint
+from .login import context_options, crawl_auth, session_cookies
 from .store import PageRecord, Store
+
+
+log = logging.getLogger("a11ycrawl")
 
 
 class Progress(Protocol):
@@ -75,7 +82,9 @@ async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progr
     """
     progress = progress or NullProgress()
     executable = find_chromium(cfg.chromium)
-    browser = await launch_browser(playwright, executable)
+    t0 = time.monotonic()
+    browser = await launch_browser(playwright, executable, cfg.js_heap_mb)
+    log.info("launched %s in %.2f s", executable, time.monotonic() - t0)
     try:
         return await _audit_with_browser(cfg, store, browser, progress, resume_run, log_level)
     finally:
@@ -105,14 +114,17 @@ async def _audit_with_browser(cfg, store, browser, progress, resume_run, log_lev
         finally:
             await page.close()
 
-    login = make_login(cfg.login, scope)
-    auditors = [
-        PageAuditor(browser, cfg, scope, options, context_options(cfg.login), prepare_context=login)
-        for _ in range(cfg.concurrency)
-    ]
+    cookies = await session_cookies(browser, cfg.login, scope)
+    ctx_opts = context_options(cfg.login)
+    if cookies:
+        ctx_opts["storage_state"] = {"cookies": cookies, "origins": []}
+    auditors = [PageAuditor(browser, cfg, scope, options, ctx_opts) for _ in range(cfg.concurrency)]
     queue: asyncio.Queue[DiscoveredPage | None] = asyncio.Queue()
-    counts = {"discovered": 0, "audited": 0, "failed": 0, "skipped": 0, "documents": 0}
+    counts = {"discovered": 0, "audited": 0, "failed": 0, "skipped": 0, "documents": 0, "reused": 0}
     busy = [0]
+    background: set[asyncio.Future] = set()  # resource hashing for the next run's re-audit
+    previous = None if cfg.full else store.comparable_run_before(run_id, cfg.site_name(), cfg.config_hash(), version)
+    planner: ReusePlanner | None = None
     start_norm = normalise_url(cfg.start_url)
     start_state: dict[str, Any] = {}
 
@@ -132,7 +144,7 @@ async def _audit_with_browser(cfg, store, browser, progress, resume_run, log_lev
         if rec.url in done_urls:
             return
         done_urls.add(rec.url)
-        store.save_page(run_id, rec)
+        store.save_page(run_id, rec, fingerprint=finding_fingerprint)
         counts[rec.status] = counts.get(rec.status, 0) + 1
         if rec.url == start_norm or rec.url == normalise_url(cfg.start_url):
             start_state.setdefault("record", rec)
@@ -155,12 +167,30 @@ async def _audit_with_browser(cfg, store, browser, progress, resume_run, log_lev
                 start_state["document"] = item
             progress.update(**counts)
 
+    def feed_links(links: list[str], depth: int, referrer: str) -> None:
+        if links and depth < cfg.max_depth:
+            for extra in handle.feed(links, depth + 1, referrer):
+                record_item(extra)
+
+    def reuse(item: DiscoveredPage, old: dict) -> None:
+        done_urls.add(item.url)
+        store.reuse_page(run_id, old["id"], depth=item.depth, referrer=item.referrer, found_via=item.found_via)
+        for key in ("discovered", "audited", "reused"):
+            counts[key] += 1
+        progress.update(**counts)
+        feed_links(json.loads(old["facts"] or "{}").get("links") or [], item.depth, item.url)
+
     async def sink(item: Any) -> None:
         if isinstance(item, DiscoveredPage):
             if item.url in done_urls:
                 return
             if item.requested_url == start_norm:
                 start_state["page"] = item
+            if previous is not None and planner is not None:
+                old = await planner.reusable(item.url, item.body)
+                if old is not None and item.url not in done_urls:
+                    reuse(item, old)
+                    return
             store.enqueue(run_id, item.url, item.depth, item.referrer, item.found_via)
             counts["discovered"] += 1
             progress.update(**counts)
@@ -169,11 +199,14 @@ async def _audit_with_browser(cfg, store, browser, progress, resume_run, log_lev
             record_item(item)
 
     def keep_alive() -> bool:
-        return busy[0] > 0 or not queue.empty()
+        return busy[0] > 0 or not queue.empty() or bool(background)
 
-    handle = start_crawl(crawl_options(cfg, scope), sink, keep_alive=keep_alive, seen=(),
+    crawl_opts = crawl_options(cfg, scope)
+    crawl_opts.cookies.update({c["name"]: c["value"] for c in cookies})
+    handle = start_crawl(crawl_opts, sink, keep_alive=keep_alive, seen=(),
                          pages_so_far=counts["audited"] + counts["failed"] if resume_run else 0,
                          resume_urls=resume_urls, done=done_urls, log_level=log_level)
+    planner = ReusePlanner(store, run_id, previous, handle.fetch)
 
     async def worker(auditor: PageAuditor) -> None:
         while True:
@@ -184,23 +217,34 @@ async def _audit_with_browser(cfg, store, browser, progress, resume_run, log_lev
             busy[0] += 1
             try:
                 rec = await auditor.audit(item)
+                log.info("%s %s in %d ms (%.2f s)", rec.status, rec.url, rec.audit_ms or 0, time.monotonic() - started)
                 record(rec)
-                links = (rec.facts or {}).get("links") or []
-                if rec.status == "audited" and links and item.depth < cfg.max_depth:
-                    for extra in handle.feed(links, item.depth + 1, item.url):
-                        record_item(extra)
+                if rec.status == "audited":
+                    feed_links((rec.facts or {}).get("links") or [], item.depth, item.url)
+                    task = asyncio.ensure_future(planner.record_resources((rec.facts or {}).get("resources") or []))
+                    background.add(task)
+                    task.add_done_callback(_finished_background)
             finally:
                 busy[0] -= 1
                 queue.task_done()
-            if busy[0] == 0 and queue.empty():
-                await finish_if_idle(handle)
+            await _maybe_finish()
 
+    def _finished_background(task) -> None:
+        background.discard(task)
+        asyncio.ensure_future(_maybe_finish())
+
+    async def _maybe_finish() -> None:
+        if busy[0] == 0 and queue.empty() and not background:
+            await finish_if_idle(handle)
+
+    log.info("crawl started %.2f s after the run", time.monotonic() - started)
     workers = [asyncio.create_task(worker(a)) for a in auditors]
     status, error = "complete", None
     try:
         run_for = cfg.max_time or None
         try:
             await asyncio.wait_for(_drain(handle, queue), timeout=run_for)
+            log.info("crawl and audits done %.2f s after the run", time.monotonic() - started)
         except asyncio.TimeoutError:
             status, error = "incomplete", f"time budget of {cfg.max_time:g} s ran out"
             await handle.stop()

@@ -13,6 +13,8 @@ Tables (schema version in ``meta``; migrations in ``MIGRATIONS``):
 - ``documents``: PDFs and Office files linked from pages.
 - ``frontier``: URLs queued for a run, so a killed run can be resumed.
 - ``scores``: derived site scores per run and scoring model (recomputable).
+- ``resources``: the hash of each script, stylesheet, frame and fetched data file the run's pages
+  loaded, so a later run can tell an unchanged page from a changed one without rendering it.
 
 Every page is written in one transaction as soon as it is done, so a killed run keeps what it
 audited.
@@ -31,7 +33,7 @@ import sqlite_utils
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def utcnow() -> str:
@@ -95,7 +97,15 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = {1: _migrate_1}
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    """Hashes of the scripts, stylesheets, frames and data a run's pages loaded (for re-audits)."""
+    db["resources"].create(
+        {"run_id": int, "url": str, "sha256": str, "http_status": int, "fetched_at": str},
+        pk=("run_id", "url"), foreign_keys=[("run_id", "runs", "id")],
+    )
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2}
 
 
 @dataclass
@@ -168,6 +178,13 @@ class Store:
             q += " and site = ?"
             args.append(site)
         rows = list(self.db["runs"].rows_where(q, args, order_by="started_at desc, id desc", limit=1))
+        return rows[0] if rows else None
+
+    def comparable_run_before(self, run_id: int, site: str, config_hash: str, axe_version: str) -> dict | None:
+        """The latest earlier run of ``site`` audited with the same settings and axe-core version."""
+        rows = list(self.db["runs"].rows_where(
+            "site = ? and id < ? and config_hash = ? and axe_version = ? and status in ('complete', 'incomplete')",
+            [site, run_id, config_hash, axe_version], order_by="id desc", limit=1))
         return rows[0] if rows else None
 
     def sites(self) -> list[str]:
@@ -267,6 +284,55 @@ class Store:
 
     def page_findings(self, page_id: int) -> list[dict]:
         return list(self.db["findings"].rows_where("page_id = ?", [page_id], order_by="id"))
+
+    def findings_with_urls(self, run_id: int, kind: str = "violation") -> list[dict]:
+        """Findings of one kind in a run, each with its page's ``url``."""
+        return list(self.db.query(
+            """select findings.*, pages.url from findings join pages on pages.id = findings.page_id
+               where findings.run_id = ? and findings.kind = ? order by findings.id""",
+            [run_id, kind],
+        ))
+
+    def audited_urls(self, run_id: int) -> set[str]:
+        return {r[0] for r in self.db.execute("select url from pages where run_id = ? and status = 'audited'", [run_id])}
+
+    def impact_counts(self, run_id: int) -> dict[str, int]:
+        """Violation elements (axe nodes) per impact in a run."""
+        return dict(self.db.execute(
+            "select coalesce(impact, 'unknown'), count(*) from findings where run_id = ? and kind = 'violation' group by 1",
+            [run_id],
+        ).fetchall())
+
+    def reuse_page(self, run_id: int, old_page_id: int, **overrides: Any) -> int:
+        """Carry an unchanged page's stored result (and its findings) into ``run_id``."""
+        old = dict(self.db["pages"].get(old_page_id))
+        row = {k: v for k, v in old.items() if k != "id"}
+        row.update(overrides, run_id=run_id, reused_from=old_page_id, finished_at=utcnow())
+        with self.db.conn:
+            self.db.execute("delete from pages where run_id = ? and url = ?", [run_id, row["url"]])
+            page_id = int(self.db["pages"].insert(row).last_pk)
+            self.db.execute(
+                """insert into findings (run_id, page_id, kind, rule, impact, tags, target, html,
+                       failure_summary, help, help_url, fingerprint)
+                   select ?, ?, kind, rule, impact, tags, target, html, failure_summary, help, help_url,
+                       fingerprint from findings where page_id = ? order by id""",
+                [run_id, page_id, old_page_id],
+            )
+            self.db.execute("update frontier set state = 'done' where run_id = ? and url = ?", [run_id, row["url"]])
+        return page_id
+
+    def audited_pages_by_url(self, run_id: int) -> dict[str, dict]:
+        return {r["url"]: r for r in self.db["pages"].rows_where("run_id = ? and status = 'audited'", [run_id])}
+
+    def save_resource(self, run_id: int, url: str, sha256: str | None, http_status: int | None) -> None:
+        with self.db.conn:
+            self.db["resources"].upsert(
+                {"run_id": run_id, "url": url, "sha256": sha256, "http_status": http_status, "fetched_at": utcnow()},
+                pk=("run_id", "url"),
+            )
+
+    def resource_hashes(self, run_id: int) -> dict[str, str | None]:
+        return {u: h for u, h in self.db.execute("select url, sha256 from resources where run_id = ?", [run_id])}
 
     # -- rules and documents ------------------------------------------------------------------
     def save_rules(self, axe_version: str, rules: Iterable[dict]) -> None:

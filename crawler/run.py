@@ -61,6 +61,20 @@ class CrawlHandle:
         if not self.task.done():
             await self._runner.stop()
 
+    async def fetch(self, url: str) -> tuple[int | None, bytes | None]:
+        """Fetch ``url`` through the crawl's downloader (robots.txt, scope, politeness, retries
+        apply): ``(status, body)``, or ``(None, None)`` when it could not be fetched."""
+        import scrapy
+
+        engine = getattr(self._crawler, "engine", None)
+        if engine is None or self.task.done():
+            return None, None
+        try:
+            response = await engine.download_async(scrapy.Request(url, dont_filter=True, meta={"resource": True}))
+        except Exception:
+            return None, None
+        return response.status, response.body
+
     def unanswered(self) -> dict[str, dict]:
         spider = self.spider
         return spider.unanswered() if spider is not None else {}

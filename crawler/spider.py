@@ -235,43 +235,44 @@ class SiteSpider(scrapy.Spider):
             if self.scope.check(final):
                 yield SkippedUrl(norm, "skipped", "out_of_scope", f"redirects out of scope to {final}", **common)
                 return
-            if final in self.final_seen or (final in self.seen and final not in self.queued and final != norm):
-                yield SkippedUrl(norm, "skipped", "duplicate", f"redirects to {final}, audited once", **common)
-                return
+            # the requested URL is another name of the final page, which gets its own state below
+            # (under its own URL) unless it has one already
+            yield SkippedUrl(norm, "skipped", "duplicate", f"redirects to {final}, audited once there", **common)
+            common.update(referrer=referrer, found_via=via)
         if final in self.final_seen:
-            yield SkippedUrl(norm, "skipped", "duplicate", f"same page as {final}", **common)
-            return
+            return  # this page is accounted for already (reached first through a redirect)
         self.final_seen.add(final)
         self.seen.add(final)
+        url = final
         if final in self.done or norm in self.done:  # resumed run: recorded already, follow its links only
             if response.status < 400 and isinstance(response, TextResponse) and _is_html(response):
                 for link in self.link_extractor.extract_links(response):
                     yield from self.follow(link.url, depth + 1, final, "link")
             return
         if response.status in (401, 407):
-            yield SkippedUrl(norm, "skipped", "auth_required", f"HTTP {response.status}: a login is needed", **common)
+            yield SkippedUrl(url, "skipped", "auth_required", f"HTTP {response.status}: a login is needed", **common)
             return
         if response.status >= 400:
-            yield SkippedUrl(norm, "failed", "http_error", f"HTTP {response.status}", **common)
+            yield SkippedUrl(url, "failed", "http_error", f"HTTP {response.status}", **common)
             return
         disposition = (response.headers.get(b"Content-Disposition") or b"").decode("latin-1").lower()
         if disposition.startswith("attachment"):
-            yield SkippedUrl(norm, "skipped", "download", f"served as a download ({disposition[:80]})", **common)
+            yield SkippedUrl(url, "skipped", "download", f"served as a download ({disposition[:80]})", **common)
             return
         kind = document_kind(final, ctype)
         if kind:
-            yield Document(norm, kind, referrer, response.status, ctype, len(response.body))
+            yield Document(url, kind, referrer, response.status, ctype, len(response.body))
             return
         if not _is_html(response):
-            yield SkippedUrl(norm, "skipped", "not_html", f"content type {ctype or 'unknown'} is not HTML", **common)
+            yield SkippedUrl(url, "skipped", "not_html", f"content type {ctype or 'unknown'} is not HTML", **common)
             return
         if self.pages >= self.max_pages:
-            yield SkippedUrl(norm, "skipped", "page_budget", f"page budget of {self.max_pages} reached", **common)
+            yield SkippedUrl(url, "skipped", "page_budget", f"page budget of {self.max_pages} reached", **common)
             return
         self.pages += 1
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         yield DiscoveredPage(
-            url=final if final == norm else final, requested_url=norm, depth=depth, referrer=referrer,
+            url=final, requested_url=norm, depth=depth, referrer=referrer,
             found_via=via, http_status=response.status, content_type=ctype, headers=headers,
             body=response.body, redirected=final != norm,
         )

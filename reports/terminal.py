@@ -89,3 +89,26 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
         console.print(t)
     if run.get("error"):
         console.print(f"[yellow]note:[/] {run['error']}")
+
+
+def print_comparison(console: Console, store, run_ids: list[int]) -> None:
+    """One row per run, best score first: what the demo prints at the end."""
+    rows = []
+    for rid in run_ids:
+        s = run_summary(store, rid, top=1)
+        score = store.score(rid)
+        rows.append((s, score["score"] if score else None))
+    rows.sort(key=lambda r: (r[1] is None, -(r[1] or 0)))
+    t = Table(title="Comparison", header_style="bold")
+    for col, j in (("site", "left"), ("score /10", "right"), ("pages", "right"), ("clean", "right"),
+                   ("failed", "right"), *((i, "right") for i in IMPACTS), ("top rule", "left")):
+        t.add_column(col, justify=j)
+    for s, score in rows:
+        run = s["run"]
+        top = s["top_rules"][0]["rule"] if s["top_rules"] else "-"
+        t.add_row(run["site"], "-" if score is None else f"{score:.1f}", str(run["pages_audited"]), str(s["clean_pages"]),
+                  str(run["pages_failed"]), *(str(s["by_impact"][i]["nodes"]) for i in IMPACTS), top)
+    console.print()
+    console.print(t)
+    console.print("[dim]Elements failing per impact. Next: 'a11ycrawl league', 'a11ycrawl history SITE', "
+                  "'a11ycrawl demo --variant after' then 'a11ycrawl diff A B'.[/]")

@@ -6,6 +6,7 @@ Known facts the tests rely on:
   unlabelled input: image-alt and label must be found *inside the frame*.
 - ``/news/``: a script inserts an image without alt and an empty button after load.
 - ``/contact``: an unlabelled text input (label).
+- ``/late``: fills a box from JSON that arrives 0.6 s after load: an image without alt.
 - ``/about``: clean.
 - ``/sitemap-only``: linked from nowhere, listed in sitemap.xml.
 - ``/admin/secret``: linked, disallowed by robots.txt.
@@ -50,7 +51,7 @@ def routes(slow_seconds: float = 20.0) -> dict:
         "/": Reply(body=page("Home", """<p>Welcome.</p><img src="/logo.png">
 <ul><li><a href="/old-about">Old about</a></li><li><a href="/admin/secret">Admin</a></li>
 <li><a href="/missing">Missing</a></li><li><a href="/slow">Slow</a></li>
-<li><a href="/report.pdf">Annual report (PDF)</a></li><li><a href="mailto:info@example.org">Email us</a></li>
+<li><a href="/report.pdf">Annual report (PDF)</a></li><li><a href="/late">Late news</a></li><li><a href="mailto:info@example.org">Email us</a></li>
 <li><a href="http://outside.invalid/page">Elsewhere</a></li><li><a href="/about#team">Team</a></li></ul>""")),
         "/about": Reply(body=page("About", "<p>We are a fixture.</p>")),
         "/services/": Reply(body=page("Services", '<p>Chat with us:</p><iframe src="/widget.html" title="Web chat"></iframe>')),
@@ -60,6 +61,10 @@ def routes(slow_seconds: float = 20.0) -> dict:
 document.addEventListener('DOMContentLoaded', () => setTimeout(() => {
   document.getElementById('latest').innerHTML = '<img src="/logo.png" class="js-img"><button class="js-btn"></button>';
 }, 30));</script>""")),
+        "/late": Reply(body=page("Late news", '<div id="late">Loading</div>', head="""<script>
+document.addEventListener('DOMContentLoaded', () => fetch('/late.json').then(r => r.json()).then(d => {
+  document.getElementById('late').innerHTML = d.html; }));</script>""")),
+        "/late.json": Reply(body='{"html": "<img src=\\"/logo.png\\" class=\\"late-img\\">"}', ctype="application/json", delay=0.6),
         "/contact": Reply(body=page("Contact", '<form><input type="text" name="q"><button>Send</button></form>')),
         "/sitemap-only": Reply(body=page("Only in the sitemap", "<p>Hidden from navigation.</p>")),
         "/admin/secret": Reply(body=page("Admin", "<p>secret</p>")),

@@ -71,6 +71,10 @@ def test_javascript_inserted_content_is_audited(audited):
     assert news.get("image-alt") == 1 and news.get("button-name") == 1, news
 
 
+def test_content_from_a_slow_fetch_is_audited(audited):
+    assert rules(audited["pages"]["late"]).get("image-alt") == 1
+
+
 def test_failures_and_skips_are_recorded_with_reasons(audited):
     pages = audited["pages"]
     assert (pages["missing"]["status"], pages["missing"]["reason_code"]) == ("failed", "http_error")
