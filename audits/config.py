@@ -53,6 +53,9 @@ class AuditConfig(BaseModel):
     include_subdomains: bool = False
     include: list[str] = Field(default_factory=list, description="regexes; a URL must match one")
     exclude: list[str] = Field(default_factory=list, description="regexes; a URL matching one is skipped")
+    urls: list[str] = Field(default_factory=list, description="more URLs to audit besides start_url (a URL list)")
+    sitemap_urls: list[str] = Field(default_factory=list, description="sitemaps whose URLs to audit")
+    follow_links: bool = Field(True, description="crawl links; false audits only start_url, urls and sitemaps")
     per_pattern_cap: int = Field(50, ge=1, description="max pages per URL template (digits and query values folded)")
     query_variants_cap: int = Field(10, ge=1, description="max distinct query strings per path")
     obey_robots: bool = True

@@ -65,7 +65,8 @@ def crawl_options(cfg: AuditConfig, scope: Scope) -> CrawlOptions:
         obey_robots=cfg.obey_robots, use_sitemaps=cfg.sitemaps, user_agent=cfg.user_agent,
         concurrency_per_host=cfg.crawl_concurrency, delay=cfg.crawl_delay, autothrottle=cfg.autothrottle,
         timeout=cfg.page_timeout, max_response_bytes=cfg.max_response_bytes,
-        per_template_cap=cfg.per_pattern_cap, query_variants_cap=cfg.query_variants_cap, **auth,
+        per_template_cap=cfg.per_pattern_cap, query_variants_cap=cfg.query_variants_cap,
+        seeds=list(cfg.urls), sitemap_urls=list(cfg.sitemap_urls), follow_links=cfg.follow_links, **auth,
     )
 
 

@@ -32,6 +32,9 @@ class CrawlOptions:
     http_user: str | None = None
     http_password: str | None = None
     cookies: dict[str, str] = field(default_factory=dict)
+    seeds: list[str] = field(default_factory=list)
+    sitemap_urls: list[str] = field(default_factory=list)
+    follow_links: bool = True
 
 
 class CrawlHandle:
@@ -109,7 +112,8 @@ def start_crawl(
         use_sitemaps=opts.use_sitemaps,
         trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap),
         seen=seen, pages_so_far=pages_so_far, resume_urls=resume_urls, keep_alive=keep_alive,
-        done=done if done is not None else set(), cookies=opts.cookies,
+        done=done if done is not None else set(), cookies=opts.cookies, seeds=opts.seeds,
+        sitemap_urls=opts.sitemap_urls, follow_links=opts.follow_links,
     )
     task = runner.crawl(crawler, **kwargs)
     return CrawlHandle(runner, crawler, task)

@@ -62,6 +62,9 @@ class SiteSpider(scrapy.Spider):
         keep_alive=None,
         done: Iterable[str] | set[str] = (),
         cookies: dict[str, str] | None = None,
+        seeds: Iterable[str] = (),
+        sitemap_urls: Iterable[str] = (),
+        follow_links: bool = True,
         **kw: Any,
     ):
         super().__init__(**kw)
@@ -74,6 +77,9 @@ class SiteSpider(scrapy.Spider):
         # pages already recorded in this run (resume): crawled for their links, not audited again
         self.done = done if isinstance(done, set) else set(done)
         self.cookies = cookies or {}
+        self.seeds = list(seeds)  # more URLs to audit besides the start URL (a URL list)
+        self.explicit_sitemaps = list(sitemap_urls)
+        self.follow_links = follow_links
         # normalised URLs already given a state (or queued): the run's de-duplication set
         self.seen: set[str] = set(seen)
         self.final_seen: set[str] = set()
@@ -102,6 +108,11 @@ class SiteSpider(scrapy.Spider):
             req = self._request(self.start_url, 0, None, "start", force=True)
             if req is not None:
                 yield req
+        for url in self.seeds:
+            for out in self.follow(url, 0, None, "list"):
+                yield out
+        for req in self._sitemap_requests(self.explicit_sitemaps):
+            yield req
         if self.use_sitemaps:
             root = urljoin(self.start_url, "/")
             if not self.settings.getbool("ROBOTSTXT_OBEY"):
@@ -173,7 +184,7 @@ class SiteSpider(scrapy.Spider):
         them, since they do not pass through Scrapy's item pipelines.
         """
         items = []
-        if self.pages >= self.max_pages:
+        if self.pages >= self.max_pages or not self.follow_links:
             return items
         for item_or_req in (x for u in urls for x in self.follow(u, depth, referrer, via)):
             if isinstance(item_or_req, scrapy.Request):
@@ -276,7 +287,7 @@ class SiteSpider(scrapy.Spider):
             found_via=via, http_status=response.status, content_type=ctype, headers=headers,
             body=response.body, redirected=final != norm,
         )
-        if self.pages >= self.max_pages or not isinstance(response, TextResponse):
+        if self.pages >= self.max_pages or not isinstance(response, TextResponse) or not self.follow_links:
             return
         for link in self.link_extractor.extract_links(response):
             yield from self.follow(link.url, depth + 1, final, "link")
