@@ -204,3 +204,49 @@ def load_config(
         merged.update({k: v for k, v in flags.items() if v is not None and v != () and v != []})
         return _validate(merged, "command line")
     return _validate(merged, "configuration")
+
+
+def example_toml() -> str:
+    """Every config key with its default and meaning, as TOML (``config/a11ycrawl.example.toml``)."""
+    lines = [
+        "# a11ycrawl configuration: every key, with its default. Copy to ./a11ycrawl.toml (or put",
+        "# the keys under [tool.a11ycrawl] in pyproject.toml) and keep only what you change.",
+        "# Environment variables A11YCRAWL_<KEY> and command-line flags override this file.",
+        "",
+    ]
+    for name, field in AuditConfig.model_fields.items():
+        if name == "login":
+            continue
+        default = field.get_default(call_default_factory=True)
+        if field.description:
+            lines.append(f"# {field.description}")
+        if default is None:
+            lines.append(f"# {name} = ")
+        else:
+            lines.append(f"{name} = {_toml_value(default)}")
+    lines += [
+        "",
+        "# Signed-in audits: values are environment variable NAMES, never secrets.",
+        "# [login]",
+        '# basic_user_env = "COUNCIL_USER"',
+        '# basic_password_env = "COUNCIL_PASS"',
+        '# headers_env = { "X-Api-Token" = "COUNCIL_TOKEN" }',
+        '# cookies_env = { "session" = "COUNCIL_SESSION" }',
+        '# form_url = "https://www.example.gov.uk/sign-in"',
+        '# form_fields_env = { "#email" = "COUNCIL_USER", "#password" = "COUNCIL_PASS" }',
+        '# form_submit = "button[type=submit]"',
+        '# success_text = "Signed in as"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(v)
