@@ -55,6 +55,14 @@ def axe_options(tags: list[str], disable_rules: list[str] = ()) -> dict[str, Any
 # What a page loaded that can change axe's results: scripts, stylesheets, frames, CSS-loaded files
 # and fetched data (not images or media). Used to tell unchanged pages on a re-audit.
 _RESOURCES_JS = r"""
+function compactResults(result) {
+  // only what the store keeps: the check-by-check detail of every node is not sent to Python
+  const pick = (list) => list.map((r) => ({
+    id: r.id, impact: r.impact, tags: r.tags, help: r.help, helpUrl: r.helpUrl,
+    nodes: r.nodes.map((n) => ({target: n.target, html: n.html, impact: n.impact, failureSummary: n.failureSummary})),
+  }));
+  return {violations: pick(result.violations), incomplete: pick(result.incomplete)};
+}
 function loadedResources() {
   const kinds = new Set(['script', 'link', 'css', 'iframe', 'frame', 'fetch', 'xmlhttprequest']);
   const out = new Set();
@@ -114,7 +122,7 @@ async (args) => {
   facts.axe_ms = Math.round(t2 - t1);
   if (frameContexts.length === 0) {
     const result = await axe.finishRun([partial], args.options);
-    return {facts, frameContexts, result: {violations: result.violations, incomplete: result.incomplete}};
+    return {facts, frameContexts, result: compactResults(result)};
   }
   return {facts, frameContexts, partial};
 }
@@ -131,7 +139,7 @@ async (args) => {
 _FINISH_JS = r"""
 async (args) => {
   const result = await axe.finishRun(args.partials, args.options);
-  return {violations: result.violations, incomplete: result.incomplete};
+  return compactResults(result);
 }
 """
 
