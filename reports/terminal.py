@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from rich.console import Console
@@ -87,6 +88,17 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
         for r in s["reasons"]:
             t.add_row(r["status"], r["reason_code"] or "", str(r["count"]))
         console.print(t)
+    score = store.score(run_id)
+    if score is not None:
+        if score["score"] is None:
+            console.print(f"[bold]Score:[/] none — {score['reason']}")
+        else:
+            c = json.loads(score["components"] or "{}")
+            console.print(
+                f"[bold]Score: {score['score']:.1f}/10[/] ({score['model_version']}, axe-core {score['axe_version']}): "
+                f"{c.get('free_a', 0):.0%} of pages free of Level A failures, {c.get('free_aa', 0):.0%} free of A and AA; "
+                f"impact factor {c.get('impact', 0):.2f}"
+            )
     if run.get("error"):
         console.print(f"[yellow]note:[/] {run['error']}")
 
