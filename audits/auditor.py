@@ -60,8 +60,8 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
 class PageAuditor:
     """One worker: a browser context + page, reused across pages."""
 
-    def __init__(self, browser, cfg, scope: Scope, axe_options: dict[str, Any], context_options: dict | None = None):
-        self.browser = browser
+    def __init__(self, browsers, cfg, scope: Scope, axe_options: dict[str, Any], context_options: dict | None = None):
+        self.browsers = browsers  # a BrowserKeeper: relaunches Chromium if it died
         self.cfg = cfg
         self.scope = scope
         self.axe_options = axe_options
@@ -82,7 +82,8 @@ class PageAuditor:
             service_workers="block",
         )
         opts.update(self.context_options)
-        self.context = await self.browser.new_context(**opts)
+        browser = await self.browsers.get()
+        self.context = await browser.new_context(**opts)
         self.context.on("page", self._on_extra_page)
         # window.open() would start a navigation we cannot fence: popups get nothing to open
         await self.context.add_init_script("window.open = function () { return null; };")

@@ -96,3 +96,35 @@ async def launch_browser(playwright, executable: str, js_heap_mb: int | None = N
     except Exception as exc:  # Playwright raises its generic Error with a long log
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BrowserError(f"Chromium at {executable} would not start: {first}") from None
+
+
+class BrowserKeeper:
+    """One Chromium for a run, launched again if it dies (the run goes on)."""
+
+    def __init__(self, playwright, executable: str, js_heap_mb: int | None = None):
+        self.playwright = playwright
+        self.executable = executable
+        self.js_heap_mb = js_heap_mb
+        self.browser = None
+        self.launches = 0
+        self._lock = None
+
+    async def get(self):
+        import asyncio
+
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.browser is None or not self.browser.is_connected():
+                self.browser = await launch_browser(self.playwright, self.executable, self.js_heap_mb)
+                self.launches += 1
+            return self.browser
+
+    async def close(self) -> None:
+        import asyncio
+
+        if self.browser is not None:
+            try:
+                await asyncio.wait_for(self.browser.close(), timeout=15)
+            except Exception:
+                pass

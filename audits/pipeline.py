@@ -27,7 +27,7 @@ from crawler.urls import Scope, normalise_url
 from . import __version__
 from .auditor import PageAuditor
 from .axe import axe_options, axe_rules, axe_version
-from .browser import find_chromium, launch_browser
+from .browser import BrowserKeeper, find_chromium
 from .config import AuditConfig
 from .errors import CrawlError, StoreError
 from .incremental import ReusePlanner
@@ -84,18 +84,16 @@ async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progr
     progress = progress or NullProgress()
     executable = find_chromium(cfg.chromium)
     t0 = time.monotonic()
-    browser = await launch_browser(playwright, executable, cfg.js_heap_mb)
+    browsers = BrowserKeeper(playwright, executable, cfg.js_heap_mb)
+    await browsers.get()  # fail now, before a run is stored, if Chromium cannot start
     log.info("launched %s in %.2f s", executable, time.monotonic() - t0)
     try:
-        return await _audit_with_browser(cfg, store, browser, progress, resume_run, log_level)
+        return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level)
     finally:
-        try:
-            await asyncio.wait_for(browser.close(), timeout=15)
-        except Exception:
-            pass
+        await browsers.close()
 
 
-async def _audit_with_browser(cfg, store, browser, progress, resume_run, log_level) -> RunOutcome:
+async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level) -> RunOutcome:
     scope = scope_for(cfg)
     version = axe_version()
     if resume_run:
@@ -109,17 +107,17 @@ async def _audit_with_browser(cfg, store, browser, progress, resume_run, log_lev
     started = time.monotonic()
     options = axe_options(cfg.tags, cfg.disable_rules)
     if not store.db.execute("select 1 from rules where axe_version = ? limit 1", [version]).fetchone():
-        page = await browser.new_page()
+        page = await (await browsers.get()).new_page()
         try:
             store.save_rules(version, await axe_rules(page))
         finally:
             await page.close()
 
-    cookies = await session_cookies(browser, cfg.login, scope)
+    cookies = await session_cookies(await browsers.get(), cfg.login, scope)
     ctx_opts = context_options(cfg.login)
     if cookies:
         ctx_opts["storage_state"] = {"cookies": cookies, "origins": []}
-    auditors = [PageAuditor(browser, cfg, scope, options, ctx_opts) for _ in range(cfg.concurrency)]
+    auditors = [PageAuditor(browsers, cfg, scope, options, ctx_opts) for _ in range(cfg.concurrency)]
     queue: asyncio.Queue[DiscoveredPage | None] = asyncio.Queue()
     counts = {"discovered": 0, "audited": 0, "failed": 0, "skipped": 0, "documents": 0, "reused": 0}
     busy = [0]

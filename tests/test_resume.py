@@ -96,3 +96,32 @@ def test_nothing_to_resume(serve, tmp_path):
     server = serve(site_routes())
     res = run_cli("audit", server.url + "/", "--db", str(tmp_path / "x.db"), "--resume", "-q", cwd=tmp_path)
     assert res.returncode == 2 and "nothing to resume" in res.stderr
+
+
+def test_chromium_killed_mid_run_is_relaunched(serve, tmp_path):
+    """Chromium itself dies part-way: the pages in flight fail with a reason, it is launched again
+    and every other page is audited; the run completes."""
+    import json
+
+    import psutil
+
+    server = serve(site_routes())
+    db = str(tmp_path / "r.db")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audits.cli", "audit", server.url + "/", "--db", db, "-q", "--no-sitemaps",
+         "--json", str(tmp_path / "r.json")], cwd=tmp_path, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while audited_count(db) < 5:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    browsers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                if "chrom" in p.name() and not any(a.startswith("--type=") for a in p.cmdline())]
+    assert len(browsers) == 1
+    browsers[0].kill()
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    pages = json.loads((tmp_path / "r.json").read_text())["pages"]
+    states = [(p["status"], p["reason_code"]) for p in pages if p["reason_code"] != "http_error"]  # template nav 404s
+    assert all(s == ("audited", None) or s == ("failed", "renderer_crashed") for s in states), states
+    assert states.count(("audited", None)) >= N + 1 - 2  # at most the pages in flight were lost
