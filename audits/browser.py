@@ -41,10 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-extensions",
     "--mute-audio",
     "--disable-quic",
-    # One renderer process per page rather than per site: less CPU and memory on 2 cores, and
-    # every frame's requests stay visible to the page's own DevTools session.
-    "--disable-site-isolation-trials",
-    "--disable-features=IsolateOrigins,site-per-process,Translate,MediaRouter,OptimizationHints",
+    # No --disable-features here: Chromium keeps only the last one given, and Playwright's own
+    # list (PaintHolding, MediaRouter, Translate, ...) must stay in force.
 ]
 
 
