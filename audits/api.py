@@ -18,8 +18,9 @@ def _null_progress(_label: str) -> ContextManager:
 
 
 def find_resumable(store: Store, cfg: AuditConfig) -> dict | None:
-    """The latest run of this site that did not complete (stopped, killed or interrupted)."""
-    return store.latest_run(cfg.site_name(), statuses=("running", "incomplete"))
+    """The site's latest run, when it did not complete (stopped, killed or interrupted)."""
+    latest = store.latest_run(cfg.site_name(), statuses=("running", "incomplete", "complete", "failed"))
+    return latest if latest and latest["status"] in ("running", "incomplete") else None
 
 
 def audit_sites(

@@ -71,6 +71,7 @@ class PageAuditor:
         self.used = 0
         self.crashed = False
         self.phase = "idle"
+        self.current: DiscoveredPage | None = None  # the page being audited, if any
 
     async def _open(self) -> None:
         opts = dict(
@@ -118,6 +119,13 @@ class PageAuditor:
 
     async def audit(self, item: DiscoveredPage) -> PageRecord:
         """Audit ``item``; never raises for a page's own faults (they become a failed record)."""
+        self.current = item
+        try:
+            return await self._audit_with_limit(item)
+        finally:
+            self.current = None
+
+    async def _audit_with_limit(self, item: DiscoveredPage) -> PageRecord:
         if self.context is None:
             await self._open()
         base = dict(url=item.url, depth=item.depth, referrer=item.referrer, found_via=item.found_via,

@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from crawler.urls import is_http_url
 from .errors import ConfigError
 
-DEFAULT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+# WCAG 2.0, 2.1 and 2.2, levels A and AA, as axe-core tags them (WCAG 2.2 added no Level A rule
+# to axe-core, so there is no "wcag22a" tag).
+DEFAULT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 ENV_PREFIX = "A11YCRAWL_"
 
 
@@ -184,14 +186,14 @@ def load_config(
         data = _read_toml(path)
         if path.name == "pyproject.toml":
             data = data.get("tool", {}).get("a11ycrawl", {})
-        data = {k: v for k, v in data.items() if k != "sites"}
+        data = {k: v for k, v in data.items() if k not in ("sites", "ignore")}
         _validate(data, f"config file {path}")
         merged.update(data)
     else:
         found = find_config_file(cwd)
         if found:
             path, data = found
-            data = {k: v for k, v in data.items() if k != "sites"}
+            data = {k: v for k, v in data.items() if k not in ("sites", "ignore")}
             _validate(data, f"config file {path}")
             merged.update(data)
     if site_overrides:

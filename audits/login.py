@@ -41,12 +41,19 @@ def crawl_auth(login: LoginConfig | None) -> dict[str, Any]:
             "http_password": s["http_password"]}
 
 
-def context_options(login: LoginConfig | None) -> dict[str, Any]:
-    """Options for Playwright's ``browser.new_context`` (basic auth, extra headers)."""
+def context_options(login: LoginConfig | None, start_url: str | None = None) -> dict[str, Any]:
+    """Options for Playwright's ``browser.new_context`` (basic auth, extra headers).
+
+    Basic-auth credentials are bound to the start URL's origin, so a third party's 401 challenge
+    never receives them.
+    """
     s = secrets(login)
     opts: dict[str, Any] = {}
     if s["http_user"] is not None:
         opts["http_credentials"] = {"username": s["http_user"], "password": s["http_password"] or ""}
+        if start_url:
+            parts = urlsplit(start_url)
+            opts["http_credentials"]["origin"] = f"{parts.scheme}://{parts.netloc}"
     if s["headers"]:
         opts["extra_http_headers"] = s["headers"]
     return opts
@@ -64,7 +71,7 @@ async def session_cookies(browser, login: LoginConfig | None, scope) -> list[dic
     hosts = sorted(h.split(":")[0] for h in scope.hosts)
     cookies = [{"name": k, "value": v, "domain": h, "path": "/"} for k, v in s["cookies"].items() for h in hosts]
     if login.form_url:
-        context = await browser.new_context(**context_options(login))
+        context = await browser.new_context(**context_options(login, login.form_url))
         try:
             if cookies:
                 await context.add_cookies(cookies)

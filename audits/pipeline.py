@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,10 +30,11 @@ from .auditor import PageAuditor
 from .axe import axe_options, axe_rules, axe_version
 from .browser import BrowserKeeper, find_chromium
 from .config import AuditConfig
-from .errors import CrawlError, StoreError
+from .errors import ConfigError, CrawlError, StoreError
 from .incremental import ReusePlanner
 from .fingerprint import finding_fingerprint
 from .login import context_options, crawl_auth, session_cookies
+from .reasons import UNFINISHED
 from .store import PageRecord, Store
 
 
@@ -70,6 +72,17 @@ def crawl_options(cfg: AuditConfig, scope: Scope) -> CrawlOptions:
     )
 
 
+def check_tags(store: Store, axe_version: str, tags: list[str]) -> None:
+    """A tag no axe rule carries is almost always a typo: say so rather than run fewer rules."""
+    known: set[str] = set()
+    for (raw,) in store.db.execute("select tags from rules where axe_version = ?", [axe_version]):
+        known.update(json.loads(raw or "[]"))
+    unknown = [t for t in tags if t not in known]
+    if known and unknown:
+        hint = ", ".join(sorted(t for t in known if re.fullmatch(r"wcag2\d?a+", t)))
+        raise ConfigError(f"tags: no axe-core {axe_version} rule has the tag(s) {', '.join(unknown)} (WCAG tags: {hint})")
+
+
 def scope_for(cfg: AuditConfig) -> Scope:
     return Scope.for_start_url(cfg.start_url, cfg.allowed_hosts, cfg.include_subdomains, cfg.include, cfg.exclude)
 
@@ -96,6 +109,19 @@ async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progr
 async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level) -> RunOutcome:
     scope = scope_for(cfg)
     version = axe_version()
+    options = axe_options(cfg.tags, cfg.disable_rules)
+    # Everything that can fail for a user's mistake happens before a run is stored.
+    if not store.db.execute("select 1 from rules where axe_version = ? limit 1", [version]).fetchone():
+        page = await (await browsers.get()).new_page()
+        try:
+            store.save_rules(version, await axe_rules(page))
+        finally:
+            await page.close()
+    check_tags(store, version, cfg.tags)
+    cookies = await session_cookies(await browsers.get(), cfg.login, scope)
+    ctx_opts = context_options(cfg.login, cfg.start_url)
+    if cookies:
+        ctx_opts["storage_state"] = {"cookies": cookies, "origins": []}
     if resume_run:
         run_id = resume_run["id"]
         store.mark_resumed(run_id)
@@ -105,18 +131,6 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
             config=cfg.public_dict(), config_hash=cfg.config_hash(), max_pages=cfg.max_pages,
         )
     started = time.monotonic()
-    options = axe_options(cfg.tags, cfg.disable_rules)
-    if not store.db.execute("select 1 from rules where axe_version = ? limit 1", [version]).fetchone():
-        page = await (await browsers.get()).new_page()
-        try:
-            store.save_rules(version, await axe_rules(page))
-        finally:
-            await page.close()
-
-    cookies = await session_cookies(await browsers.get(), cfg.login, scope)
-    ctx_opts = context_options(cfg.login)
-    if cookies:
-        ctx_opts["storage_state"] = {"cookies": cookies, "origins": []}
     auditors = [PageAuditor(browsers, cfg, scope, options, ctx_opts) for _ in range(cfg.concurrency)]
     queue: asyncio.Queue[DiscoveredPage | None] = asyncio.Queue()
     counts = {"discovered": 0, "audited": 0, "failed": 0, "skipped": 0, "documents": 0, "reused": 0}
@@ -129,12 +143,21 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
 
     done_urls: set[str] = set()
     resume_urls: list[tuple[str, int, str | None, str]] = []
+    resume_links: list[tuple[str, int, str]] = []
+    pages_so_far = 0
     if resume_run:
         for p in store.pages(run_id):
+            if p["reason_code"] in UNFINISHED:
+                resume_urls.append((p["url"], p["depth"] or 0, p["referrer"], p["found_via"] or "resume"))
+                continue  # cut short by the budget or Ctrl-C: audited this time
             done_urls.add(p["url"])
             counts[p["status"]] = counts.get(p["status"], 0) + 1
+            if p["status"] == "audited":
+                for link in json.loads(p["facts"] or "{}").get("links") or []:
+                    resume_links.append((link, (p["depth"] or 0) + 1, p["url"]))
         counts["discovered"] = counts["audited"] + counts["failed"]
-        resume_urls = [(cfg.start_url, 0, None, "start")] + [
+        pages_so_far = store.frontier_done(run_id)
+        resume_urls = [(cfg.start_url, 0, None, "start")] + resume_urls + [
             (f["url"], f["depth"] or 0, f["referrer"], f["found_via"] or "resume") for f in store.pending(run_id)
         ]
     progress.update(**counts)
@@ -203,8 +226,8 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
     crawl_opts = crawl_options(cfg, scope)
     crawl_opts.cookies.update({c["name"]: c["value"] for c in cookies})
     handle = start_crawl(crawl_opts, sink, keep_alive=keep_alive, seen=(),
-                         pages_so_far=counts["audited"] + counts["failed"] if resume_run else 0,
-                         resume_urls=resume_urls, done=done_urls, log_level=log_level)
+                         pages_so_far=pages_so_far, resume_urls=resume_urls, resume_links=resume_links,
+                         done=done_urls, log_level=log_level)
     planner = ReusePlanner(store, run_id, previous, handle.fetch)
 
     async def worker(auditor: PageAuditor) -> None:
@@ -215,7 +238,16 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
                 return
             busy[0] += 1
             try:
-                rec = await auditor.audit(item)
+                try:
+                    rec = await auditor.audit(item)
+                except (asyncio.CancelledError, StoreError):
+                    raise
+                except Exception as exc:  # a bug or a dying browser must not stall the run
+                    log.exception("auditing %s failed", item.url)
+                    await auditor.close()
+                    rec = PageRecord(url=item.url, status="failed", reason_code="audit_error",
+                                     reason=f"{type(exc).__name__}: {exc}"[:300], depth=item.depth,
+                                     referrer=item.referrer, found_via=item.found_via)
                 log.info("%s %s in %d ms (%.2f s)", rec.status, rec.url, rec.audit_ms or 0, time.monotonic() - started)
                 record(rec)
                 if rec.status == "audited":
@@ -242,12 +274,19 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
     try:
         run_for = cfg.max_time or None
         try:
-            await asyncio.wait_for(_drain(handle, queue), timeout=run_for)
+            await asyncio.wait_for(_drain(handle, queue, workers), timeout=run_for)
             log.info("crawl and audits done %.2f s after the run", time.monotonic() - started)
         except asyncio.TimeoutError:
             status, error = "incomplete", f"time budget of {cfg.max_time:g} s ran out"
-            await handle.stop()
             _drop_queue(queue, record, "time_budget", "the run's time budget ran out")
+            for w, auditor in zip(workers, auditors):
+                w.cancel()
+                if auditor.current is not None:
+                    cut = auditor.current
+                    record(PageRecord(url=cut.url, status="skipped", reason_code="time_budget",
+                                      reason="the run's time budget ran out while it was audited",
+                                      depth=cut.depth, referrer=cut.referrer, found_via=cut.found_via))
+            await _stop_quietly(handle)
     except asyncio.CancelledError:
         status, error = "incomplete", "interrupted"
         _drop_queue(queue, None, "", "")
@@ -283,9 +322,22 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
                       seconds=time.monotonic() - started, error=error)
 
 
-async def _drain(handle, queue: asyncio.Queue) -> None:
-    await handle.wait()
-    await queue.join()
+async def _drain(handle, queue: asyncio.Queue, workers: list[asyncio.Task]) -> None:
+    """Wait for the crawl and the audits; a worker that dies (a store error) ends the run."""
+    async def crawl_and_queue() -> None:
+        await handle.wait()
+        await queue.join()
+
+    main = asyncio.ensure_future(crawl_and_queue())
+    try:
+        while not main.done():
+            done, _ = await asyncio.wait([main, *workers], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not main and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()
+        await main
+    finally:
+        main.cancel()
 
 
 def _drop_queue(queue: asyncio.Queue, record, code: str, reason: str) -> None:

@@ -26,4 +26,13 @@ REASONS: dict[str, tuple[str, str]] = {
     "page_budget": ("skipped", "the run's page budget (--max-pages) was reached"),
     "time_budget": ("skipped", "the run's time budget (--max-time) ran out"),
     "interrupted": ("skipped", "the run was stopped before this URL was audited"),
+    "depth_limit": ("skipped", "further from the start URL than --max-depth links"),
 }
+
+#: Codes for URLs a run did not get to: a resumed run audits them.
+UNFINISHED = frozenset({"time_budget", "interrupted"})
+
+
+def state_of(code: str) -> str:
+    """'failed' or 'skipped': the state a reason code belongs to."""
+    return REASONS[code][0]

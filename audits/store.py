@@ -220,7 +220,12 @@ class Store:
 
     def mark_resumed(self, run_id: int) -> None:
         with self.db.conn:
-            self.db["runs"].update(run_id, {"status": "running", "resumed_at": utcnow(), "finished_at": None})
+            self.db["runs"].update(run_id, {"status": "running", "resumed_at": utcnow(), "finished_at": None, "error": None})
+
+    def frontier_done(self, run_id: int) -> int:
+        """Pages of the run that went to the browser and have a result (the page budget used)."""
+        return self.db.execute(
+            "select count(*) from frontier where run_id = ? and state = 'done'", [run_id]).fetchone()[0]
 
     # -- pages ------------------------------------------------------------------------------
     def has_page(self, run_id: int, url: str) -> bool:

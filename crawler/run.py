@@ -91,6 +91,7 @@ def start_crawl(
     pages_so_far: int = 0,
     resume_urls: Iterable[tuple[str, int, str | None, str]] = (),
     done: set[str] | None = None,
+    resume_links: Iterable[tuple[str, int, str]] = (),
     log_level: str | None = None,
 ) -> CrawlHandle:
     """Start crawling ``opts.start_url``; every item goes to ``sink``.
@@ -113,7 +114,7 @@ def start_crawl(
         trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap),
         seen=seen, pages_so_far=pages_so_far, resume_urls=resume_urls, keep_alive=keep_alive,
         done=done if done is not None else set(), cookies=opts.cookies, seeds=opts.seeds,
-        sitemap_urls=opts.sitemap_urls, follow_links=opts.follow_links,
+        sitemap_urls=opts.sitemap_urls, follow_links=opts.follow_links, resume_links=list(resume_links),
     )
     task = runner.crawl(crawler, **kwargs)
     return CrawlHandle(runner, crawler, task)

@@ -65,6 +65,7 @@ class SiteSpider(scrapy.Spider):
         seeds: Iterable[str] = (),
         sitemap_urls: Iterable[str] = (),
         follow_links: bool = True,
+        resume_links: Iterable[tuple[str, int, str]] = (),
         **kw: Any,
     ):
         super().__init__(**kw)
@@ -80,6 +81,7 @@ class SiteSpider(scrapy.Spider):
         self.seeds = list(seeds)  # more URLs to audit besides the start URL (a URL list)
         self.explicit_sitemaps = list(sitemap_urls)
         self.follow_links = follow_links
+        self.resume_links = list(resume_links)  # (url, depth, referrer) found in rendered pages before
         # normalised URLs already given a state (or queued): the run's de-duplication set
         self.seen: set[str] = set(seen)
         self.final_seen: set[str] = set()
@@ -111,6 +113,10 @@ class SiteSpider(scrapy.Spider):
         for url in self.seeds:
             for out in self.follow(url, 0, None, "list"):
                 yield out
+        if self.follow_links:
+            for url, depth, referrer in self.resume_links:
+                for out in self.follow(url, depth, referrer, "rendered"):
+                    yield out
         for req in self._sitemap_requests(self.explicit_sitemaps):
             yield req
         if self.use_sitemaps:
@@ -256,7 +262,7 @@ class SiteSpider(scrapy.Spider):
         self.seen.add(final)
         url = final
         if final in self.done or norm in self.done:  # resumed run: recorded already, follow its links only
-            if response.status < 400 and isinstance(response, TextResponse) and _is_html(response):
+            if self.follow_links and response.status < 400 and isinstance(response, TextResponse) and _is_html(response):
                 for link in self.link_extractor.extract_links(response):
                     yield from self.follow(link.url, depth + 1, final, "link")
             return

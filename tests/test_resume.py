@@ -115,8 +115,13 @@ def test_chromium_killed_mid_run_is_relaunched(serve, tmp_path):
     while audited_count(db) < 5:
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.1)
-    browsers = [p for p in psutil.Process(proc.pid).children(recursive=True)
-                if "chrom" in p.name() and not any(a.startswith("--type=") for a in p.cmdline())]
+    def is_browser(p):
+        try:
+            return "chrom" in p.name() and not any(a.startswith("--type=") for a in p.cmdline())
+        except psutil.Error:  # zombies and processes that just exited
+            return False
+
+    browsers = [p for p in psutil.Process(proc.pid).children(recursive=True) if is_browser(p)]
     assert len(browsers) == 1
     browsers[0].kill()
     out, err = proc.communicate(timeout=180)
