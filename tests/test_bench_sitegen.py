@@ -129,3 +129,23 @@ def test_mutations_change_content_and_name_affected_pages():
     info = site.mutate("forms-script")
     assert set(info["affected"]) == {p for p, s in site.scripts_of.items() if "/assets/forms.js" in s}
     assert site.mutate("style")["affected"] and site.digest() != before
+
+
+def test_tree_monitor_keeps_cpu_of_exited_children():
+    """The benchmark's sampler must count CPU of a child that exits before its parent."""
+    import subprocess
+    import time
+
+    from bench import TreeMonitor
+
+    burn = "import time\nt=time.process_time()\nwhile time.process_time()-t<0.6: pass"
+    parent = f"import subprocess,sys,time\nsubprocess.run([sys.executable,'-c',{burn!r}])\ntime.sleep(0.5)"
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    mon = TreeMonitor(proc.pid, "t", interval=0.1, report_every=0, echo=False, pss_every=0.2)
+    mon.start()
+    proc.wait(timeout=60)
+    time.sleep(0.2)
+    mon.finish()
+    assert len({pid for pid, _ in mon.cpu}) >= 2  # parent and child seen
+    assert mon.cpu_total >= 0.45  # the child's burn, measured after it exited
+    assert mon.peak_rss > 0 and mon.peak_pss > 0
