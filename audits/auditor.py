@@ -190,10 +190,8 @@ class PageAuditor:
         result = await run_axe(page, self.axe_options, self.cfg.settle_quiet_ms, self.cfg.settle_cap_ms)
         if self.crashed:
             raise PlaywrightError("renderer crashed during the audit")
-        if page.url != final_url and normalise_url(page.url) != normalise_url(final_url):
-            return PageRecord(status="failed", reason_code="navigated_away",
-                              reason=f"the page navigated to {page.url} during the audit", final_url=page.url,
-                              load_ms=load_ms, **base)
+        # A real navigation during axe destroys its execution context and raises (navigated_away);
+        # a history.pushState changes the URL but not the document axe audited.
         facts = result["facts"]
         facts["load_complete"] = load_complete
         body_hash = hashlib.sha256(item.body).hexdigest()[:32] if item.body else None
@@ -230,7 +228,6 @@ class DocumentFence:
         self.scope = scope
         self.item: DiscoveredPage | None = None
         self.session = None
-        self.blocked: list[str] = []
 
     async def attach(self, context, page) -> None:
         self.session = await context.new_cdp_session(page)
@@ -247,21 +244,20 @@ class DocumentFence:
         url = params["request"]["url"]
         rid = params["requestId"]
         try:
-            if self.scope.check(normalise_url(url)) not in (None,) and not url.startswith(("about:", "data:", "blob:")):
-                # 204 No Content: the frame stays where it is, with no error page replacing the
-                # document under audit, and no request leaves the browser.
-                self.blocked.append(url)
-                await self.session.send("Fetch.fulfillRequest", {"requestId": rid, "responseCode": 204, "responseHeaders": []})
-                return
             item = self.item
             if (item is not None and item.body is not None and params["request"].get("method", "GET") == "GET"
                     and normalise_url(url) == item.url and not params.get("redirectedRequestId")):
                 self.item = None  # once: a reload or a script navigation goes to the network
-                headers = [{"name": k, "value": v} for k, v in item.headers.items() if k not in _HOP_HEADERS]
+                headers = [{"name": k, "value": v} for k, v in item.headers if k not in _HOP_HEADERS]
                 await self.session.send("Fetch.fulfillRequest", {
                     "requestId": rid, "responseCode": item.http_status or 200, "responseHeaders": headers,
                     "body": base64.b64encode(item.body).decode("ascii"),
                 })
+                return
+            if not url.startswith(("about:", "data:", "blob:")) and not self.scope.url_host_allowed(url):
+                # 204 No Content: the frame stays where it is, with no error page replacing the
+                # document under audit, and no request leaves the browser.
+                await self.session.send("Fetch.fulfillRequest", {"requestId": rid, "responseCode": 204, "responseHeaders": []})
                 return
             await self.session.send("Fetch.continueRequest", {"requestId": rid})
         except Exception:

@@ -28,7 +28,9 @@ def stderr_console() -> Console:
 
 
 def fail(message: str) -> "NoReturn":  # noqa: F821
-    stderr_console().print(f"[bold red]a11ycrawl: error:[/] {message}", soft_wrap=True)
+    from rich.markup import escape
+
+    stderr_console().print(f"[bold red]a11ycrawl: error:[/] {escape(message)}", soft_wrap=True)
     sys.exit(EXIT_TOOL)
 
 
@@ -220,7 +222,9 @@ def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=Fa
         if quiet:
             return
         if outcome.status == "failed":
-            console.print(f"[bold red]{outcome.site}:[/] {outcome.error}")
+            from rich.markup import escape
+
+            console.print(f"[bold red]{escape(outcome.site)}:[/] {escape(outcome.error or '')}")
         else:
             print_summary(console, store, outcome.run_id)
 
@@ -256,6 +260,10 @@ def main(argv=None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:  # e.g. --json into a folder that does not exist
+        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except Exception as exc:  # a bug: still one line, with what to report
+        fail(f"internal error ({type(exc).__name__}: {exc}); please report it with the command you ran")
     sys.exit(0)
 
 

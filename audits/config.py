@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+from urllib.parse import urlsplit
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -90,6 +92,20 @@ class AuditConfig(BaseModel):
         v = v.strip()
         if not is_http_url(v):
             raise ValueError(f"{v!r} is not an http(s) URL with a host (example: https://www.example.gov.uk/)")
+        try:
+            urlsplit(v).port
+        except ValueError:
+            raise ValueError(f"{v!r} has an invalid port") from None
+        return v
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _check_patterns(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
         return v
 
     def site_name(self) -> str:

@@ -190,7 +190,7 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
             progress.update(**counts)
 
     def feed_links(links: list[str], depth: int, referrer: str) -> None:
-        if links and depth < cfg.max_depth:
+        if links:
             for extra in handle.feed(links, depth + 1, referrer):
                 record_item(extra)
 

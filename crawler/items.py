@@ -16,7 +16,7 @@ class DiscoveredPage:
     found_via: str  # start | link | sitemap | rendered | resume
     http_status: int
     content_type: str | None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: list[tuple[str, str]] = field(default_factory=list)  # one pair per header line
     body: bytes | None = None  # the HTML the crawler fetched, so the browser need not fetch it again
     redirected: bool = False
 

@@ -109,7 +109,7 @@ def start_crawl(
     runner = AsyncCrawlerRunner(settings)
     crawler = runner.create_crawler(SiteSpider)
     kwargs: dict[str, Any] = dict(
-        start_url=opts.start_url, scope=opts.scope, max_pages=opts.max_pages,
+        start_url=opts.start_url, scope=opts.scope, max_pages=opts.max_pages, max_depth=opts.max_depth,
         use_sitemaps=opts.use_sitemaps,
         trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap),
         seen=seen, pages_so_far=pages_so_far, resume_urls=resume_urls, keep_alive=keep_alive,

@@ -28,7 +28,7 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         "DOWNLOAD_TIMEOUT": opts.timeout,
         "DOWNLOAD_MAXSIZE": opts.max_response_bytes,
         "DOWNLOAD_WARNSIZE": 0,
-        "DEPTH_LIMIT": opts.max_depth,
+        "DEPTH_LIMIT": 0,  # the spider enforces --max-depth itself and records what it cuts
         "DEPTH_PRIORITY": 0,
         "REDIRECT_MAX_TIMES": 10,
         "METAREFRESH_ENABLED": True,

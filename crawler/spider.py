@@ -55,6 +55,7 @@ class SiteSpider(scrapy.Spider):
         scope: Scope,
         max_pages: int,
         use_sitemaps: bool = True,
+        max_depth: int = 10,
         trap_guard: TrapGuard | None = None,
         seen: Iterable[str] = (),
         pages_so_far: int = 0,
@@ -72,6 +73,7 @@ class SiteSpider(scrapy.Spider):
         self.start_url = start_url
         self.scope = scope
         self.max_pages = max_pages
+        self.max_depth = max_depth
         self.use_sitemaps = use_sitemaps
         self.traps = trap_guard or TrapGuard()
         self.keep_alive = keep_alive
@@ -142,7 +144,8 @@ class SiteSpider(scrapy.Spider):
             cookies=self.cookies or None,
             callback=self.parse_page,
             errback=self.on_error,
-            meta={"depth": depth, "referrer": referrer, "found_via": via, "norm": norm},
+            # our own depth key: Scrapy's DepthMiddleware rewrites "depth" from the response chain
+            meta={"a11y_depth": depth, "referrer": referrer, "found_via": via, "norm": norm},
             priority=-depth,
             dont_filter=True,  # we de-duplicate ourselves, on normalised and final URLs
         )
@@ -172,8 +175,11 @@ class SiteSpider(scrapy.Spider):
             return
         if is_asset(norm):
             return
-        if depth > self.settings.getint("DEPTH_LIMIT", 0) > 0:
-            return  # Scrapy's DepthMiddleware would drop it; keep it out of the queue too
+        if depth > self.max_depth:
+            self.seen.add(norm)
+            yield SkippedUrl(norm, "skipped", "depth_limit", f"more than {self.max_depth} links from the start URL",
+                             depth=depth, referrer=referrer, found_via=via)
+            return
         trap = self.traps.check(norm)
         if trap:
             self.seen.add(norm)
@@ -243,7 +249,7 @@ class SiteSpider(scrapy.Spider):
         meta = response.meta
         norm = meta["norm"]
         self.queued.pop(norm, None)
-        depth, referrer, via = meta["depth"], meta["referrer"], meta["found_via"]
+        depth, referrer, via = meta["a11y_depth"], meta["referrer"], meta["found_via"]
         final = normalise_url(response.url)
         ctype = _content_type(response)
         common = dict(depth=depth, referrer=referrer, found_via=via, final_url=final,
@@ -287,7 +293,8 @@ class SiteSpider(scrapy.Spider):
             yield SkippedUrl(url, "skipped", "page_budget", f"page budget of {self.max_pages} reached", **common)
             return
         self.pages += 1
-        headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        # one pair per header line: several Set-Cookie lines must stay separate
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         yield DiscoveredPage(
             url=final, requested_url=norm, depth=depth, referrer=referrer,
             found_via=via, http_status=response.status, content_type=ctype, headers=headers,
@@ -305,7 +312,7 @@ class SiteSpider(scrapy.Spider):
         self.queued.pop(norm, None)
         code, reason = classify_failure(failure)
         status = "skipped" if code in ("robots_disallowed", "out_of_scope") else "failed"
-        yield SkippedUrl(norm, status, code, reason, depth=meta.get("depth"), referrer=meta.get("referrer"),
+        yield SkippedUrl(norm, status, code, reason, depth=meta.get("a11y_depth"), referrer=meta.get("referrer"),
                          found_via=meta.get("found_via"))
 
     def _ignore(self, failure) -> None:

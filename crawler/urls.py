@@ -6,7 +6,7 @@ import ipaddress
 import posixpath
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -80,12 +80,11 @@ def normalise_url(url: str) -> str:
         path = posixpath.normpath(path)
         if trailing and not path.endswith("/"):
             path += "/"
-    query = urlencode(
-        [
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-        ]
+    # drop tracking parameters on the raw pairs: decoding values here would mangle queries in
+    # other encodings (w3lib's canonicalize_url sorts and encodes the rest correctly)
+    query = "&".join(
+        pair for pair in parts.query.split("&")
+        if pair and not _is_tracking(unquote(pair.split("=", 1)[0]).lower())
     )
     return canonicalize_url(urlunsplit((scheme, netloc, path, query, "")), keep_fragments=False)
 
@@ -100,9 +99,8 @@ def origin_host(url: str) -> str:
     return f"{host}:{port}"
 
 
-def url_path_and_query(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.path or "/", parts.query
+def _is_tracking(key: str) -> bool:
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
 
 
 def document_kind(url: str, content_type: str | None = None) -> str | None:
@@ -131,6 +129,13 @@ def is_private_host(host: str) -> bool:
     return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or ip.is_reserved
 
 
+def _ascii_host(host: str) -> str:
+    try:
+        return host.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return host.lower()
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which URLs belong to an audit. Pure; built once from the configuration."""
@@ -154,7 +159,8 @@ class Scope:
     ) -> "Scope":
         host = (urlsplit(start_url).hostname or "").lower()
         return cls(
-            hosts=frozenset({origin_host(start_url), *(h.lower() for h in extra_hosts)}),
+            # normalised, so that an internationalised host is compared in its ASCII (IDNA) form
+            hosts=frozenset({origin_host(normalise_url(start_url)), *(_ascii_host(h) for h in extra_hosts)}),
             include_subdomains=include_subdomains,
             include=tuple(include),
             exclude=tuple(exclude),

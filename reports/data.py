@@ -75,7 +75,12 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
     top_rules = [
         {"rule": r, "impact": i, "pages": p, "nodes": n, "help": h}
         for r, i, p, n, h in db.execute(
-            """select rule, min(impact), count(distinct page_id) as pages, count(*) as nodes, min(help)
+            """select rule,
+                      case min(case impact when 'critical' then 0 when 'serious' then 1
+                                           when 'moderate' then 2 when 'minor' then 3 else 4 end)
+                           when 0 then 'critical' when 1 then 'serious' when 2 then 'moderate'
+                           when 3 then 'minor' end,
+                      count(distinct page_id) as pages, count(*) as nodes, min(help)
                from findings where run_id = ? and kind = 'violation'
                group by rule order by pages desc, nodes desc, rule limit ?""",
             [run_id, top],

@@ -6,6 +6,7 @@ import json
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -51,7 +52,7 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
     s = run_summary(store, run_id, top)
     run = s["run"]
     console.print()
-    console.rule(f"[bold]{run['site']}[/] — run {run['id']} ({run['status']})")
+    console.rule(f"[bold]{escape(run['site'])}[/] — run {run['id']} ({run['status']})")
     t = Table(title="Coverage", show_header=True, header_style="bold")
     for col in ("discovered", "audited", "clean", "failed", "skipped", "documents"):
         t.add_column(col, justify="right")
@@ -70,7 +71,7 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
         for col, j in (("rule", "left"), ("impact", "left"), ("pages", "right"), ("elements", "right"), ("what", "left")):
             t.add_column(col, justify=j, overflow="fold")
         for r in s["top_rules"]:
-            t.add_row(r["rule"], f"[{IMPACT_STYLE.get(r['impact'], '')}]{r['impact']}[/]", str(r["pages"]), str(r["nodes"]), r["help"] or "")
+            t.add_row(r["rule"], f"[{IMPACT_STYLE.get(r['impact'], '')}]{r['impact']}[/]", str(r["pages"]), str(r["nodes"]), escape(r["help"] or ""))
         console.print(t)
     if s["worst_pages"]:
         t = Table(title="Worst pages", header_style="bold")
@@ -78,7 +79,7 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
         t.add_column("rules failed", justify="right")
         t.add_column("elements", justify="right")
         for p in s["worst_pages"]:
-            t.add_row(p["url"], str(p["violations"]), str(p["nodes"]))
+            t.add_row(escape(p["url"]), str(p["violations"]), str(p["nodes"]))
         console.print(t)
     if s["reasons"]:
         t = Table(title="Not audited", header_style="bold")
@@ -100,7 +101,7 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
                 f"impact factor {c.get('impact', 0):.2f}"
             )
     if run.get("error"):
-        console.print(f"[yellow]note:[/] {run['error']}")
+        console.print(f"[yellow]note:[/] {escape(run['error'])}")
 
 
 def print_comparison(console: Console, store, run_ids: list[int]) -> None:
@@ -118,7 +119,7 @@ def print_comparison(console: Console, store, run_ids: list[int]) -> None:
     for s, score in rows:
         run = s["run"]
         top = s["top_rules"][0]["rule"] if s["top_rules"] else "-"
-        t.add_row(run["site"], "-" if score is None else f"{score:.1f}", str(run["pages_audited"]), str(s["clean_pages"]),
+        t.add_row(escape(run["site"]), "-" if score is None else f"{score:.1f}", str(run["pages_audited"]), str(s["clean_pages"]),
                   str(run["pages_failed"]), *(str(s["by_impact"][i]["nodes"]) for i in IMPACTS), top)
     console.print()
     console.print(t)

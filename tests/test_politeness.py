@@ -77,6 +77,9 @@ def test_depth_budget(cli, serve, tmp_path):
     assert res.returncode == 0, res.stderr
     audited = {p["url"].rsplit("/", 1)[1] for p in load_json(tmp_path / "r.json")["pages"] if p["status"] == "audited"}
     assert audited == {"", "p0", "p1", "d1", "d2"}, audited
+    cut = {p["url"].rsplit("/", 1)[1]: p["reason_code"] for p in load_json(tmp_path / "r.json")["pages"]
+           if p["status"] == "skipped"}
+    assert cut.get("d3") == "depth_limit", cut
 
 
 def test_time_budget(cli, serve, tmp_path):
