@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -685,21 +684,11 @@ def parse_ignores(entries: Any, source: str) -> tuple[Ignore, ...]:
     return tuple(out)
 
 
-def _read_toml(path: Path) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"ignore file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-
-
 def load_ignores(ignore_file: str | Path | None = None, config_file: str | Path | None = None,
                  cwd: Path | None = None) -> tuple[Ignore, ...]:
     """Ignores from the config file (``[[ignore]]`` in ``a11ycrawl.toml``, or
     ``[[tool.a11ycrawl.ignore]]`` in ``pyproject.toml``) plus those of ``ignore_file``."""
-    from .config import find_config_file
+    from .config import _read_toml, find_config_file
 
     out: list[Ignore] = []
     if config_file:
@@ -714,5 +703,5 @@ def load_ignores(ignore_file: str | Path | None = None, config_file: str | Path 
             out += parse_ignores(found[1].get("ignore"), found[0].name)
     if ignore_file:
         path = Path(ignore_file)
-        out += parse_ignores(_read_toml(path).get("ignore"), path.name)
+        out += parse_ignores(_read_toml(path, "ignore file").get("ignore"), path.name)
     return tuple(out)
