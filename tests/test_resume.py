@@ -122,8 +122,9 @@ def test_chromium_killed_mid_run_is_relaunched(serve, tmp_path):
             return False
 
     browsers = [p for p in psutil.Process(proc.pid).children(recursive=True) if is_browser(p)]
-    assert len(browsers) == 1
-    browsers[0].kill()
+    assert browsers  # usually one; a relaunch under load can briefly show two
+    for b in browsers:
+        b.kill()
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err
     pages = json.loads((tmp_path / "r.json").read_text())["pages"]
