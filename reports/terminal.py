@@ -113,15 +113,14 @@ def print_comparison(console: Console, store, run_ids: list[int]) -> None:
         rows.append((s, score["score"] if score else None))
     rows.sort(key=lambda r: (r[1] is None, -(r[1] or 0)))
     t = Table(title="Comparison", header_style="bold")
-    for col, j in (("site", "left"), ("score /10", "right"), ("pages", "right"), ("clean", "right"),
-                   ("failed", "right"), *((i, "right") for i in IMPACTS), ("top rule", "left")):
-        t.add_column(col, justify=j)
+    t.add_column("site", overflow="fold", min_width=12)
+    for col in ("score", "pages", "clean", "failed", "crit.", "serious", "mod.", "minor"):
+        t.add_column(col, justify="right", no_wrap=True)
     for s, score in rows:
         run = s["run"]
-        top = s["top_rules"][0]["rule"] if s["top_rules"] else "-"
         t.add_row(escape(run["site"]), "-" if score is None else f"{score:.1f}", str(run["pages_audited"]), str(s["clean_pages"]),
-                  str(run["pages_failed"]), *(str(s["by_impact"][i]["nodes"]) for i in IMPACTS), top)
+                  str(run["pages_failed"]), *(str(s["by_impact"][i]["nodes"]) for i in IMPACTS))
     console.print()
     console.print(t)
-    console.print("[dim]Elements failing per impact. Next: 'a11ycrawl league', 'a11ycrawl history SITE', "
+    console.print("[dim]Score out of 10; failing elements per impact. Next: 'a11ycrawl league', 'a11ycrawl history SITE', "
                   "'a11ycrawl demo --variant after' then 'a11ycrawl diff A B'.[/]")
