@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import time
 from typing import Any
 
@@ -19,6 +18,7 @@ from crawler.items import DiscoveredPage
 from crawler.urls import Scope, normalise_url
 
 from .axe import install_axe, run_axe
+from .incremental import body_hash
 from .store import PageRecord
 
 # Chromium's net errors -> our reason codes
@@ -194,10 +194,9 @@ class PageAuditor:
         # a history.pushState changes the URL but not the document axe audited.
         facts = result["facts"]
         facts["load_complete"] = load_complete
-        body_hash = hashlib.sha256(item.body).hexdigest()[:32] if item.body else None
         return PageRecord(
             status="audited", final_url=final_url, title=facts.get("title"), lang=facts.get("lang"),
-            load_ms=load_ms, frames=result["frames"], content_hash=body_hash, facts=facts,
+            load_ms=load_ms, frames=result["frames"], content_hash=body_hash(item.body), facts=facts,
             violations=result["violations"], incomplete=result["incomplete"], **base,
         )
 

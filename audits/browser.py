@@ -104,7 +104,6 @@ class BrowserKeeper:
         self.executable = executable
         self.js_heap_mb = js_heap_mb
         self.browser = None
-        self.launches = 0
         self._lock = None
 
     async def get(self):
@@ -115,7 +114,6 @@ class BrowserKeeper:
         async with self._lock:
             if self.browser is None or not self.browser.is_connected():
                 self.browser = await launch_browser(self.playwright, self.executable, self.js_heap_mb)
-                self.launches += 1
             return self.browser
 
     async def close(self) -> None:

@@ -206,8 +206,6 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
         if isinstance(item, DiscoveredPage):
             if item.url in done_urls:
                 return
-            if item.requested_url == start_norm:
-                start_state["page"] = item
             if previous is not None and planner is not None:
                 old = await planner.reusable(item.url, item.body)
                 if old is not None and item.url not in done_urls:

@@ -228,14 +228,6 @@ class Store:
             "select count(*) from frontier where run_id = ? and state = 'done'", [run_id]).fetchone()[0]
 
     # -- pages ------------------------------------------------------------------------------
-    def has_page(self, run_id: int, url: str) -> bool:
-        return self.db.execute(
-            "select 1 from pages where run_id = ? and url = ?", [run_id, url]
-        ).fetchone() is not None
-
-    def page_urls(self, run_id: int) -> set[str]:
-        return {r[0] for r in self.db.execute("select url from pages where run_id = ?", [run_id])}
-
     def save_page(self, run_id: int, page: PageRecord, fingerprint=None) -> int:
         """Write one page and its findings in a single transaction. Returns the page id."""
         nviol_nodes = sum(len(v.get("nodes", [])) for v in page.violations)
@@ -286,9 +278,6 @@ class Store:
             where += " and kind = ?"
             args.append(kind)
         return list(self.db["findings"].rows_where(where, args, order_by="id"))
-
-    def page_findings(self, page_id: int) -> list[dict]:
-        return list(self.db["findings"].rows_where("page_id = ?", [page_id], order_by="id"))
 
     def findings_with_urls(self, run_id: int, kind: str = "violation") -> list[dict]:
         """Findings of one kind in a run, each with its page's ``url``."""
