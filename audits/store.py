@@ -33,7 +33,7 @@ import sqlite_utils
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def utcnow() -> str:
@@ -105,7 +105,12 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2}
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    """The browser a run used (results can differ between Chromium versions)."""
+    db["runs"].add_column("browser", str)
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}
 
 
 @dataclass
@@ -147,12 +152,12 @@ class Store:
 
     # -- runs -------------------------------------------------------------------------------
     def create_run(self, *, site: str, start_url: str, tool_version: str, axe_version: str,
-                   config: dict, config_hash: str, max_pages: int) -> int:
+                   config: dict, config_hash: str, max_pages: int, browser: str | None = None) -> int:
         with self.db.conn:
             table = self.db["runs"].insert(
                 {
                     "site": site, "start_url": start_url, "started_at": utcnow(), "status": "running",
-                    "tool_version": tool_version, "axe_version": axe_version,
+                    "tool_version": tool_version, "axe_version": axe_version, "browser": browser,
                     "config": _json(config), "config_hash": config_hash, "max_pages": max_pages,
                     "pages_discovered": 0, "pages_audited": 0, "pages_failed": 0,
                     "pages_skipped": 0, "pages_reused": 0,

@@ -66,11 +66,25 @@ MB = 1024 * 1024
 # ================================================================================================
 
 
-async def _reference(urls: list[str], n: int, timeout: float) -> dict:
+# The reference loop's browser flags: those the project brief asks every Chromium here to have,
+# nothing tuned. ``--reference-flags tuned`` gives it a11ycrawl's own launch flags instead.
+BRIEF_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--no-first-run"]
+
+
+def reference_args(flags: str) -> list[str]:
+    from audits.browser import launch_args
+
+    if flags == "tuned":
+        return launch_args()
+    return (["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []) + BRIEF_ARGS
+
+
+async def _reference(urls: list[str], n: int, timeout: float, flags: str = "brief") -> dict:
     from playwright.async_api import async_playwright
 
     from audits.axe import axe_options, axe_source
-    from audits.browser import find_chromium, launch_args
+    from audits.browser import find_chromium
     from audits.config import DEFAULT_TAGS
 
     src = axe_source()
@@ -80,7 +94,7 @@ async def _reference(urls: list[str], n: int, timeout: float) -> dict:
     phases = Counter()
     t_start = time.monotonic()
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=find_chromium(), headless=True, args=launch_args())
+        browser = await pw.chromium.launch(executable_path=find_chromium(), headless=True, args=reference_args(flags))
         t_launched = time.monotonic()
 
         async def new_page():
@@ -188,10 +202,11 @@ def reference_main(argv: list[str]) -> int:
     ap.add_argument("--urls", required=True, help="file with one URL a line")
     ap.add_argument("--concurrency", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--flags", choices=["brief", "tuned"], default="brief")
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     urls = [u for u in Path(a.urls).read_text().split() if u]
-    result = asyncio.run(_reference(urls, a.concurrency, a.timeout))
+    result = asyncio.run(_reference(urls, a.concurrency, a.timeout, a.flags))
     Path(a.out).write_text(json.dumps(result))
     return 0
 
@@ -461,8 +476,24 @@ def _path(url: str) -> str:
     return p if p == "/" else p.rstrip("/")
 
 
+CHROMIUM_OVERRIDE: list[str] = []  # set by --chromium: the same browser for both sides
+
+
+def _browser_line() -> str:
+    from audits.browser import find_chromium
+
+    exe = find_chromium(environ=clean_env())
+    try:
+        version = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        version = "?"
+    return f"{exe} ({version})"
+
+
 def clean_env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("A11YCRAWL_")}
+    if CHROMIUM_OVERRIDE:
+        env["A11YCRAWL_CHROMIUM"] = CHROMIUM_OVERRIDE[0]
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -576,8 +607,8 @@ def run_reference(server, args, n: int, label: str, workdir: str, csv_rows) -> R
     ufile.write_text("\n".join(urls) + "\n")
     out = Path(workdir) / f"ref-{n}-{time.monotonic_ns()}.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "_reference", "--urls", str(ufile), "--concurrency", str(n),
-           "--timeout", str(args.page_timeout), "--out", str(out)]
-    print(f"  {label}: reference loop, {n} page(s) kept open, {len(urls)} URLs", flush=True)
+           "--timeout", str(args.page_timeout), "--flags", args.reference_flags, "--out", str(out)]
+    print(f"  {label}: reference loop, {n} page(s) kept open, {len(urls)} URLs, {args.reference_flags} flags", flush=True)
     r, code = measure(cmd, label, server, args, cwd=workdir, env=clean_env(),
                       timeout=args.run_timeout or 120 + 5 * len(urls), csv_rows=csv_rows)
     r.tool, r.concurrency, r.expected = "reference", n, len(urls)
@@ -704,6 +735,10 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--memory-csv", metavar="FILE", help="write every memory/CPU sample of every run to FILE")
     ap.add_argument("--quiet-progress", action="store_true", help="do not print memory at intervals")
     ap.add_argument("--no-warmup", action="store_true", help="skip the short unmeasured warm-up run")
+    ap.add_argument("--reference-flags", choices=["brief", "tuned"], default="brief",
+                    help="reference loop's Chromium flags: the brief's plain set (default) or a11ycrawl's tuned set")
+    ap.add_argument("--chromium", metavar="PATH",
+                    help="browser for both a11ycrawl and the reference (default: a11ycrawl's own lookup)")
     ap.add_argument("--json", dest="json_file", metavar="FILE", help="save every figure as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (databases)")
     ap.add_argument("--py-spy", metavar="DIR", help="profile a11ycrawl runs with 'py-spy record --subprocesses' into DIR "
@@ -721,6 +756,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_ruletiming":
         return rule_timing_main(argv[1:])
     args = parse_args(argv)
+    if args.chromium:
+        CHROMIUM_OVERRIDE[:] = [args.chromium]
     from sitegen import SiteServer, build_site
 
     ns = [int(x) for x in str(args.concurrency).split(",") if x.strip()]
@@ -740,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{min(sizes) // 1024}-{max(sizes) // 1024} KB per page, built in {time.monotonic() - t_build:.1f} s); "
           f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GB; Python {platform.python_version()}; "
           f"load avg {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"browser: {_browser_line()}", flush=True)
     try:
         with SiteServer(site) as server:
             print(f"serving on {server.url}/  (work dir {work})", flush=True)

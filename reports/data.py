@@ -25,7 +25,8 @@ def run_document(store, run_id: int) -> dict:
     run_out = {
         "id": run["id"], "site": run["site"], "start_url": run["start_url"], "status": run["status"],
         "started_at": run["started_at"], "finished_at": run["finished_at"], "tool_version": run["tool_version"],
-        "axe_version": run["axe_version"], "config_hash": run["config_hash"], "error": run["error"],
+        "axe_version": run["axe_version"], "browser": run.get("browser"), "config_hash": run["config_hash"],
+        "error": run["error"],
         "config": _loads(run["config"], {}),
         "counts": {"discovered": run["pages_discovered"], "audited": run["pages_audited"],
                    "failed": run["pages_failed"], "skipped": run["pages_skipped"], "reused": run["pages_reused"]},

@@ -1,0 +1,67 @@
+"""Finding Chromium and the flags it is launched with."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from audits import browser as browser_mod
+from audits.browser import GC_FUNCTION, find_chromium, launch_args
+from audits.errors import BrowserError
+
+
+def _exe(path):
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_lookup_order_config_then_env_then_headless_shell_first(tmp_path, monkeypatch):
+    shell, desktop = _exe(tmp_path / "chromium-headless-shell"), _exe(tmp_path / "chromium")
+    configured, env = _exe(tmp_path / "configured"), _exe(tmp_path / "from-env")
+    monkeypatch.setattr(browser_mod, "CANDIDATE_PATHS", (shell, desktop))
+    assert find_chromium(configured, {"A11YCRAWL_CHROMIUM": env}) == configured
+    assert find_chromium(None, {"A11YCRAWL_CHROMIUM": env}) == env
+    assert find_chromium(None, {}) == shell
+    os.remove(shell)
+    assert find_chromium(None, {}) == desktop
+
+
+def test_headless_shell_is_preferred_among_the_usual_paths():
+    paths = browser_mod.CANDIDATE_PATHS
+    assert paths.index("/usr/lib/chromium/chromium-headless-shell") < paths.index("/usr/bin/chromium")
+    assert browser_mod.CANDIDATE_NAMES[0] == "chromium-headless-shell"
+
+
+def test_bad_configured_path_says_what_to_do(tmp_path):
+    with pytest.raises(BrowserError) as exc:
+        find_chromium(str(tmp_path / "missing"), {})
+    assert "apt-get install -y chromium-headless-shell" in str(exc.value)
+
+
+def test_one_js_flags_switch_with_gc_and_heap_limit():
+    args = launch_args(512)
+    js = [a for a in args if a.startswith("--js-flags=")]
+    assert len(js) == 1  # Chromium keeps only the last --js-flags
+    assert f"--expose-gc-as={GC_FUNCTION}" in js[0] and "--max-old-space-size=512" in js[0]
+    assert "--in-process-gpu" in args and "--disable-gpu" in args
+    if os.geteuid() == 0:
+        assert args[:2] == ["--no-sandbox", "--no-zygote"]
+    else:
+        assert "--no-zygote" not in args  # the zygote is required with the sandbox
+
+
+def test_the_launched_browser_exposes_gc_to_our_script_and_runs_pages():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=find_chromium(), args=launch_args(256))
+        try:
+            page = b.new_page()
+            page.set_content("<main><h1>Bins</h1></main>")
+            assert page.evaluate(f"typeof globalThis.{GC_FUNCTION}") == "function"
+            page.evaluate(f"globalThis.{GC_FUNCTION}()")  # a full collection, no error
+            assert page.evaluate("document.querySelector('h1').textContent") == "Bins"
+        finally:
+            b.close()
