@@ -78,19 +78,26 @@ async (args) => {
   const t0 = performance.now();
   if (args.cap > 0) {
     // Settled: no fetch()/XHR in flight (counted by _NETWORK_JS) and no DOM change for
-    // args.quiet ms; never longer than args.cap ms.
+    // args.quiet ms (changes are tracked from DOMContentLoaded on, so a page quiet since then
+    // is audited at once); never longer than args.cap ms.
     await new Promise((resolve) => {
-      let lastChange = performance.now();
-      const obs = new MutationObserver(() => { lastChange = performance.now(); });
-      obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+      const net = window.__a11ycrawlNet || {pending: 0, last: 0, dom: 0, obs: null};
+      let own = null;
+      if (!net.obs) {  // no init script in this document: watch from now on
+        net.dom = t0;
+        own = new MutationObserver(() => { net.dom = performance.now(); });
+        own.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+      }
+      const finish = () => { if (own) own.disconnect(); if (net.obs) net.obs.disconnect(); resolve(); };
       const tick = () => {
         const now = performance.now();
-        const net = window.__a11ycrawlNet || {pending: 0, last: 0};
-        const quietFor = now - Math.max(lastChange, net.last);
-        if (now - t0 >= args.cap || (net.pending <= 0 && quietFor >= args.quiet)) { obs.disconnect(); resolve(); }
-        else setTimeout(tick, Math.max(10, Math.min(args.quiet, 50)));
+        // changes not yet delivered to the observers' callbacks count too
+        for (const o of [own, net.obs]) if (o && o.takeRecords().length) net.dom = now;
+        const quietFor = now - Math.max(net.dom, net.last);
+        if (now - t0 >= args.cap || (net.pending <= 0 && quietFor >= args.quiet)) finish();
+        else setTimeout(tick, Math.max(10, Math.min(args.quiet - quietFor, 50)));
       };
-      setTimeout(tick, Math.max(0, args.quiet));
+      tick();
     });
   }
   const t1 = performance.now();
@@ -116,13 +123,16 @@ async (args) => {
   };
   facts.resources = loadedResources();
   // Free the previous page's document and axe run now (see browser.GC_FUNCTION), so a renderer
-  // does not hold pages' worth of garbage until V8 decides to collect.
-  if (typeof globalThis.__a11ycrawlGC === 'function') globalThis.__a11ycrawlGC();
+  // does not hold pages' worth of garbage until V8 decides to collect. A page that replaced the
+  // function only loses the saving.
+  try { if (typeof globalThis.__a11ycrawlGC === 'function') globalThis.__a11ycrawlGC(); } catch (e) {}
+  const tg = performance.now();
+  facts.gc_ms = Math.round(tg - t1);
   const ctx = args.context || document;
   const frameContexts = axe.utils.getFrameContexts(ctx, args.options);
   const partial = await axe.runPartial(ctx, args.options);
   const t2 = performance.now();
-  facts.axe_ms = Math.round(t2 - t1);
+  facts.axe_ms = Math.round(t2 - tg);
   if (frameContexts.length === 0) {
     const result = await axe.finishRun([partial], args.options);
     return {facts, frameContexts, result: compactResults(result)};
@@ -171,7 +181,14 @@ async def _evaluate(frame, js: str, args: dict[str, Any]) -> Any:
 _NETWORK_JS = r"""
 (() => {
   if (window.__a11ycrawlNet) return;
-  const net = window.__a11ycrawlNet = {pending: 0, last: 0};
+  const net = window.__a11ycrawlNet = {pending: 0, last: 0, dom: 0, obs: null};
+  // The DOM's last change since the document was parsed, so that the settle wait can tell a
+  // page that has been quiet since it loaded (no waiting) from one still being filled in.
+  document.addEventListener('DOMContentLoaded', () => {
+    net.dom = performance.now();
+    net.obs = new MutationObserver(() => { net.dom = performance.now(); });
+    net.obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  }, {once: true});
   const done = () => { net.pending -= 1; net.last = performance.now(); };
   const fetch0 = window.fetch;
   if (typeof fetch0 === 'function') {

@@ -20,10 +20,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from crawler.items import DiscoveredPage, Document, SkippedUrl
 from crawler.run import CrawlOptions, finish_if_idle, start_crawl
-from crawler.urls import Scope, normalise_url
+from crawler.urls import Scope, normalise_url, origin_host
 
 from . import __version__
 from .auditor import PageAuditor
@@ -104,6 +105,18 @@ async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progr
         return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level)
     finally:
         await browsers.close()
+
+
+def _redirect_hint(rec: PageRecord) -> str:
+    """When the start URL redirects to another host (example.gov.uk -> www.example.gov.uk), say
+    what to run instead."""
+    if rec.reason_code != "out_of_scope" or "redirect" not in (rec.reason or ""):
+        return ""
+    m = re.search(r" to (\S+)$", rec.reason or "")
+    target = m.group(1) if m else rec.final_url
+    if not target or not urlsplit(target).hostname:
+        return ""
+    return f" (audit {target} instead, or add --allow-host {origin_host(target)})"
 
 
 async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level) -> RunOutcome:
@@ -312,6 +325,7 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
             error = f"the start URL {cfg.start_url} is a document ({start_state['document'].kind}), not an HTML page"
         elif start_rec is not None and start_rec.status != "audited":
             error = f"the start URL {cfg.start_url} could not be audited: {start_rec.reason_code}: {start_rec.reason}"
+            error += _redirect_hint(start_rec)
         else:
             error = f"no page of {cfg.start_url} could be audited"
         store.finish_run(run_id, "failed", discovered=counts["discovered"], error=error)

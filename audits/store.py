@@ -107,7 +107,8 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
 
 def _migrate_3(db: sqlite_utils.Database) -> None:
     """The browser a run used (results can differ between Chromium versions)."""
-    db["runs"].add_column("browser", str)
+    if "browser" not in db["runs"].columns_dict:  # another process may have migrated it meanwhile
+        db["runs"].add_column("browser", str)
 
 
 MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}

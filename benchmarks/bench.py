@@ -481,8 +481,12 @@ CHROMIUM_OVERRIDE: list[str] = []  # set by --chromium: the same browser for bot
 
 def _browser_line() -> str:
     from audits.browser import find_chromium
+    from audits.errors import BrowserError
 
-    exe = find_chromium(environ=clean_env())
+    try:
+        exe = find_chromium(environ=clean_env())
+    except BrowserError as exc:
+        raise SystemExit(f"bench.py: error: {exc}") from None
     try:
         version = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -756,6 +760,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_ruletiming":
         return rule_timing_main(argv[1:])
     args = parse_args(argv)
+    if args.pages < 30:
+        raise SystemExit("bench.py: error: --pages must be at least 30 (the synthetic site's fixed pages)")
     if args.chromium:
         CHROMIUM_OVERRIDE[:] = [args.chromium]
     from sitegen import SiteServer, build_site

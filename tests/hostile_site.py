@@ -105,7 +105,7 @@ def routes(other: str) -> tuple[dict, dict]:
         "redirect-out": "Redirect out", "js-nav-out": "Script navigates out", "frame-out": "Frame out",
         "private": "Members", "download": "Download", "notype": "No type", "latin1": "Latin-1",
         "malformed": "Malformed", "caf%C3%A9": "Café", "spa": "App", "flaky": "Flaky", "always-503": "Down",
-        "teapot": "Gone", "papers/minutes.docx": "Minutes", "papers/budget.pdf": "Budget",
+        "teapot": "Gone", "gc-hijack": "Replaces our GC", "papers/minutes.docx": "Minutes", "papers/budget.pdf": "Budget",
         "about?utm_source=news&utm_medium=email": "About (tracked)", "about": "About",
     }
     home_links = "".join(f'<li><a href="/{href}">{text}</a></li>' for href, text in links.items())
@@ -151,6 +151,9 @@ document.addEventListener('DOMContentLoaded', () => { document.getElementById('a
         "/flaky": flaky,
         "/always-503": Reply(503, "down", "text/plain"),
         "/teapot": Reply(410, page("Gone", "<p>gone</p>")),
+        # a page that replaces the garbage-collection hook a11ycrawl calls before axe
+        "/gc-hijack": Reply(body=page("GC", '<img src="/logo.png">', head="""<script>
+globalThis.__a11ycrawlGC = function () { throw new Error('not yours'); };</script>""")),
         "/papers/minutes.docx": Reply(body=b"PK\x03\x04", ctype="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         "/papers/budget.pdf": Reply(body=PDF, ctype="application/pdf"),
     }
@@ -175,6 +178,7 @@ document.addEventListener('DOMContentLoaded', () => { document.getElementById('a
         "notype": ("audited", None), "latin1": ("audited", None), "malformed": ("audited", None),
         "caf%C3%A9": ("audited", None), "spa": ("audited", None), "spa-only": ("audited", None),
         "flaky": ("audited", None), "always-503": ("failed", "http_error"), "teapot": ("failed", "http_error"),
+        "gc-hijack": ("audited", None),
         "javascript:void(0)": ("skipped", "non_http_scheme"), "tel:+441234567890": ("skipped", "non_http_scheme"),
         "x" * 2100: ("skipped", "url_too_long"), "OTHER/elsewhere": ("skipped", "out_of_scope"),
     }

@@ -87,3 +87,14 @@ def test_help_has_examples_and_exit_codes(cli):
     assert "Exit codes" in res.stdout and "a11ycrawl audit https://" in res.stdout
     res = cli("audit", "--help")
     assert res.returncode == 0 and "Examples" in res.stdout
+
+
+@pytest.mark.browser
+def test_start_url_redirecting_to_another_host_says_what_to_run(cli, serve, tmp_path):
+    # example.gov.uk -> www.example.gov.uk, played by 127.0.0.1 -> localhost on the same port
+    server = serve({"/": Reply(status=301, headers={"Location": "/home"})})
+    port = server.url.rsplit(":", 1)[1]
+    server.routes["/home"] = Reply(status=301, headers={"Location": f"http://localhost:{port}/home"})
+    line = one_line_error(cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    assert "out_of_scope" in line
+    assert f"audit http://localhost:{port}/home instead, or add --allow-host localhost:{port}" in line
