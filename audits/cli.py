@@ -79,7 +79,7 @@ def _audit_flags(**kw) -> dict:
 @click.option("--subdomains/--no-subdomains", "include_subdomains", default=None, help="Also crawl subdomains of the allowed hosts.")
 @click.option("--robots/--no-robots", "obey_robots", default=None, help="Obey robots.txt (default: obey).")
 @click.option("--sitemaps/--no-sitemaps", default=None, help="Read robots.txt sitemaps and /sitemap.xml (default: yes).")
-@click.option("--chromium", help="Path to the Chromium/Chrome binary (else A11YCRAWL_CHROMIUM, then usual paths).")
+@click.option("--chromium", help="Path to the Chromium/Chrome binary (else A11YCRAWL_CHROMIUM, then the usual paths, Chromium's headless shell first).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True), help="Write the run as JSON to FILE ('-' for stdout).")
 @click.option("--all", "all_sites", is_flag=True, help="Audit every site in the site list (--sites).")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site list TOML for --all (default: the config's [[sites]]).")
