@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from .browser import GC_FUNCTION
 from .errors import BrowserError
 
 AXE_PACKAGE = "axe_playwright_python"
@@ -125,7 +126,7 @@ async (args) => {
   // Free the previous page's document and axe run now (see browser.GC_FUNCTION), so a renderer
   // does not hold pages' worth of garbage until V8 decides to collect. A page that replaced the
   // function only loses the saving.
-  try { if (typeof globalThis.__a11ycrawlGC === 'function') globalThis.__a11ycrawlGC(); } catch (e) {}
+  try { if (typeof globalThis[args.gc] === 'function') globalThis[args.gc](); } catch (e) {}
   const tg = performance.now();
   facts.gc_ms = Math.round(tg - t1);
   const ctx = args.context || document;
@@ -230,7 +231,8 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
     crashed, cross-origin without a target) contributes ``null``, which ``finishRun`` accepts.
     """
     top = await _evaluate(
-        page.main_frame, _TOP_FRAME_JS, {"options": options, "quiet": quiet_ms, "cap": cap_ms, "maxLinks": max_links}
+        page.main_frame, _TOP_FRAME_JS,
+        {"options": options, "quiet": quiet_ms, "cap": cap_ms, "maxLinks": max_links, "gc": GC_FUNCTION},
     )
     facts = top["facts"]
     if "result" in top:
