@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crawler.urls import is_http_url
-from .errors import ConfigError
+from audits.errors import ConfigError
 
 # WCAG 2.0, 2.1 and 2.2, levels A and AA, as axe-core tags them (WCAG 2.2 added no Level A rule
 # to axe-core, so there is no "wcag22a" tag).

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import AuditConfig, _read_toml, find_config_file, load_config
-from .errors import ConfigError
+from audits.config import AuditConfig, _read_toml, find_config_file, load_config
+from audits.errors import ConfigError
 
 SITE_ONLY_KEYS = ("baseline", "baseline_run", "targets", "key")
 

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from .errors import StoreError
+from audits.errors import StoreError
 
 SCHEMA_VERSION = 3
 

@@ -73,7 +73,7 @@ BRIEF_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-com
 
 
 def reference_args(flags: str) -> list[str]:
-    from audits.browser import launch_args
+    from audits.engine.browser import launch_args
 
     if flags == "tuned":
         return launch_args()
@@ -83,8 +83,8 @@ def reference_args(flags: str) -> list[str]:
 async def _reference(urls: list[str], n: int, timeout: float, flags: str = "brief") -> dict:
     from playwright.async_api import async_playwright
 
-    from audits.axe import axe_options, axe_source
-    from audits.browser import find_chromium
+    from audits.engine.axe import axe_options, axe_source
+    from audits.engine.browser import find_chromium
     from audits.config import DEFAULT_TAGS
 
     src = axe_source()
@@ -138,8 +138,8 @@ async def _rule_timing(urls: list[str]) -> dict:
     import psutil
     from playwright.async_api import async_playwright
 
-    from audits.axe import axe_options, axe_source
-    from audits.browser import find_chromium, launch_args
+    from audits.engine.axe import axe_options, axe_source
+    from audits.engine.browser import find_chromium, launch_args
     from audits.config import DEFAULT_TAGS
 
     me = psutil.Process()
@@ -480,7 +480,7 @@ CHROMIUM_OVERRIDE: list[str] = []  # set by --chromium: the same browser for bot
 
 
 def _browser_line() -> str:
-    from audits.browser import find_chromium
+    from audits.engine.browser import find_chromium
     from audits.errors import BrowserError
 
     try:
@@ -506,7 +506,7 @@ def clean_env() -> dict:
 def a11ycrawl_cmd(args) -> list[str]:
     if args.a11ycrawl_cmd:
         return args.a11ycrawl_cmd.split()
-    return [sys.executable, "-m", "audits.cli"]
+    return [sys.executable, "-m", "reports.cli"]
 
 
 def read_a11ycrawl_db(db: str) -> dict:
@@ -721,7 +721,7 @@ def parse_args(argv: list[str] | None):
                     help="pages kept open by the reference loop, comma-separated (default 1,2,4; best is taken)")
     ap.add_argument("--a11ycrawl-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for 'a11ycrawl audit' (repeatable), e.g. --a11ycrawl-arg=--concurrency=3")
-    ap.add_argument("--a11ycrawl-cmd", help="command that runs a11ycrawl (default: this Python -m audits.cli)")
+    ap.add_argument("--a11ycrawl-cmd", help="command that runs a11ycrawl (default: this Python -m reports.cli)")
     ap.add_argument("--reaudit", action="store_true",
                     help="run a11ycrawl a second time on the same db and report the re-audit's time and speed-up")
     ap.add_argument("--mutate", metavar="KINDS",

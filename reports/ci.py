@@ -2,7 +2,7 @@
 annotations and a GitHub job summary.
 
 Reporters are small functions chosen by name (:data:`REPORTERS`), each ``CheckReport -> str``;
-pure: they render a :class:`~audits.gate.CheckReport` (the run, its pages and the gate's
+pure: they render a :class:`~audits.analysis.gate.CheckReport` (the run, its pages and the gate's
 verdict) and never touch the store, the network or the clock.
 
 What counts as a failure in every output is the gate's ``flagged()``: with a baseline, the
@@ -18,9 +18,9 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Callable, Iterable
 
-from audits.gate import IMPACTS, CheckReport, Finding
+from audits.analysis.gate import IMPACTS, CheckReport, Finding
 
-from .data import wcag_criteria, wcag_label
+from reports.data import wcag_criteria, wcag_label
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/a11ycrawl/a11ycrawl"

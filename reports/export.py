@@ -21,7 +21,7 @@ import sqlite_utils
 
 from audits.errors import StoreError
 
-from .data import FINDING_COLUMNS, finding_rows, run_document
+from reports.data import FINDING_COLUMNS, finding_rows, run_document
 
 FORMATS = ("json", "csv", "sqlite")
 

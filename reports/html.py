@@ -29,12 +29,12 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from audits.fingerprint import Diff, _target_selectors, diff_runs, normalise_snippet
-from audits.gate import rule_texts
-from audits.history import HistoryRow, LeagueRow, SiteGoals, history, league
-from audits.scoring import MODEL_VERSION, score_stored_run, wcag_level
+from audits.analysis.fingerprint import Diff, _target_selectors, diff_runs, normalise_snippet
+from audits.analysis.gate import rule_texts
+from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals, history, league
+from audits.analysis.scoring import MODEL_VERSION, score_stored_run, wcag_level
 
-from .data import IMPACTS, _loads, pick_run, wcag_criteria, wcag_label
+from reports.data import IMPACTS, _loads, pick_run, wcag_criteria, wcag_label
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_PATTERNS_PER_RULE = 25

@@ -30,7 +30,7 @@ def run_cli(*args, cwd=None, env=None, timeout=240, input=None):
     """Run the a11ycrawl CLI in a subprocess (one reactor per process, as in real use)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "audits.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+        [sys.executable, "-m", "reports.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True,
         timeout=timeout, input=input,
     )
 

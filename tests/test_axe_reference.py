@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import sync_playwright
 
-from audits.axe import axe_options, axe_source
-from audits.browser import find_chromium, launch_args
+from audits.engine.axe import axe_options, axe_source
+from audits.engine.browser import find_chromium, launch_args
 from audits.config import DEFAULT_TAGS
 from conftest import load_json
 from siteserver import Reply

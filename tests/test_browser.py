@@ -8,8 +8,8 @@ import stat
 import pytest
 from playwright.sync_api import sync_playwright
 
-from audits import browser as browser_mod
-from audits.browser import GC_FUNCTION, find_chromium, launch_args
+from audits.engine import browser as browser_mod
+from audits.engine.browser import GC_FUNCTION, find_chromium, launch_args
 from audits.errors import BrowserError
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from audits.demo_sites import CHAT_WIDGET_PATH, DISALLOWED_PATH, expected_violations, html_paths
+from audits.demo.councils import CHAT_WIDGET_PATH, DISALLOWED_PATH, expected_violations, html_paths
 from conftest import load_json
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""The fictional council demo sites (audits/demo_sites.py): content, structure, serving.
+"""The fictional council demo sites (audits/demo/councils.py): content, structure, serving.
 
 No browser here: HTML is parsed with ``html.parser`` and a small static checker mirrors the
 axe-core rules that the deliberate defects trigger, so ``expected_violations`` stays honest.
@@ -22,8 +22,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from audits import demo_sites as ds
-from audits.demo_sites import (
+from audits.demo import councils as ds
+from audits.demo.councils import (
     BROKEN_LINKS, CHAT_WIDGET_PATH, DEFECTS, DEMO_KEYS, DISALLOWED_PATH, DYNAMIC_PAGE_PATH,
     LATEST_NEWS_JSON, REDIRECTS, SITEMAP_ONLY_PATH, DemoServer, DemoSite, active_defects,
     build_site, expected_violations, html_paths, serve_demo_sites,

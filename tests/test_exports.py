@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audits.cli import cli as a11ycrawl
+from reports.cli import cli as a11ycrawl
 from audits.errors import StoreError
 from reports.data import FINDING_COLUMNS, run_document
 from reports.export import export_csv

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.cli import cli as a11ycrawl
-from audits.fingerprint import (
+from reports.cli import cli as a11ycrawl
+from audits.analysis.fingerprint import (
     compare_findings, diff_runs, finding_fingerprint, normalise_snippet, stable_selector,
 )
 from audits.store import PageRecord

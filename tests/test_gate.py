@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audits.errors import ConfigError
-from audits.gate import (
+from audits.analysis.gate import (
     Baseline, BaselineEntry, Finding, Ignore, Thresholds, baseline_entries, baseline_from_run, evaluate, load_ignores,
     parse_ignores, read_baseline, run_findings, selector_matches, write_baseline,
 )

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.cli import cli as a11ycrawl
+from reports.cli import cli as a11ycrawl
 from audits.errors import ConfigError, StoreError
-from audits.history import (
+from audits.analysis.history import (
     SiteGoals, Target, climbers, competition_ranks, history, league, load_goals, target_progress,
 )
-from audits.scoring import MODEL_VERSION, rescore_all, score_run
+from audits.analysis.scoring import MODEL_VERSION, rescore_all, score_run
 from test_scoring import make_run, store, violation  # noqa: F401  (store is a fixture)
 
 TODAY = dt.date(2027, 1, 1)
@@ -102,7 +102,7 @@ def test_baseline_from_a_run_or_the_first_scored_run(store):  # noqa: F811
 @settings(deadline=None)
 @given(st.floats(0, 10), st.floats(0, 10), st.floats(0, 10))
 def test_progress_is_a_share_between_0_and_1(baseline, current, goal):
-    from audits.history import Baseline, HistoryRow
+    from audits.analysis.history import Baseline, HistoryRow
 
     latest = HistoryRow(1, "2026-01-01", "complete", round(current, 1), None, 1, 0, {}, None, MODEL_VERSION,
                         "4.12.1", None, None)

@@ -16,10 +16,10 @@ from html.parser import HTMLParser
 import pytest
 from click.testing import CliRunner
 
-from audits.cli import cli as a11ycrawl
-from audits.fingerprint import finding_fingerprint
-from audits.history import SiteGoals, Target
-from audits.scoring import score_run
+from reports.cli import cli as a11ycrawl
+from audits.analysis.fingerprint import finding_fingerprint
+from audits.analysis.history import SiteGoals, Target
+from audits.analysis.scoring import score_run
 from audits.store import PageRecord, open_store
 from conftest import load_json
 from reports.html import build_report, render_report
@@ -263,7 +263,7 @@ def test_report_errors_are_one_line_exit_2(cli, rich_store, tmp_path):
 def chromium():
     from playwright.sync_api import sync_playwright
 
-    from audits.browser import find_chromium, launch_args
+    from audits.engine.browser import find_chromium, launch_args
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=find_chromium(), args=launch_args())

@@ -40,7 +40,7 @@ def audited_count(db):
 
 def start_and_stop(server, db, tmp_path, sig):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "audits.cli", "audit", server.url + "/", "--db", db, "-q", "--concurrency", "1",
+        [sys.executable, "-m", "reports.cli", "audit", server.url + "/", "--db", db, "-q", "--concurrency", "1",
          "--no-sitemaps"], cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while audited_count(db) < 6:
@@ -108,7 +108,7 @@ def test_chromium_killed_mid_run_is_relaunched(serve, tmp_path):
     server = serve(site_routes())
     db = str(tmp_path / "r.db")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "audits.cli", "audit", server.url + "/", "--db", db, "-q", "--no-sitemaps",
+        [sys.executable, "-m", "reports.cli", "audit", server.url + "/", "--db", db, "-q", "--no-sitemaps",
          "--json", str(tmp_path / "r.json")], cwd=tmp_path, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from audits.fingerprint import finding_fingerprint
-from audits.scoring import (
+from audits.analysis.fingerprint import finding_fingerprint
+from audits.analysis.scoring import (
     MIN_COVERAGE, MODEL_VERSION, Failure, PageInput, page_inputs, rescore_all, round_score, score_page,
     score_pages, score_run, wcag_level,
 )

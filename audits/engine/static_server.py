@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
-from .errors import ConfigError
+from audits.errors import ConfigError
 
 
 class _Handler(SimpleHTTPRequestHandler):

@@ -26,17 +26,17 @@ from crawler.items import DiscoveredPage, Document, SkippedUrl
 from crawler.run import CrawlOptions, finish_if_idle, start_crawl
 from crawler.urls import Scope, normalise_url, origin_host
 
-from . import __version__
-from .auditor import PageAuditor
-from .axe import axe_options, axe_rules, axe_version
-from .browser import BrowserKeeper, find_chromium
-from .config import AuditConfig
-from .errors import ConfigError, CrawlError, StoreError
-from .incremental import ReusePlanner
-from .fingerprint import finding_fingerprint
-from .login import context_options, crawl_auth, session_cookies
-from .reasons import UNFINISHED
-from .store import PageRecord, Store
+from audits import __version__
+from audits.engine.auditor import PageAuditor
+from audits.engine.axe import axe_options, axe_rules, axe_version
+from audits.engine.browser import BrowserKeeper, find_chromium
+from audits.config import AuditConfig
+from audits.errors import ConfigError, CrawlError, StoreError
+from audits.engine.incremental import ReusePlanner
+from audits.analysis.fingerprint import finding_fingerprint
+from audits.engine.login import context_options, crawl_auth, session_cookies
+from audits.reasons import UNFINISHED
+from audits.store import PageRecord, Store
 
 
 log = logging.getLogger("a11ycrawl")

@@ -1,6 +1,6 @@
 """Scores over time: a site's history, the league table of many sites, baselines and targets.
 
-Reads the store only; scores come from the ``scores`` table (see :mod:`audits.scoring`), under
+Reads the store only; scores come from the ``scores`` table (see :mod:`audits.analysis.scoring`), under
 the current model where stored, else the latest stored under any model.
 
 Baselines and targets are read from the site list (``[[sites]]`` in ``a11ycrawl.toml``, or
@@ -30,8 +30,8 @@ from typing import Hashable, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ConfigError, StoreError
-from .scoring import MODEL_VERSION
+from audits.errors import ConfigError, StoreError
+from audits.analysis.scoring import MODEL_VERSION
 
 GOAL_KEYS = ("baseline", "baseline_run", "targets")
 
@@ -69,8 +69,8 @@ class SiteGoals(BaseModel):
 def load_goals(path: str | Path | None = None) -> dict[str, SiteGoals]:
     """Baselines and targets per site name from a site list (default: ``[[sites]]`` in the
     config file, if there is one; no site list means no targets)."""
-    from .config import AuditConfig, find_config_file
-    from .sites import read_site_entries
+    from audits.config import AuditConfig, find_config_file
+    from audits.sites import read_site_entries
 
     if path is None:
         found = find_config_file()

@@ -17,9 +17,9 @@ from playwright.async_api import Error as PlaywrightError
 from crawler.items import DiscoveredPage
 from crawler.urls import Scope, normalise_url
 
-from .axe import install_axe, run_axe
-from .incremental import body_hash
-from .store import PageRecord
+from audits.engine.axe import install_axe, run_axe
+from audits.engine.incremental import body_hash
+from audits.store import PageRecord
 
 # Chromium's net errors -> our reason codes
 NET_ERRORS = (

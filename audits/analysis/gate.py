@@ -30,8 +30,8 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError
-from .fingerprint import _compounds, _target_selectors, finding_fingerprint, page_key
+from audits.errors import ConfigError
+from audits.analysis.fingerprint import _compounds, _target_selectors, finding_fingerprint, page_key
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
 
@@ -483,7 +483,7 @@ def run_pages(store, run_id: int) -> list[PageOutcome]:
 
 def run_info(store, run_id: int) -> RunInfo:
     """The run and its score (under the current model if stored)."""
-    from .history import stored_score
+    from audits.analysis.history import stored_score
 
     run = store.get_run(run_id)
     s = stored_score(store, run_id)
@@ -551,7 +551,7 @@ def dom_selector_matches(pairs: Iterable[tuple[Finding, Ignore]], chromium: str 
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    from .browser import find_chromium, launch_args
+    from audits.engine.browser import find_chromium, launch_args
 
     by_page: dict[str, list[tuple[Finding, Ignore]]] = {}
     for f, i in pairs:
@@ -688,7 +688,7 @@ def load_ignores(ignore_file: str | Path | None = None, config_file: str | Path 
                  cwd: Path | None = None) -> tuple[Ignore, ...]:
     """Ignores from the config file (``[[ignore]]`` in ``a11ycrawl.toml``, or
     ``[[tool.a11ycrawl.ignore]]`` in ``pyproject.toml``) plus those of ``ignore_file``."""
-    from .config import _read_toml, find_config_file
+    from audits.config import _read_toml, find_config_file
 
     out: list[Ignore] = []
     if config_file:

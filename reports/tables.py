@@ -1,6 +1,6 @@
 """Terminal and JSON output for scores over time: history, league, diff and rescore.
 
-The data comes from :mod:`audits.history`, :mod:`audits.fingerprint` and :mod:`audits.scoring`;
+The data comes from :mod:`audits.analysis.history`, :mod:`audits.analysis.fingerprint` and :mod:`audits.analysis.scoring`;
 these functions only render it. Colour is never the only signal: changes carry a sign, rank
 moves an arrow and a number, target states a word.
 """
@@ -11,12 +11,12 @@ import json
 from dataclasses import asdict, is_dataclass
 from typing import Any, Iterable
 
-from audits.scoring import LOAD_HALF
+from audits.analysis.scoring import LOAD_HALF
 from rich.console import Console
 from rich.table import Table
 
-from .data import IMPACTS
-from .terminal import IMPACT_STYLE
+from reports.data import IMPACTS
+from reports.terminal import IMPACT_STYLE
 
 
 def to_json(obj: Any) -> str:

@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import BrowserError
+from audits.errors import BrowserError
 
 CANDIDATE_PATHS = (
     "/usr/lib/chromium/chromium-headless-shell",  # Debian's chromium-headless-shell (the binary, not its sh wrapper)

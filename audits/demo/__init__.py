@@ -1,6 +1,6 @@
 """``a11ycrawl demo``: three fictional council sites served on 127.0.0.1, audited end to end.
 
-The sites come from :mod:`audits.demo_sites`; the site list (names, budgets, baselines, targets)
+The sites come from :mod:`audits.demo.councils`; the site list (names, budgets, baselines, targets)
 from ``config/demo-sites.toml``, whose ``start_url`` placeholders are replaced, by ``key``, with
 the addresses the sites are served on.
 """
@@ -13,10 +13,10 @@ from typing import Any, Iterator
 
 import config as bundled_config
 
-from .config import AuditConfig, load_config
-from .demo_sites import DEMO_KEYS, DemoSite, serve_demo_sites
-from .errors import ConfigError
-from .sites import SITE_ONLY_KEYS, read_site_entries
+from audits.config import AuditConfig, load_config
+from audits.demo.councils import DEMO_KEYS, DemoSite, serve_demo_sites
+from audits.errors import ConfigError
+from audits.sites import SITE_ONLY_KEYS, read_site_entries
 
 DEMO_SITES_FILE = bundled_config.path("demo-sites.toml")
 

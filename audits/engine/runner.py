@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 from typing import Callable, ContextManager
 
-from . import runtime
-from .config import AuditConfig
-from .errors import A11yCrawlError, CrawlError, StoreError
-from .pipeline import NullProgress, RunOutcome, audit_site
-from .scoring import score_run
-from .store import Store
+from audits.engine import runtime
+from audits.config import AuditConfig
+from audits.errors import A11yCrawlError, CrawlError, StoreError
+from audits.engine.pipeline import NullProgress, RunOutcome, audit_site
+from audits.analysis.scoring import score_run
+from audits.store import Store
 
 
 def _null_progress(_label: str) -> ContextManager:

@@ -238,7 +238,7 @@ def coverage_of(pages: Iterable[PageInput]) -> Coverage:
 def score_pages(pages: Iterable[PageInput]) -> SiteScore:
     """Score a run from its pages (all states; only audited pages are scored).
 
-    >>> from audits.scoring import Failure, PageInput, score_pages
+    >>> from audits.analysis.scoring import Failure, PageInput, score_pages
     >>> bad = Failure("button-name", "critical", "A")
     >>> score_pages([PageInput("https://x.test/", failures=(bad,)), PageInput("https://x.test/a")]).score
     6.5

@@ -10,8 +10,8 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from .config import LoginConfig
-from .errors import ConfigError, CrawlError
+from audits.config import LoginConfig
+from audits.errors import ConfigError, CrawlError
 
 
 def _env(name: str, what: str, environ=None) -> str:

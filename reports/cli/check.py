@@ -1,10 +1,7 @@
-"""The report commands: ``report`` (HTML), ``export`` (JSON, CSV, SQLite) and ``check`` (the CI
-gate).
+"""The CI gate: ``a11ycrawl check``. Audits a URL, a URL list, a sitemap or a built directory,
+applies thresholds, a baseline and ignores, and writes JUnit, SARIF, annotations and a summary.
 
-Registered on the ``a11ycrawl`` group by :mod:`audits.cli` (``register(cli)``). Each command
-parses its options, calls the library (:mod:`reports.html`, :mod:`reports.export`,
-:mod:`audits.gate`, :mod:`reports.ci`) and picks an exit code. People's output goes to stderr;
-stdout carries machine output only (an export to ``-``, GitHub Actions workflow commands).
+Exit codes: 0 the gate passed, 1 it failed, 2 the tool could not do its job.
 """
 
 from __future__ import annotations
@@ -17,94 +14,13 @@ from urllib.parse import urlsplit
 import click
 from rich.console import Console
 
-from .cli_scores import _open_store, db_option, sites_option
-
-EXIT_OK, EXIT_GATE, EXIT_TOOL = 0, 1, 2
-
-
-def _console() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-site_option = click.option("--site", help="Site name (as 'a11ycrawl league' lists them); default: the latest run's site.")
-run_option = click.option("--run", "run_id", type=int, help="Run id (see 'a11ycrawl history SITE'); default: the site's latest complete run.")
-
-
-@click.command("report")
-@db_option
-@site_option
-@run_option
-@sites_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="a11ycrawl-report.html", show_default=True,
-              help="HTML file to write.")
-def report_cmd(db, site, run_id, sites_file, output):
-    """Write one self-contained HTML report of a run: score, rank, change since the last run and
-    progress against targets; trend charts; the league table (when several sites are stored);
-    new, fixed and still-present failures; issues grouped by rule across pages with WCAG
-    criteria and how to fix them; and a page-by-page drill-down.
-
-    The file has no external scripts, fonts or styles: open it offline, mail it, print it.
-
-    \b
-    Examples:
-      a11ycrawl report -o report.html
-      a11ycrawl report --site "Northbrook District Council" --sites config/sites.example.toml -o northbrook.html
-      a11ycrawl report --run 12 -o run-12.html
-    """
-    from reports.html import write_report
-
-    from .history import load_goals
-
-    store = _open_store(db)
-    others = store.sites()
-    rep = write_report(store, output, site=site, run_id=run_id, goals=load_goals(sites_file))
-    console = _console()
-    console.print(f"Wrote {output}: {rep.site}, run {rep.run['id']}, score "
-                  f"{'—' if rep.score is None else f'{rep.score:.1f}'}, {len(rep.issues)} failing rule(s) "
-                  f"on {len(rep.pages)} page(s).")
-    if not site and run_id is None and len(others) > 1:
-        console.print(f"[dim]{len(others)} sites are stored; this report is about the latest run's site. "
-                      f"Choose another with --site NAME ('a11ycrawl league' lists them).[/]")
-
-
-@click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "sqlite"]), required=True,
-              help="json: the run (the documented contract); csv: one row per failing element; "
-                   "sqlite: a copy of the database that Datasette opens as it is.")
-@db_option
-@site_option
-@click.option("--run", "run_id", type=int, help="Run id; default: the latest complete run (for sqlite: every run).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="File to write ('-' for stdout, json and csv only).")
-def export_cmd(fmt, db, site, run_id, output):
-    """Export stored results as JSON, CSV or SQLite.
-
-    \b
-    Examples:
-      a11ycrawl export --format json -o run.json
-      a11ycrawl export --format csv --site "Westfold County Council" -o westfold.csv
-      a11ycrawl export --format sqlite -o results.db && datasette results.db
-    """
-    from reports.data import pick_run
-    from reports.export import write_export
-
-    store = _open_store(db)
-    if fmt == "sqlite" and run_id is None and not site:
-        chosen = None
-    else:
-        chosen = pick_run(store, site, run_id)["id"]
-    text = write_export(store, fmt, output, chosen)
-    if text:
-        click.echo(text, nl=False)
-    else:
-        what = "every run" if chosen is None else f"run {chosen}"
-        _console().print(f"Wrote {output} ({fmt}, {what}).")
+from reports.cli.common import EXIT_GATE, add_budget_options, audit_flags, config_option, db_option, run_audits, stderr_console
 
 
 def _read_url_list(path: str) -> list[str]:
     from crawler.urls import is_http_url
 
-    from .errors import ConfigError
+    from audits.errors import ConfigError
 
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -152,14 +68,9 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @click.option("--sitemap", help="Audit exactly the URLs of this sitemap (and the site's home page).")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Serve this directory of built static files on 127.0.0.1 and crawl it.")
 @db_option
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file (default: ./a11ycrawl.toml or [tool.a11ycrawl] in ./pyproject.toml).")
+@config_option
 @click.option("--name", help="Site name the run is stored under (default: the host; for --dir, the directory's name).")
-@click.option("--max-pages", type=int, help="Page budget (default 500).")
-@click.option("--max-depth", type=int, help="Link depth from the start URL (default 10).")
-@click.option("--concurrency", type=int, help="Browser pages audited at once (default 2).")
-@click.option("--page-timeout", type=float, help="Seconds per page for loading and axe (default 30).")
-@click.option("--tags", help="Comma-separated axe-core tags (default: WCAG 2.0-2.2 A and AA).")
-@click.option("--chromium", help="Path to the Chromium/Chrome binary.")
+@add_budget_options
 @click.option("--min-score", type=click.FloatRange(0, 10), help="Fail below this score (0-10).")
 @click.option("--max-critical", type=click.IntRange(0), help="Fail with more critical failing elements than this.")
 @click.option("--max-serious", type=click.IntRange(0), help="Fail with more serious failing elements than this.")
@@ -212,12 +123,11 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
 
     from reports.ci import github_annotations, junit_xml, markdown_summary, sarif_json
 
-    from .cli import run_audits
-    from .config import load_config
-    from .gate import Thresholds, check_stored_run, load_ignores, read_baseline, write_baseline as save_baseline
-    from .gate import baseline_from_run, dom_selector_matches, run_findings, selector_candidates, split_ignored
-    from .static_server import serve_directory
-    from .store import open_store
+    from audits.config import load_config
+    from audits.analysis.gate import Thresholds, check_stored_run, load_ignores, read_baseline, write_baseline as save_baseline
+    from audits.analysis.gate import baseline_from_run, dom_selector_matches, run_findings, selector_candidates, split_ignored
+    from audits.engine.static_server import serve_directory
+    from audits.store import open_store
 
     flags, serve_dir = _target_flags(target, urls_file, sitemap, directory)
     ignores = load_ignores(ignore_file, config_file)
@@ -226,11 +136,9 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     base_file = None
     if baseline is not None and not (baseline.isdigit() and not Path(baseline).exists()):
         base_file = read_baseline(baseline)  # read before the audit: a bad file fails fast
-    flags.update({k: v for k, v in dict(db=db, name=name, max_pages=max_pages, max_depth=max_depth,
-                                          concurrency=concurrency, page_timeout=page_timeout, chromium=chromium,
-                                          tags=[t.strip() for t in tags.split(",") if t.strip()] if tags else None,
-                                          ).items() if v is not None})
-    console = _console()
+    flags.update(audit_flags(db=db, name=name, max_pages=max_pages, max_depth=max_depth, concurrency=concurrency,
+                             page_timeout=page_timeout, chromium=chromium, tags=tags))
+    console = stderr_console()
     files: dict[str, str] = {}
     with (serve_directory(serve_dir) if serve_dir else contextlib.nullcontext()) as server:
         if server is not None:
@@ -293,9 +201,3 @@ def _print_verdict(console: Console, report) -> None:
         console.print(f"  {len(g.ignored)} failing element(s) ignored by configuration")
     style = "bold green" if g.passed else "bold red"
     console.print(f"[{style}]{escape(verdict_line(report))}[/]", soft_wrap=True)
-
-
-def register(cli: click.Group) -> None:
-    """Add the report commands to the ``a11ycrawl`` group."""
-    for command in (report_cmd, export_cmd, check_cmd):
-        cli.add_command(command)

@@ -14,8 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .browser import GC_FUNCTION
-from .errors import BrowserError
+from audits.engine.browser import GC_FUNCTION
+from audits.errors import BrowserError
 
 AXE_PACKAGE = "axe_playwright_python"
 AXE_FILE = "axe.min.js"
