@@ -27,7 +27,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import sqlite_utils
 
@@ -112,6 +112,22 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}
+
+
+# Readable findings for Datasette: one row per failing element with its page and run.
+FAILING_ELEMENTS_VIEW = """
+select runs.site, runs.id as run_id, runs.started_at, pages.url as page_url, pages.title as page_title,
+       findings.rule, findings.impact, findings.help, findings.target, findings.html,
+       findings.failure_summary, findings.help_url, findings.fingerprint
+from findings
+join pages on pages.id = findings.page_id
+join runs on runs.id = findings.run_id
+where findings.kind = 'violation'
+order by runs.id, pages.url, findings.rule
+"""
+
+# Tables whose rows belong to one run, cleared of other runs when one run is exported.
+RUN_TABLES = ("findings", "pages", "documents", "frontier", "scores", "resources")
 
 
 @dataclass
@@ -286,12 +302,82 @@ class Store:
         return list(self.db["findings"].rows_where(where, args, order_by="id"))
 
     def findings_with_urls(self, run_id: int, kind: str = "violation") -> list[dict]:
-        """Findings of one kind in a run, each with its page's ``url``."""
+        """Findings of one kind in a run (in the order stored), each with its page's ``url`` and
+        ``page_title``."""
         return list(self.db.query(
-            """select findings.*, pages.url from findings join pages on pages.id = findings.page_id
+            """select findings.*, pages.url as url, pages.title as page_title from findings
+               join pages on pages.id = findings.page_id
                where findings.run_id = ? and findings.kind = ? order by findings.id""",
             [run_id, kind],
         ))
+
+    def finding_table(self, run_id: int) -> list[dict]:
+        """One flat row per failing element (violation) of a run, with its site, run, page URL
+        and title, in page URL then rule order: the CSV export's rows before formatting."""
+        return list(self.db.query(
+            """select runs.site, runs.id as run, pages.url as page_url, pages.title as page_title, findings.rule,
+                      findings.impact, findings.tags, findings.target, findings.html, findings.help,
+                      findings.help_url, findings.fingerprint, findings.failure_summary
+               from findings join pages on pages.id = findings.page_id join runs on runs.id = findings.run_id
+               where findings.run_id = ? and findings.kind = 'violation'
+               order by pages.url, findings.rule, findings.id""",
+            [run_id],
+        ))
+
+    # -- summaries (the terminal summary's figures) ---------------------------------------------
+    def impact_summary(self, run_id: int) -> dict[str, dict[str, int]]:
+        """Per impact: failing elements (``nodes``) and distinct rules (``rules``)."""
+        return {impact: {"nodes": nodes, "rules": rules} for impact, nodes, rules in self.db.execute(
+            "select impact, count(*), count(distinct rule) from findings where run_id = ? and kind = 'violation' "
+            "group by impact", [run_id])}
+
+    def top_rules(self, run_id: int, limit: int) -> list[dict]:
+        """The rules failing on most pages: rule, worst impact, pages, nodes, help."""
+        return [
+            {"rule": r, "impact": i, "pages": p, "nodes": n, "help": h}
+            for r, i, p, n, h in self.db.execute(
+                """select rule,
+                          case min(case impact when 'critical' then 0 when 'serious' then 1
+                                               when 'moderate' then 2 when 'minor' then 3 else 4 end)
+                               when 0 then 'critical' when 1 then 'serious' when 2 then 'moderate'
+                               when 3 then 'minor' end,
+                          count(distinct page_id) as pages, count(*) as nodes, min(help)
+                   from findings where run_id = ? and kind = 'violation'
+                   group by rule order by pages desc, nodes desc, rule limit ?""",
+                [run_id, limit],
+            )
+        ]
+
+    def worst_pages(self, run_id: int, limit: int) -> list[dict]:
+        """Audited pages with the most failing rules."""
+        return [
+            {"url": u, "title": t, "violations": v, "nodes": n}
+            for u, t, v, n in self.db.execute(
+                """select url, title, violations, violation_nodes from pages
+                   where run_id = ? and status = 'audited' and violations > 0
+                   order by violations desc, violation_nodes desc, url limit ?""",
+                [run_id, limit],
+            )
+        ]
+
+    def reason_counts(self, run_id: int) -> list[dict]:
+        """Pages not audited, counted by status and reason code, most common first."""
+        return [
+            {"status": s, "reason_code": c, "count": n}
+            for s, c, n in self.db.execute(
+                "select status, reason_code, count(*) from pages where run_id = ? and status != 'audited' "
+                "group by status, reason_code order by count(*) desc",
+                [run_id],
+            )
+        ]
+
+    def clean_page_count(self, run_id: int) -> int:
+        return self.db.execute(
+            "select count(*) from pages where run_id = ? and status = 'audited' and violations = 0", [run_id]
+        ).fetchone()[0]
+
+    def document_count(self, run_id: int) -> int:
+        return self.db.execute("select count(*) from documents where run_id = ?", [run_id]).fetchone()[0]
 
     def audited_urls(self, run_id: int) -> set[str]:
         return {r[0] for r in self.db.execute("select url from pages where run_id = ? and status = 'audited'", [run_id])}
@@ -346,6 +432,23 @@ class Store:
                 pk=("axe_version", "rule"),
             )
 
+    def has_rules(self, axe_version: str) -> bool:
+        return self.db.execute("select 1 from rules where axe_version = ? limit 1", [axe_version]).fetchone() is not None
+
+    def rule_tags(self, axe_version: str) -> set[str]:
+        """Every tag some rule of ``axe_version`` carries."""
+        known: set[str] = set()
+        for (raw,) in self.db.execute("select tags from rules where axe_version = ?", [axe_version]):
+            known.update(json.loads(raw or "[]"))
+        return known
+
+    def rules(self, axe_version: str | None) -> list[dict]:
+        """Rule metadata; where a rule is stored for several axe-core versions, ``axe_version``'s
+        row comes last (so a dict built from the rows keeps it)."""
+        return list(self.db.query(
+            "select rule, description, help, help_url, tags, axe_version = ? as exact from rules order by exact",
+            [axe_version or ""]))
+
     def save_document(self, run_id: int, doc: dict) -> None:
         with self.db.conn:
             self.db["documents"].insert({"run_id": run_id, **doc}, ignore=True)
@@ -383,6 +486,26 @@ class Store:
             args.append(model_version)
         rows = list(self.db["scores"].rows_where(where, args, order_by="computed_at desc", limit=1))
         return rows[0] if rows else None
+
+    def copy_to(self, path: str, run_id: int | None = None) -> None:
+        """Write a compact copy of the database to the new file ``path`` (``VACUUM INTO``), with only
+        ``run_id``'s rows when given, in rollback-journal mode and with the ``failing_elements``
+        view, so that Datasette opens it as it is. Raises :class:`sqlite3.Error`."""
+        self.db.execute("vacuum into ?", [path])
+        db = sqlite_utils.Database(path)
+        try:
+            db.execute("pragma journal_mode = delete")
+            if run_id is not None:
+                with db.conn:
+                    db.execute("pragma foreign_keys = off")
+                    for table in RUN_TABLES:
+                        if table in db.table_names():
+                            db.execute(f"delete from [{table}] where run_id != ?", [run_id])
+                    db.execute("delete from runs where id != ?", [run_id])
+            db.create_view("failing_elements", FAILING_ELEMENTS_VIEW, replace=True)
+            db.vacuum()
+        finally:
+            db.close()
 
     def close(self) -> None:
         self.db.close()

@@ -64,51 +64,12 @@ def run_document(store, run_id: int) -> dict:
 
 def run_summary(store, run_id: int, top: int = 10) -> dict:
     """Figures for the terminal summary: counts, violations by impact, top rules, worst pages."""
-    db = store.db
     run = store.get_run(run_id)
     by_impact = {i: {"nodes": 0, "rules": 0} for i in IMPACTS}
-    for impact, nodes, rules in db.execute(
-        "select impact, count(*), count(distinct rule) from findings where run_id = ? and kind = 'violation' group by impact",
-        [run_id],
-    ):
-        if impact in by_impact:
-            by_impact[impact] = {"nodes": nodes, "rules": rules}
-    top_rules = [
-        {"rule": r, "impact": i, "pages": p, "nodes": n, "help": h}
-        for r, i, p, n, h in db.execute(
-            """select rule,
-                      case min(case impact when 'critical' then 0 when 'serious' then 1
-                                           when 'moderate' then 2 when 'minor' then 3 else 4 end)
-                           when 0 then 'critical' when 1 then 'serious' when 2 then 'moderate'
-                           when 3 then 'minor' end,
-                      count(distinct page_id) as pages, count(*) as nodes, min(help)
-               from findings where run_id = ? and kind = 'violation'
-               group by rule order by pages desc, nodes desc, rule limit ?""",
-            [run_id, top],
-        )
-    ]
-    worst = [
-        {"url": u, "title": t, "violations": v, "nodes": n}
-        for u, t, v, n in db.execute(
-            """select url, title, violations, violation_nodes from pages
-               where run_id = ? and status = 'audited' and violations > 0
-               order by violations desc, violation_nodes desc, url limit ?""",
-            [run_id, top],
-        )
-    ]
-    reasons = [
-        {"status": s, "reason_code": c, "count": n}
-        for s, c, n in db.execute(
-            "select status, reason_code, count(*) from pages where run_id = ? and status != 'audited' group by status, reason_code order by count(*) desc",
-            [run_id],
-        )
-    ]
-    clean = db.execute(
-        "select count(*) from pages where run_id = ? and status = 'audited' and violations = 0", [run_id]
-    ).fetchone()[0]
-    return {"run": run, "by_impact": by_impact, "top_rules": top_rules, "worst_pages": worst,
-            "reasons": reasons, "clean_pages": clean,
-            "documents": db.execute("select count(*) from documents where run_id = ?", [run_id]).fetchone()[0]}
+    by_impact.update({i: c for i, c in store.impact_summary(run_id).items() if i in by_impact})
+    return {"run": run, "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
+            "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
+            "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id)}
 
 
 # -- WCAG criteria, rule texts and flat findings (HTML report, CSV, CI outputs) ---------------------
@@ -170,14 +131,7 @@ def finding_rows(store, run_id: int) -> list[dict]:
     ``wcag`` is the criteria joined by spaces; ``target`` the selector, frame levels joined by
     `` | ``."""
     out = []
-    for r in store.db.query(
-        """select runs.site, runs.id as run, pages.url as page_url, pages.title as page_title, findings.rule,
-                  findings.impact, findings.tags, findings.target, findings.html, findings.help,
-                  findings.help_url, findings.fingerprint
-           from findings join pages on pages.id = findings.page_id join runs on runs.id = findings.run_id
-           where findings.run_id = ? and findings.kind = 'violation' order by pages.url, findings.rule, findings.id""",
-        [run_id],
-    ):
+    for r in store.finding_table(run_id):
         target = _loads(r["target"], [])
         r["target"] = " | ".join(" >>> ".join(map(str, t)) if isinstance(t, list) else str(t) for t in target)
         r["wcag"] = " ".join(wcag_criteria(_loads(r.pop("tags"), [])))

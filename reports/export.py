@@ -17,28 +17,11 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-import sqlite_utils
-
 from audits.errors import StoreError
 
 from reports.data import FINDING_COLUMNS, finding_rows, run_document
 
 FORMATS = ("json", "csv", "sqlite")
-
-# Readable findings for Datasette: one row per failing element with its page and run.
-FAILING_ELEMENTS_VIEW = """
-select runs.site, runs.id as run_id, runs.started_at, pages.url as page_url, pages.title as page_title,
-       findings.rule, findings.impact, findings.help, findings.target, findings.html,
-       findings.failure_summary, findings.help_url, findings.fingerprint
-from findings
-join pages on pages.id = findings.page_id
-join runs on runs.id = findings.run_id
-where findings.kind = 'violation'
-order by runs.id, pages.url, findings.rule
-"""
-
-# Tables whose rows belong to one run, cleared of other runs when one run is exported.
-RUN_TABLES = ("findings", "pages", "documents", "frontier", "scores", "resources")
 
 
 def export_json(store, run_id: int) -> str:
@@ -62,19 +45,7 @@ def export_sqlite(store, path: str | Path, run_id: int | None = None) -> Path:
     os.close(fd)
     os.unlink(tmp)  # VACUUM INTO wants to create the file itself
     try:
-        store.db.execute("vacuum into ?", [tmp])
-        db = sqlite_utils.Database(tmp)
-        db.execute("pragma journal_mode = delete")
-        if run_id is not None:
-            with db.conn:
-                db.execute("pragma foreign_keys = off")
-                for table in RUN_TABLES:
-                    if table in db.table_names():
-                        db.execute(f"delete from [{table}] where run_id != ?", [run_id])
-                db.execute("delete from runs where id != ?", [run_id])
-        db.create_view("failing_elements", FAILING_ELEMENTS_VIEW, replace=True)
-        db.vacuum()
-        db.close()
+        store.copy_to(tmp, run_id)
         os.replace(tmp, path)
     except sqlite3.Error as exc:
         raise StoreError(f"could not write the SQLite export {path}: {exc}") from None

@@ -29,10 +29,10 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from audits.analysis.fingerprint import Diff, _target_selectors, diff_runs, normalise_snippet
-from audits.analysis.gate import rule_texts
-from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals, history, league
-from audits.analysis.scoring import MODEL_VERSION, score_stored_run, wcag_level
+from audits.analysis.fingerprint import Diff, _target_selectors, normalise_snippet
+from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals
+from audits.analysis.scoring import MODEL_VERSION, wcag_level
+from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
 from reports.data import IMPACTS, _loads, pick_run, wcag_criteria, wcag_label
 
@@ -234,7 +234,7 @@ def _issue_groups(rows: list[dict], texts: dict[str, dict], gains: dict[str, flo
         for members in patterns.values():
             pages: dict[str, PageRef] = {}
             for m in members:
-                pages.setdefault(m["url"], PageRef(m["url"], m["title"]))
+                pages.setdefault(m["url"], PageRef(m["url"], m["page_title"]))
             first = members[0]
             pats.append(ElementPattern(selector=_selector(_loads(first["target"], [])), html=first["html"],
                                        failure_summary=first["failure_summary"],
@@ -402,11 +402,7 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
     mine = next((r for r in lg if r.site == site), None)
     if mine is not None and mine.run_id != run["id"]:
         notes.append(f"The league position is that of this site's latest complete scored run (run {mine.run_id}).")
-    finding_rows = list(store.db.query(
-        """select f.rule, f.impact, f.tags, f.target, f.html, f.failure_summary, f.help, f.help_url,
-                  p.url, p.title
-           from findings f join pages p on p.id = f.page_id
-           where f.run_id = ? and f.kind = 'violation' order by p.url, f.id""", [run["id"]]))
+    finding_rows = sorted(store.findings_with_urls(run["id"]), key=lambda f: f["url"])
     texts = rule_texts(store, run["axe_version"])
     gains = {c["rule"]: c["gain"] for c in (this.components or {}).get("rules") or []}
     pages = store.pages(run["id"])

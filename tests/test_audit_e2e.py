@@ -1,6 +1,5 @@
 """End to end: the CLI crawls the fixture site, audits it in Chromium and stores it."""
 
-import json
 import re
 import sqlite3
 

@@ -14,7 +14,8 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from audits.analysis.gate import Ignore, Thresholds, baseline_from_run, check_stored_run
+from audits.analysis.gate import Ignore, Thresholds
+from audits.results import baseline_from_run, check_stored_run
 from reports.ci import github_annotations, junit_xml, markdown_summary, sarif_json
 from siteserver import Reply
 from test_exports import golden

@@ -9,9 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.cli import cli as a11ycrawl
-from audits.analysis.fingerprint import (
-    compare_findings, diff_runs, finding_fingerprint, normalise_snippet, stable_selector,
-)
+from audits.analysis.fingerprint import compare_findings, finding_fingerprint, normalise_snippet, stable_selector
+from audits.results import diff_runs
 from audits.store import PageRecord
 from test_scoring import make_run, store, violation  # noqa: F401  (store is a fixture)
 

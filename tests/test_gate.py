@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from audits.errors import ConfigError
 from audits.analysis.gate import (
-    Baseline, BaselineEntry, Finding, Ignore, Thresholds, baseline_entries, baseline_from_run, evaluate, load_ignores,
-    parse_ignores, read_baseline, run_findings, selector_matches, write_baseline,
+    Baseline, BaselineEntry, Finding, Ignore, Thresholds, baseline_entries, evaluate, load_ignores,
+    parse_ignores, read_baseline, selector_matches, write_baseline,
 )
+from audits.results import baseline_from_run, run_findings
 from test_scoring import make_run, store, violation  # noqa: F401  (store is a fixture)
 
 HOME = "https://www.example.gov.uk/"

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from reports.cli import cli as a11ycrawl
 from audits.errors import ConfigError, StoreError
 from audits.analysis.history import (
-    SiteGoals, Target, climbers, competition_ranks, history, league, load_goals, target_progress,
+    SiteGoals, Target, climbers, competition_ranks, load_goals, target_progress,
 )
-from audits.analysis.scoring import MODEL_VERSION, rescore_all, score_run
+from audits.analysis.scoring import MODEL_VERSION
+from audits.results import history, league, rescore_all, score_run
 from test_scoring import make_run, store, violation  # noqa: F401  (store is a fixture)
 
 TODAY = dt.date(2027, 1, 1)
@@ -102,12 +103,12 @@ def test_baseline_from_a_run_or_the_first_scored_run(store):  # noqa: F811
 @settings(deadline=None)
 @given(st.floats(0, 10), st.floats(0, 10), st.floats(0, 10))
 def test_progress_is_a_share_between_0_and_1(baseline, current, goal):
-    from audits.analysis.history import Baseline, HistoryRow
+    from audits.analysis.history import HistoryRow, ScoreBaseline
 
     latest = HistoryRow(1, "2026-01-01", "complete", round(current, 1), None, 1, 0, {}, None, MODEL_VERSION,
                         "4.12.1", None, None)
     (p,) = target_progress(SiteGoals(targets=[Target(score=round(goal, 1), by=TODAY)]),
-                           Baseline(round(baseline, 1), "site list"), latest, TODAY)
+                           ScoreBaseline(round(baseline, 1), "site list"), latest, TODAY)
     assert p.progress is None or 0 <= p.progress <= 1
     assert (p.status == "met") == (latest.score >= round(goal, 1))
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from reports.cli import cli as a11ycrawl
 from audits.analysis.fingerprint import finding_fingerprint
 from audits.analysis.history import SiteGoals, Target
-from audits.analysis.scoring import score_run
+from audits.results import score_run
 from audits.store import PageRecord, open_store
 from conftest import load_json
 from reports.html import build_report, render_report

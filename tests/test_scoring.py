@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from audits.analysis.fingerprint import finding_fingerprint
 from audits.analysis.scoring import (
-    MIN_COVERAGE, MODEL_VERSION, Failure, PageInput, page_inputs, rescore_all, round_score, score_page,
-    score_pages, score_run, wcag_level,
+    MIN_COVERAGE, MODEL_VERSION, Failure, PageInput, round_score, score_page, score_pages, wcag_level,
 )
+from audits.results import page_inputs, rescore_all, score_run
 from audits.store import PageRecord, open_store
 
 LEVEL_TAGS = {"A": ["wcag2a", "wcag111"], "AA": ["wcag21aa", "wcag143"], "AAA": ["wcag2aaa"], None: ["best-practice"]}

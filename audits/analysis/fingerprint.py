@@ -262,23 +262,3 @@ def compare_findings(
         kept, fixed, new = _pair(fixed, new, key)
         unchanged += kept
     return sorted(new, key=order), sorted(fixed, key=order), sorted(unchanged, key=order)
-
-
-def diff_runs(store, run_a: int, run_b: int) -> Diff:
-    """Compare the violations of two runs (usually of one site): new, fixed and unchanged.
-
-    Raises :class:`~audits.errors.StoreError` when either run is not in the store.
-    """
-    a, b = store.get_run(run_a), store.get_run(run_b)
-    pages_a = {page_key(u): u for u in store.audited_urls(run_a)}
-    pages_b = {page_key(u): u for u in store.audited_urls(run_b)}
-    both = pages_a.keys() & pages_b.keys()
-    rows_a = [r for r in store.findings_with_urls(run_a) if page_key(r["url"]) in both]
-    rows_b = [r for r in store.findings_with_urls(run_b) if page_key(r["url"]) in both]
-    new, fixed, unchanged = compare_findings(rows_a, rows_b)
-    return Diff(
-        run_a=run_a, run_b=run_b, site_a=a["site"], site_b=b["site"], new=tuple(new), fixed=tuple(fixed),
-        unchanged=tuple(unchanged), pages_compared=len(both),
-        pages_only_a=tuple(sorted(pages_a[k] for k in pages_a.keys() - both)),
-        pages_only_b=tuple(sorted(pages_b[k] for k in pages_b.keys() - both)),
-    )

@@ -31,7 +31,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from audits.errors import ConfigError
-from audits.analysis.fingerprint import _compounds, _target_selectors, finding_fingerprint, page_key
+from audits.analysis.fingerprint import _compounds, _target_selectors, page_key
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
 
@@ -442,82 +442,8 @@ def _split_commas(selector: str) -> list[str]:
 
 # -- the store's side -----------------------------------------------------------------------------
 
-def _loads(v: str | None, default: Any) -> Any:
-    try:
-        return json.loads(v) if v else default
-    except ValueError:
-        return default
-
-
 def _listed(v: Any) -> Any:
     return [_listed(x) for x in v] if isinstance(v, (list, tuple)) else v
-
-
-def _tupled(v: Any) -> Any:
-    return tuple(_tupled(x) for x in v) if isinstance(v, list) else v
-
-
-def run_findings(store, run_id: int) -> list[Finding]:
-    """The violations of a stored run as :class:`Finding` (with page URLs and titles)."""
-    rows = store.db.query(
-        """select findings.*, pages.url as url, pages.title as page_title from findings
-           join pages on pages.id = findings.page_id
-           where findings.run_id = ? and findings.kind = 'violation' order by findings.id""",
-        [run_id],
-    )
-    out = []
-    for r in rows:
-        fp = r["fingerprint"] or finding_fingerprint(r, r)
-        out.append(Finding(
-            fingerprint=fp, rule=r["rule"], impact=r["impact"], url=r["url"],
-            target=_tupled(_loads(r["target"], [])), html=r["html"], help=r["help"], help_url=r["help_url"],
-            tags=tuple(_loads(r["tags"], [])), failure_summary=r["failure_summary"], page_title=r["page_title"],
-        ))
-    return out
-
-
-def run_pages(store, run_id: int) -> list[PageOutcome]:
-    return [PageOutcome(url=p["url"], status=p["status"], title=p["title"], reason_code=p["reason_code"],
-                        reason=p["reason"]) for p in store.pages(run_id)]
-
-
-def run_info(store, run_id: int) -> RunInfo:
-    """The run and its score (under the current model if stored)."""
-    from audits.analysis.history import stored_score
-
-    run = store.get_run(run_id)
-    s = stored_score(store, run_id)
-    return RunInfo(run_id=run["id"], site=run["site"], start_url=run["start_url"], status=run["status"],
-                   started_at=run["started_at"], axe_version=run["axe_version"], tool_version=run["tool_version"],
-                   score=s["score"] if s else None,
-                   score_reason=(s["reason"] if s else "not scored"))
-
-
-def baseline_from_run(store, run_id: int) -> Baseline:
-    """A stored run's violations as a baseline. Raises StoreError for an unknown run."""
-    store.get_run(run_id)
-    return Baseline(tuple(BaselineEntry(**e) for e in baseline_entries(run_findings(store, run_id))),
-                    source=f"run {run_id}")
-
-
-def rule_texts(store, axe_version: str | None) -> dict[str, dict]:
-    """axe-core's description, help, help URL and tags per rule (of ``axe_version`` if stored)."""
-    rows = store.db.query(
-        "select rule, description, help, help_url, tags, axe_version = ? as exact from rules order by exact",
-        [axe_version or ""])
-    return {r["rule"]: {"description": r["description"], "help": r["help"], "help_url": r["help_url"],
-                        "tags": _loads(r["tags"], [])} for r in rows}
-
-
-def check_stored_run(store, run_id: int, *, thresholds: Thresholds = Thresholds(), baseline: Baseline | None = None,
-                     ignores: Iterable[Ignore] = (), files: dict[str, str] | None = None,
-                     dom_matches: frozenset = frozenset()) -> CheckReport:
-    """Apply the gate to a stored run: the library call behind ``a11ycrawl check``."""
-    info = run_info(store, run_id)
-    result = evaluate(run_findings(store, run_id), score=info.score, score_reason=info.score_reason,
-                      thresholds=thresholds, baseline=baseline, ignores=ignores, dom_matches=dom_matches)
-    return CheckReport(run=info, pages=tuple(run_pages(store, run_id)), gate=result,
-                       rules=rule_texts(store, info.axe_version), files=dict(files or {}))
 
 
 # -- the browser's side ------------------------------------------------------------------------------
@@ -529,77 +455,6 @@ def selector_candidates(findings: Iterable[Finding], ignores: Iterable[Ignore]) 
     return [(f, i) for f in findings for i in ignores
             if i.matches_page(f) and not selector_matches(i.selector, f.target)]
 
-
-_MATCHES_JS = """([path, sel]) => {
-  let root = document, el = null;
-  for (let i = 0; i < path.length; i++) {
-    el = root.querySelector(path[i]);
-    if (!el) return false;
-    if (i < path.length - 1) { root = el.shadowRoot; if (!root) return false; }
-  }
-  try { return el.matches(sel); } catch (e) { return false; }
-}"""
-
-
-def dom_selector_matches(pairs: Iterable[tuple[Finding, Ignore]], chromium: str | None = None,
-                         timeout: float = 20.0) -> frozenset:
-    """Open each page that has candidates (see :func:`selector_candidates`) in Chromium and ask
-    the element itself: ``element.matches(selector)``, so ``.legacy-footer *`` matches a link
-    inside the footer even when axe-core named it ``a[href$="terms"]``. Returns the
-    ``(fingerprint, selector)`` pairs that match. A page that will not load, or an element that
-    is gone, matches nothing: the finding stays counted."""
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
-
-    from audits.engine.browser import find_chromium, launch_args
-
-    by_page: dict[str, list[tuple[Finding, Ignore]]] = {}
-    for f, i in pairs:
-        by_page.setdefault(f.url, []).append((f, i))
-    if not by_page:
-        return frozenset()
-    found = set()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=find_chromium(chromium), headless=True, args=launch_args())
-        try:
-            for url, items in by_page.items():
-                page = browser.new_page()
-                try:
-                    page.goto(url, wait_until="load", timeout=timeout * 1000)
-                    try:
-                        page.wait_for_load_state("networkidle", timeout=3000)
-                    except PlaywrightError:
-                        pass
-                    for f, ignore in items:
-                        if _element_matches(page, f.target, ignore.selector):
-                            found.add((f.fingerprint, ignore.selector))
-                except PlaywrightError:
-                    continue
-                finally:
-                    page.close()
-        finally:
-            browser.close()
-    return frozenset(found)
-
-
-def _element_matches(page, target: tuple, selector: str) -> bool:
-    frame = page.main_frame
-    parts = list(target)
-    if not parts:
-        return False
-    for part in parts[:-1]:  # frame levels, outermost first
-        if isinstance(part, (list, tuple)):
-            return False
-        handle = frame.query_selector(part)
-        frame = handle.content_frame() if handle is not None else None
-        if frame is None:
-            return False
-    last = parts[-1]
-    path = [str(p) for p in last] if isinstance(last, (list, tuple)) else [str(last)]
-    return bool(frame.evaluate(_MATCHES_JS, [path, selector]))
-
-
-# -- files -----------------------------------------------------------------------------------------
 
 def read_baseline(path: str | Path) -> Baseline:
     """Read a baseline file (as written by ``check --write-baseline``)."""

@@ -1,7 +1,7 @@
 """Scores over time: a site's history, the league table of many sites, baselines and targets.
 
-Reads the store only; scores come from the ``scores`` table (see :mod:`audits.analysis.scoring`), under
-the current model where stored, else the latest stored under any model.
+Pure functions over runs and their stored scores (read from the store by :mod:`audits.results`):
+a run's score is the one under the current model where stored, else the latest under any model.
 
 Baselines and targets are read from the site list (``[[sites]]`` in ``a11ycrawl.toml``, or
 ``--sites FILE``), the one place managers edit them, in version control::
@@ -91,7 +91,7 @@ def load_goals(path: str | Path | None = None) -> dict[str, SiteGoals]:
 
 
 @dataclass(frozen=True)
-class Baseline:
+class ScoreBaseline:
     score: float
     source: str  # "site list" | "run 12" | "run 3, the first scored"
 
@@ -106,7 +106,7 @@ class TargetProgress:
     detail: str
 
 
-def target_progress(goals: SiteGoals | None, baseline: Baseline | None, latest: "HistoryRow | None",
+def target_progress(goals: SiteGoals | None, baseline: ScoreBaseline | None, latest: "HistoryRow | None",
                     today: dt.date) -> tuple[TargetProgress, ...]:
     """Where a site stands against each of its targets, judged on its latest scored run."""
     out = []
@@ -158,7 +158,7 @@ class HistoryRow:
 class SiteHistory:
     site: str
     rows: tuple[HistoryRow, ...]
-    baseline: Baseline | None
+    baseline: ScoreBaseline | None
     targets: tuple[TargetProgress, ...]
 
     @property
@@ -170,11 +170,6 @@ class SiteHistory:
 def latest_scored(rows: Iterable[HistoryRow]) -> HistoryRow | None:
     scored = [r for r in rows if r.status == "complete" and r.score is not None]
     return scored[-1] if scored else None
-
-
-def stored_score(store, run_id: int) -> dict | None:
-    """The score shown for a run: under the current model if stored, else the latest stored."""
-    return store.score(run_id, MODEL_VERSION) or store.score(run_id)
 
 
 def _engine(row: HistoryRow) -> tuple[str | None, str | None]:
@@ -192,17 +187,20 @@ def _engine_note(prev: HistoryRow | None, row: HistoryRow) -> str | None:
     return "; ".join(notes) or None
 
 
-def _history_rows(store, runs: list[dict]) -> tuple[HistoryRow, ...]:
+def history_rows(runs: list[dict], scores: Mapping[int, dict | None],
+                 impacts: Mapping[int, dict[str, int]]) -> tuple[HistoryRow, ...]:
+    """One :class:`HistoryRow` per run (oldest first), with the change since the previous scored
+    run; ``scores`` and ``impacts`` are keyed by run id."""
     rows: list[HistoryRow] = []
     prev: HistoryRow | None = None
     for run in runs:
-        s = stored_score(store, run["id"])
+        s = scores.get(run["id"])
         row = HistoryRow(
             run_id=run["id"], started_at=run["started_at"], status=run["status"],
             score=s["score"] if s else None,
             reason=(s["reason"] if s else "not scored yet: run 'a11ycrawl rescore'"),
             pages_audited=run["pages_audited"] or 0, pages_failed=run["pages_failed"] or 0,
-            violations=store.impact_counts(run["id"]), change=None,
+            violations=dict(impacts.get(run["id"]) or {}), change=None,
             model_version=s["model_version"] if s else None, axe_version=run["axe_version"],
             note=None, components=json.loads(s["components"]) if s and s["components"] else None,
         )
@@ -214,31 +212,24 @@ def _history_rows(store, runs: list[dict]) -> tuple[HistoryRow, ...]:
     return tuple(rows)
 
 
-def _baseline(store, goals: SiteGoals | None, rows: tuple[HistoryRow, ...], site: str) -> Baseline | None:
+def _baseline(goals: SiteGoals | None, rows: tuple[HistoryRow, ...], site: str, source: str) -> ScoreBaseline | None:
     if goals and goals.baseline is not None:
-        return Baseline(goals.baseline, "site list")
+        return ScoreBaseline(goals.baseline, "site list")
     if goals and goals.baseline_run is not None:
         run = next((r for r in rows if r.run_id == goals.baseline_run and r.score is not None), None)
         if run is None:
             raise StoreError(f"baseline_run {goals.baseline_run} of {site} is not a scored run of that site in "
-                             f"{store.path}; see 'a11ycrawl history {site}'")
-        return Baseline(run.score, f"run {run.run_id}")
+                             f"{source}; see 'a11ycrawl history {site}'")
+        return ScoreBaseline(run.score, f"run {run.run_id}")
     first = next((r for r in rows if r.status == "complete" and r.score is not None), None)
-    return Baseline(first.score, f"run {first.run_id}, the first scored") if first else None
+    return ScoreBaseline(first.score, f"run {first.run_id}, the first scored") if first else None
 
 
-def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | None = None) -> SiteHistory:
-    """Every run of ``site``, oldest first, with scores, violations by impact, change since the
-    previous scored run, and progress against the site's baseline and targets.
-
-    Raises :class:`~audits.errors.StoreError` when the store has no run of ``site``.
-    """
-    runs = store.runs(site)
-    if not runs:
-        known = ", ".join(store.sites()) or "none yet"
-        raise StoreError(f"no runs of site {site!r} in {store.path} (sites: {known})")
-    rows = _history_rows(store, runs)
-    baseline = _baseline(store, goals, rows, site)
+def site_history(site: str, rows: tuple[HistoryRow, ...], goals: SiteGoals | None = None,
+                 today: dt.date | None = None, source: str = "the store") -> SiteHistory:
+    """A site's history from its rows (see :func:`history_rows`), with progress against its
+    baseline and targets. ``source`` names the database in error messages."""
+    baseline = _baseline(goals, rows, site, source)
     today = today or dt.datetime.now(dt.timezone.utc).date()
     return SiteHistory(site=site, rows=rows, baseline=baseline,
                        targets=target_progress(goals, baseline, latest_scored(rows), today))
@@ -292,15 +283,14 @@ def _engine_label(engine: tuple[str | None, str | None] | None) -> str:
     return f"{model or 'no model'}, axe-core {axe or '?'}"
 
 
-def league(store, goals: Mapping[str, SiteGoals] | None = None, today: dt.date | None = None) -> list[LeagueRow]:
-    """Rank every site in the store by the score of its latest complete scored run.
+def rank_sites(histories: Iterable[SiteHistory]) -> list[LeagueRow]:
+    """Rank sites by the score of their latest complete scored run.
 
     Sites whose latest run used another scoring model or axe-core version than most sites are
     flagged as not comparable and not ranked. Rank change compares with the ranks of each site's
     previous scored run ("the previous period"). Ranked rows come first, by rank.
     """
-    goals = goals or {}
-    histories = [history(store, site, goals.get(site), today) for site in store.sites()]
+    histories = list(histories)
     latest = {h.site: h.latest for h in histories if h.latest}
     engine = majority_engine(latest.values())
     ranks = competition_ranks({s: r.score for s, r in latest.items() if _engine(r) == engine})

@@ -38,11 +38,10 @@ budget or scope do not).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
@@ -263,44 +262,6 @@ def score_pages(pages: Iterable[PageInput]) -> SiteScore:
     )
 
 
-# -- the store's side -----------------------------------------------------------------------------
-
-def page_inputs(store, run_id: int) -> list[PageInput]:
-    """The pages of a stored run as :class:`PageInput` (violations only; "needs review" results
-    do not count). URLs still queued in the run's frontier count as unfinished."""
-    failures: dict[int, list[Failure]] = defaultdict(list)
-    for f in store.findings(run_id, kind="violation"):
-        tags = json.loads(f["tags"]) if f["tags"] else []
-        failures[f["page_id"]].append(Failure(rule=f["rule"], impact=f["impact"], level=wcag_level(tags)))
-    pages = [PageInput(url=p["url"], status=p["status"], reason_code=p["reason_code"],
-                       failures=tuple(failures.get(p["id"], ()))) for p in store.pages(run_id)]
-    seen = {p.url for p in pages}
-    pages += [PageInput(url=q["url"], status="skipped", reason_code="interrupted")
-              for q in store.pending(run_id) if q["url"] not in seen]
-    return pages
-
-
-def score_stored_run(store, run_id: int) -> SiteScore:
-    """Compute (without saving) the score of a stored run. Runs still running (or killed) and
-    failed runs get no score."""
-    run = store.get_run(run_id)
-    result = score_pages(page_inputs(store, run_id))
-    if run["status"] not in SCORABLE_RUN_STATUSES:
-        why = (f"the run failed: {run['error']}" if run["status"] == "failed"
-               else f"the run has not finished (status {run['status']}); resume it with 'a11ycrawl audit --resume'")
-        result = replace(result, score=None, reason=why)
-    return result
-
-
-def score_run(store, run_id: int) -> SiteScore:
-    """Score a stored run under :data:`MODEL_VERSION` and save the score with the run's
-    axe-core version. Raises :class:`~audits.errors.StoreError` for an unknown run."""
-    result = score_stored_run(store, run_id)
-    store.save_score(run_id, MODEL_VERSION, store.get_run(run_id)["axe_version"], result.score,
-                     result.components(), result.reason)
-    return result
-
-
 @dataclass(frozen=True)
 class ScoreChange:
     run_id: int
@@ -317,21 +278,3 @@ class RescoreReport:
     model_version: str
     runs: int
     changed: tuple[ScoreChange, ...]  # runs whose score differs from the one shown for them before
-
-
-def rescore_all(store) -> RescoreReport:
-    """Recompute every stored run's score under the current model.
-
-    A run counts as changed when its new score differs from the score shown for it before: the
-    one stored under this model, else the latest stored under any model, else none.
-    """
-    changed = []
-    runs = store.runs()
-    for run in runs:
-        before = store.score(run["id"], MODEL_VERSION) or store.score(run["id"])
-        after = score_run(store, run["id"]).score
-        if before is None or before["score"] != after:
-            changed.append(ScoreChange(run_id=run["id"], site=run["site"], after=after,
-                                       before=before["score"] if before else None,
-                                       before_model=before["model_version"] if before else None))
-    return RescoreReport(model_version=MODEL_VERSION, runs=len(runs), changed=tuple(changed))

@@ -75,9 +75,7 @@ def crawl_options(cfg: AuditConfig, scope: Scope) -> CrawlOptions:
 
 def check_tags(store: Store, axe_version: str, tags: list[str]) -> None:
     """A tag no axe rule carries is almost always a typo: say so rather than run fewer rules."""
-    known: set[str] = set()
-    for (raw,) in store.db.execute("select tags from rules where axe_version = ?", [axe_version]):
-        known.update(json.loads(raw or "[]"))
+    known = store.rule_tags(axe_version)
     unknown = [t for t in tags if t not in known]
     if known and unknown:
         hint = ", ".join(sorted(t for t in known if re.fullmatch(r"wcag2\d?a+", t)))
@@ -124,7 +122,7 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
     version = axe_version()
     options = axe_options(cfg.tags, cfg.disable_rules)
     # Everything that can fail for a user's mistake happens before a run is stored.
-    if not store.db.execute("select 1 from rules where axe_version = ? limit 1", [version]).fetchone():
+    if not store.has_rules(version):
         page = await (await browsers.get()).new_page()
         try:
             store.save_rules(version, await axe_rules(page))

@@ -16,7 +16,7 @@ from audits import __version__
 from audits.engine.runtime import Interrupted
 from audits.errors import A11yCrawlError
 from reports.cli import audit, check, outputs, scores
-from reports.cli.common import EXIT_TOOL, fail, stderr_console
+from reports.cli.common import fail, stderr_console
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

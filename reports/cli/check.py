@@ -124,8 +124,10 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     from reports.ci import github_annotations, junit_xml, markdown_summary, sarif_json
 
     from audits.config import load_config
-    from audits.analysis.gate import Thresholds, check_stored_run, load_ignores, read_baseline, write_baseline as save_baseline
-    from audits.analysis.gate import baseline_from_run, dom_selector_matches, run_findings, selector_candidates, split_ignored
+    from audits.analysis.gate import Thresholds, load_ignores, read_baseline, selector_candidates, split_ignored
+    from audits.analysis.gate import write_baseline as save_baseline
+    from audits.engine.dom_match import dom_selector_matches
+    from audits.results import baseline_from_run, check_stored_run, run_findings
     from audits.engine.static_server import serve_directory
     from audits.store import open_store
 

@@ -6,7 +6,6 @@ renders; messages go to stderr, an export to ``-`` to stdout.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 

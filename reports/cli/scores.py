@@ -34,7 +34,8 @@ def history_cmd(site, db, sites_file, as_json):
     """
     from reports.tables import print_history, to_json
 
-    from audits.analysis.history import history, load_goals
+    from audits.analysis.history import load_goals
+    from audits.results import history
 
     goals = load_goals(sites_file)
     h = history(open_results(db), site, goals.get(site))
@@ -63,7 +64,8 @@ def league_cmd(db, sites_file, as_json):
     """
     from reports.tables import print_league, to_json
 
-    from audits.analysis.history import climbers, league, load_goals
+    from audits.analysis.history import climbers, load_goals
+    from audits.results import league
     from audits.analysis.scoring import MODEL_VERSION
 
     rows = league(open_results(db), load_goals(sites_file))
@@ -93,7 +95,7 @@ def diff_cmd(run_a, run_b, db, as_json):
     """
     from reports.tables import print_diff, to_json
 
-    from audits.analysis.fingerprint import diff_runs
+    from audits.results import diff_runs
 
     d = diff_runs(open_results(db), run_a, run_b)
     if as_json:
@@ -116,7 +118,7 @@ def rescore_cmd(db, as_json):
     """
     from reports.tables import print_rescore, to_json
 
-    from audits.analysis.scoring import rescore_all
+    from audits.results import rescore_all
 
     report = rescore_all(open_results(db))
     if as_json:

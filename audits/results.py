@@ -1,0 +1,201 @@
+"""Stored results, analysed: the library calls that read a run from the :class:`~audits.store.Store`
+and hand plain data to the pure functions of :mod:`audits.analysis` (scores, history and league,
+the gate, diffs). The engine and the reports call these; neither writes SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any, Iterable, Mapping
+
+from audits.analysis.fingerprint import Diff, compare_findings, finding_fingerprint, page_key
+from audits.analysis.gate import (
+    Baseline, BaselineEntry, CheckReport, Finding, Ignore, PageOutcome, RunInfo, Thresholds, baseline_entries, evaluate,
+)
+from audits.analysis.history import LeagueRow, SiteGoals, SiteHistory, history_rows, rank_sites, site_history
+from audits.analysis.scoring import (
+    MODEL_VERSION, SCORABLE_RUN_STATUSES, Failure, PageInput, RescoreReport, ScoreChange, SiteScore, score_pages,
+    wcag_level,
+)
+from audits.errors import StoreError
+
+__all__ = [
+    "baseline_from_run", "check_stored_run", "diff_runs", "history", "league", "page_inputs", "rescore_all",
+    "rule_texts", "run_findings", "run_info", "run_pages", "score_run", "score_stored_run", "stored_score",
+]
+
+
+def _loads(v: str | None, default: Any) -> Any:
+    try:
+        return json.loads(v) if v else default
+    except ValueError:
+        return default
+
+
+def _tupled(v: Any) -> Any:
+    return tuple(_tupled(x) for x in v) if isinstance(v, list) else v
+
+
+# -- scores ----------------------------------------------------------------------------------------
+
+def page_inputs(store, run_id: int) -> list[PageInput]:
+    """The pages of a stored run as :class:`PageInput` (violations only; "needs review" results
+    do not count). URLs still queued in the run's frontier count as unfinished."""
+    failures: dict[int, list[Failure]] = defaultdict(list)
+    for f in store.findings(run_id, kind="violation"):
+        tags = json.loads(f["tags"]) if f["tags"] else []
+        failures[f["page_id"]].append(Failure(rule=f["rule"], impact=f["impact"], level=wcag_level(tags)))
+    pages = [PageInput(url=p["url"], status=p["status"], reason_code=p["reason_code"],
+                       failures=tuple(failures.get(p["id"], ()))) for p in store.pages(run_id)]
+    seen = {p.url for p in pages}
+    pages += [PageInput(url=q["url"], status="skipped", reason_code="interrupted")
+              for q in store.pending(run_id) if q["url"] not in seen]
+    return pages
+
+
+def score_stored_run(store, run_id: int) -> SiteScore:
+    """Compute (without saving) the score of a stored run. Runs still running (or killed) and
+    failed runs get no score."""
+    run = store.get_run(run_id)
+    result = score_pages(page_inputs(store, run_id))
+    if run["status"] not in SCORABLE_RUN_STATUSES:
+        why = (f"the run failed: {run['error']}" if run["status"] == "failed"
+               else f"the run has not finished (status {run['status']}); resume it with 'a11ycrawl audit --resume'")
+        result = replace(result, score=None, reason=why)
+    return result
+
+
+def score_run(store, run_id: int) -> SiteScore:
+    """Score a stored run under :data:`MODEL_VERSION` and save the score with the run's
+    axe-core version. Raises :class:`~audits.errors.StoreError` for an unknown run."""
+    result = score_stored_run(store, run_id)
+    store.save_score(run_id, MODEL_VERSION, store.get_run(run_id)["axe_version"], result.score,
+                     result.components(), result.reason)
+    return result
+
+
+def rescore_all(store) -> RescoreReport:
+    """Recompute every stored run's score under the current model.
+
+    A run counts as changed when its new score differs from the score shown for it before: the
+    one stored under this model, else the latest stored under any model, else none.
+    """
+    changed = []
+    runs = store.runs()
+    for run in runs:
+        before = store.score(run["id"], MODEL_VERSION) or store.score(run["id"])
+        after = score_run(store, run["id"]).score
+        if before is None or before["score"] != after:
+            changed.append(ScoreChange(run_id=run["id"], site=run["site"], after=after,
+                                       before=before["score"] if before else None,
+                                       before_model=before["model_version"] if before else None))
+    return RescoreReport(model_version=MODEL_VERSION, runs=len(runs), changed=tuple(changed))
+
+
+# -- history and league ----------------------------------------------------------------------------
+
+def stored_score(store, run_id: int) -> dict | None:
+    """The score shown for a run: under the current model if stored, else the latest stored."""
+    return store.score(run_id, MODEL_VERSION) or store.score(run_id)
+
+
+def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | None = None) -> SiteHistory:
+    """Every run of ``site``, oldest first, with scores, violations by impact, change since the
+    previous scored run, and progress against the site's baseline and targets.
+
+    Raises :class:`~audits.errors.StoreError` when the store has no run of ``site``.
+    """
+    runs = store.runs(site)
+    if not runs:
+        known = ", ".join(store.sites()) or "none yet"
+        raise StoreError(f"no runs of site {site!r} in {store.path} (sites: {known})")
+    rows = history_rows(runs, {r["id"]: stored_score(store, r["id"]) for r in runs},
+                        {r["id"]: store.impact_counts(r["id"]) for r in runs})
+    return site_history(site, rows, goals, today, source=str(store.path))
+
+
+def league(store, goals: Mapping[str, SiteGoals] | None = None, today: dt.date | None = None) -> list[LeagueRow]:
+    """Rank every site in the store by the score of its latest complete scored run (see
+    :func:`audits.analysis.history.rank_sites`)."""
+    goals = goals or {}
+    return rank_sites(history(store, site, goals.get(site), today) for site in store.sites())
+
+
+# -- the gate --------------------------------------------------------------------------------------
+
+def run_findings(store, run_id: int) -> list[Finding]:
+    """The violations of a stored run as :class:`Finding` (with page URLs and titles)."""
+    out = []
+    for r in store.findings_with_urls(run_id):
+        fp = r["fingerprint"] or finding_fingerprint(r, r)
+        out.append(Finding(
+            fingerprint=fp, rule=r["rule"], impact=r["impact"], url=r["url"],
+            target=_tupled(_loads(r["target"], [])), html=r["html"], help=r["help"], help_url=r["help_url"],
+            tags=tuple(_loads(r["tags"], [])), failure_summary=r["failure_summary"], page_title=r["page_title"],
+        ))
+    return out
+
+
+def run_pages(store, run_id: int) -> list[PageOutcome]:
+    return [PageOutcome(url=p["url"], status=p["status"], title=p["title"], reason_code=p["reason_code"],
+                        reason=p["reason"]) for p in store.pages(run_id)]
+
+
+def run_info(store, run_id: int) -> RunInfo:
+    """The run and its score (under the current model if stored)."""
+    run = store.get_run(run_id)
+    s = stored_score(store, run_id)
+    return RunInfo(run_id=run["id"], site=run["site"], start_url=run["start_url"], status=run["status"],
+                   started_at=run["started_at"], axe_version=run["axe_version"], tool_version=run["tool_version"],
+                   score=s["score"] if s else None,
+                   score_reason=(s["reason"] if s else "not scored"))
+
+
+def baseline_from_run(store, run_id: int) -> Baseline:
+    """A stored run's violations as a baseline. Raises StoreError for an unknown run."""
+    store.get_run(run_id)
+    return Baseline(tuple(BaselineEntry(**e) for e in baseline_entries(run_findings(store, run_id))),
+                    source=f"run {run_id}")
+
+
+def rule_texts(store, axe_version: str | None) -> dict[str, dict]:
+    """axe-core's description, help, help URL and tags per rule (of ``axe_version`` if stored)."""
+    rows = store.rules(axe_version)
+    return {r["rule"]: {"description": r["description"], "help": r["help"], "help_url": r["help_url"],
+                        "tags": _loads(r["tags"], [])} for r in rows}
+
+
+def check_stored_run(store, run_id: int, *, thresholds: Thresholds = Thresholds(), baseline: Baseline | None = None,
+                     ignores: Iterable[Ignore] = (), files: dict[str, str] | None = None,
+                     dom_matches: frozenset = frozenset()) -> CheckReport:
+    """Apply the gate to a stored run: the library call behind ``a11ycrawl check``."""
+    info = run_info(store, run_id)
+    result = evaluate(run_findings(store, run_id), score=info.score, score_reason=info.score_reason,
+                      thresholds=thresholds, baseline=baseline, ignores=ignores, dom_matches=dom_matches)
+    return CheckReport(run=info, pages=tuple(run_pages(store, run_id)), gate=result,
+                       rules=rule_texts(store, info.axe_version), files=dict(files or {}))
+
+
+# -- diffs -----------------------------------------------------------------------------------------
+
+def diff_runs(store, run_a: int, run_b: int) -> Diff:
+    """Compare the violations of two runs (usually of one site): new, fixed and unchanged.
+
+    Raises :class:`~audits.errors.StoreError` when either run is not in the store.
+    """
+    a, b = store.get_run(run_a), store.get_run(run_b)
+    pages_a = {page_key(u): u for u in store.audited_urls(run_a)}
+    pages_b = {page_key(u): u for u in store.audited_urls(run_b)}
+    both = pages_a.keys() & pages_b.keys()
+    rows_a = [r for r in store.findings_with_urls(run_a) if page_key(r["url"]) in both]
+    rows_b = [r for r in store.findings_with_urls(run_b) if page_key(r["url"]) in both]
+    new, fixed, unchanged = compare_findings(rows_a, rows_b)
+    return Diff(
+        run_a=run_a, run_b=run_b, site_a=a["site"], site_b=b["site"], new=tuple(new), fixed=tuple(fixed),
+        unchanged=tuple(unchanged), pages_compared=len(both),
+        pages_only_a=tuple(sorted(pages_a[k] for k in pages_a.keys() - both)),
+        pages_only_b=tuple(sorted(pages_b[k] for k in pages_b.keys() - both)),
+    )
