@@ -118,219 +118,282 @@ def _redirect_hint(rec: PageRecord) -> str:
 
 
 async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level) -> RunOutcome:
-    scope = scope_for(cfg)
-    version = axe_version()
-    options = axe_options(cfg.tags, cfg.disable_rules)
-    # Everything that can fail for a user's mistake happens before a run is stored.
-    if not store.has_rules(version):
-        page = await (await browsers.get()).new_page()
-        try:
-            store.save_rules(version, await axe_rules(page))
-        finally:
-            await page.close()
-    check_tags(store, version, cfg.tags)
-    cookies = await session_cookies(await browsers.get(), cfg.login, scope)
-    ctx_opts = context_options(cfg.login, cfg.start_url)
-    if cookies:
-        ctx_opts["storage_state"] = {"cookies": cookies, "origins": []}
-    if resume_run:
-        run_id = resume_run["id"]
-        store.mark_resumed(run_id)
-    else:
-        run_id = store.create_run(
-            site=cfg.site_name(), start_url=cfg.start_url, tool_version=__version__, axe_version=version,
-            config=cfg.public_dict(), config_hash=cfg.config_hash(), max_pages=cfg.max_pages,
-            browser=await browsers.describe(),
-        )
-    started = time.monotonic()
-    auditors = [PageAuditor(browsers, cfg, scope, options, ctx_opts) for _ in range(cfg.concurrency)]
-    queue: asyncio.Queue[DiscoveredPage | None] = asyncio.Queue()
-    counts = {"discovered": 0, "audited": 0, "failed": 0, "skipped": 0, "documents": 0, "reused": 0}
-    busy = [0]
-    background: set[asyncio.Future] = set()  # resource hashing for the next run's re-audit
-    previous = None if cfg.full else store.comparable_run_before(run_id, cfg.site_name(), cfg.config_hash(), version)
-    planner: ReusePlanner | None = None
-    start_norm = normalise_url(cfg.start_url)
-    start_state: dict[str, Any] = {}
+    run = SiteRun(cfg, store, browsers, progress, log_level)
+    await run.prepare(resume_run)
+    return await run.execute()
 
-    done_urls: set[str] = set()
-    resume_urls: list[tuple[str, int, str | None, str]] = []
-    resume_links: list[tuple[str, int, str]] = []
-    pages_so_far = 0
-    if resume_run:
-        for p in store.pages(run_id):
+
+class SiteRun:
+    """One run of one site: the queue between the crawl and the browser workers, the counts,
+    and the stop logic (budgets, Ctrl-C, the start URL's own failure).
+
+    :meth:`prepare` does everything that can fail for a user's mistake before a run is stored
+    (axe rules, tags, login) and creates or reopens the run; :meth:`execute` crawls and audits.
+    Each page is committed as soon as it is audited (:meth:`record`).
+    """
+
+    def __init__(self, cfg: AuditConfig, store: Store, browsers: BrowserKeeper, progress: Progress,
+                 log_level: str | None = None):
+        self.cfg, self.store, self.browsers, self.progress, self.log_level = cfg, store, browsers, progress, log_level
+        self.scope = scope_for(cfg)
+        self.axe_version = axe_version()
+        self.axe_options = axe_options(cfg.tags, cfg.disable_rules)
+        self.queue: asyncio.Queue[DiscoveredPage | None] = asyncio.Queue()
+        self.counts = {"discovered": 0, "audited": 0, "failed": 0, "skipped": 0, "documents": 0, "reused": 0}
+        self.busy = 0
+        self.background: set[asyncio.Future] = set()  # resource hashing for the next run's re-audit
+        self.done_urls: set[str] = set()
+        self.start_norm = normalise_url(cfg.start_url)
+        self.start_record: PageRecord | None = None
+        self.start_document: Document | None = None
+        self.resume_run: dict | None = None
+        self.resume_urls: list[tuple[str, int, str | None, str]] = []
+        self.resume_links: list[tuple[str, int, str]] = []
+        self.pages_so_far = 0
+        self.cookies: list[dict] = []
+        self.context_options: dict[str, Any] = {}
+        self.run_id = 0
+        self.previous: dict | None = None
+        self.planner: ReusePlanner | None = None
+        self.handle = None
+        self.started = time.monotonic()
+
+    # -- before the run ----------------------------------------------------------------------
+    async def prepare(self, resume_run: dict | None = None) -> None:
+        cfg, store = self.cfg, self.store
+        if not store.has_rules(self.axe_version):
+            page = await (await self.browsers.get()).new_page()
+            try:
+                store.save_rules(self.axe_version, await axe_rules(page))
+            finally:
+                await page.close()
+        check_tags(store, self.axe_version, cfg.tags)
+        self.cookies = await session_cookies(await self.browsers.get(), cfg.login, self.scope)
+        self.context_options = context_options(cfg.login, cfg.start_url)
+        if self.cookies:
+            self.context_options["storage_state"] = {"cookies": self.cookies, "origins": []}
+        self.resume_run = resume_run
+        if resume_run:
+            self.run_id = resume_run["id"]
+            store.mark_resumed(self.run_id)
+            self._load_resume()
+        else:
+            self.run_id = store.create_run(
+                site=cfg.site_name(), start_url=cfg.start_url, tool_version=__version__,
+                axe_version=self.axe_version, config=cfg.public_dict(), config_hash=cfg.config_hash(),
+                max_pages=cfg.max_pages, browser=await self.browsers.describe(),
+            )
+        self.started = time.monotonic()
+        self.previous = None if cfg.full else store.comparable_run_before(
+            self.run_id, cfg.site_name(), cfg.config_hash(), self.axe_version)
+        self.progress.update(**self.counts)
+
+    def _load_resume(self) -> None:
+        """What the interrupted run already did: its pages are kept, its unfinished URLs and the
+        links of its audited pages go back to the crawl."""
+        counts = self.counts
+        for p in self.store.pages(self.run_id):
             if p["reason_code"] in UNFINISHED:
-                resume_urls.append((p["url"], p["depth"] or 0, p["referrer"], p["found_via"] or "resume"))
+                self.resume_urls.append((p["url"], p["depth"] or 0, p["referrer"], p["found_via"] or "resume"))
                 continue  # cut short by the budget or Ctrl-C: audited this time
-            done_urls.add(p["url"])
+            self.done_urls.add(p["url"])
             counts[p["status"]] = counts.get(p["status"], 0) + 1
             if p["status"] == "audited":
                 for link in json.loads(p["facts"] or "{}").get("links") or []:
-                    resume_links.append((link, (p["depth"] or 0) + 1, p["url"]))
+                    self.resume_links.append((link, (p["depth"] or 0) + 1, p["url"]))
         counts["discovered"] = counts["audited"] + counts["failed"]
-        pages_so_far = store.frontier_done(run_id)
-        resume_urls = [(cfg.start_url, 0, None, "start")] + resume_urls + [
-            (f["url"], f["depth"] or 0, f["referrer"], f["found_via"] or "resume") for f in store.pending(run_id)
+        self.pages_so_far = self.store.frontier_done(self.run_id)
+        self.resume_urls = [(self.cfg.start_url, 0, None, "start")] + self.resume_urls + [
+            (f["url"], f["depth"] or 0, f["referrer"], f["found_via"] or "resume") for f in self.store.pending(self.run_id)
         ]
-    progress.update(**counts)
 
-    def record(rec: PageRecord) -> None:
-        if rec.url in done_urls:
+    # -- recording ---------------------------------------------------------------------------
+    def record(self, rec: PageRecord) -> None:
+        """Commit one URL's outcome (once per URL and run)."""
+        if rec.url in self.done_urls:
             return
-        done_urls.add(rec.url)
-        store.save_page(run_id, rec, fingerprint=finding_fingerprint)
-        counts[rec.status] = counts.get(rec.status, 0) + 1
-        if rec.url == start_norm or rec.url == normalise_url(cfg.start_url):
-            start_state.setdefault("record", rec)
-        progress.update(**counts)
+        self.done_urls.add(rec.url)
+        self.store.save_page(self.run_id, rec, fingerprint=finding_fingerprint)
+        self.counts[rec.status] = self.counts.get(rec.status, 0) + 1
+        if rec.url == self.start_norm and self.start_record is None:
+            self.start_record = rec
+        self.progress.update(**self.counts)
 
-    def record_item(item: Any) -> None:
+    def record_item(self, item: Any) -> None:
+        """A crawler item that is not a page to audit: a skipped URL or a document."""
         if isinstance(item, SkippedUrl):
             rec = PageRecord(url=item.url, status=item.status, reason_code=item.reason_code, reason=item.reason,
                              depth=item.depth, referrer=item.referrer, found_via=item.found_via,
                              final_url=item.final_url, http_status=item.http_status, content_type=item.content_type)
-            if item.url == start_norm:
-                start_state["record"] = rec
-            record(rec)
+            if item.url == self.start_norm:
+                self.start_record = rec
+            self.record(rec)
         elif isinstance(item, Document):
-            store.save_document(run_id, {"url": item.url, "kind": item.kind, "page_url": item.page_url,
-                                         "http_status": item.http_status, "content_type": item.content_type,
-                                         "size": item.size})
-            counts["documents"] += 1
-            if item.url == start_norm:
-                start_state["document"] = item
-            progress.update(**counts)
+            self.store.save_document(self.run_id, {
+                "url": item.url, "kind": item.kind, "page_url": item.page_url, "http_status": item.http_status,
+                "content_type": item.content_type, "size": item.size})
+            self.counts["documents"] += 1
+            if item.url == self.start_norm:
+                self.start_document = item
+            self.progress.update(**self.counts)
 
-    def feed_links(links: list[str], depth: int, referrer: str) -> None:
+    def feed_links(self, links: list[str], depth: int, referrer: str) -> None:
+        """Links found in a rendered page go back to the crawl."""
         if links:
-            for extra in handle.feed(links, depth + 1, referrer):
-                record_item(extra)
+            for extra in self.handle.feed(links, depth + 1, referrer):
+                self.record_item(extra)
 
-    def reuse(item: DiscoveredPage, old: dict) -> None:
-        done_urls.add(item.url)
-        store.reuse_page(run_id, old["id"], depth=item.depth, referrer=item.referrer, found_via=item.found_via)
+    def reuse(self, item: DiscoveredPage, old: dict) -> None:
+        """Keep an unchanged page's results from the previous run instead of rendering it."""
+        self.done_urls.add(item.url)
+        self.store.reuse_page(self.run_id, old["id"], depth=item.depth, referrer=item.referrer,
+                              found_via=item.found_via)
         for key in ("discovered", "audited", "reused"):
-            counts[key] += 1
-        progress.update(**counts)
-        feed_links(json.loads(old["facts"] or "{}").get("links") or [], item.depth, item.url)
+            self.counts[key] += 1
+        self.progress.update(**self.counts)
+        self.feed_links(json.loads(old["facts"] or "{}").get("links") or [], item.depth, item.url)
 
-    async def sink(item: Any) -> None:
-        if isinstance(item, DiscoveredPage):
-            if item.url in done_urls:
+    async def sink(self, item: Any) -> None:
+        """Every crawler item arrives here: pages are reused or queued for the browser."""
+        if not isinstance(item, DiscoveredPage):
+            self.record_item(item)
+            return
+        if item.url in self.done_urls:
+            return
+        if self.previous is not None and self.planner is not None:
+            old = await self.planner.reusable(item.url, item.body)
+            if old is not None and item.url not in self.done_urls:
+                self.reuse(item, old)
                 return
-            if previous is not None and planner is not None:
-                old = await planner.reusable(item.url, item.body)
-                if old is not None and item.url not in done_urls:
-                    reuse(item, old)
-                    return
-            store.enqueue(run_id, item.url, item.depth, item.referrer, item.found_via)
-            counts["discovered"] += 1
-            progress.update(**counts)
-            await queue.put(item)
-        else:
-            record_item(item)
+        self.store.enqueue(self.run_id, item.url, item.depth, item.referrer, item.found_via)
+        self.counts["discovered"] += 1
+        self.progress.update(**self.counts)
+        await self.queue.put(item)
 
-    def keep_alive() -> bool:
-        return busy[0] > 0 or not queue.empty() or bool(background)
+    # -- the browser workers -----------------------------------------------------------------
+    def keep_alive(self) -> bool:
+        """The crawl must not close while pages are audited: their links may add more."""
+        return self.busy > 0 or not self.queue.empty() or bool(self.background)
 
-    crawl_opts = crawl_options(cfg, scope)
-    crawl_opts.cookies.update({c["name"]: c["value"] for c in cookies})
-    handle = start_crawl(crawl_opts, sink, keep_alive=keep_alive, seen=(),
-                         pages_so_far=pages_so_far, resume_urls=resume_urls, resume_links=resume_links,
-                         done=done_urls, log_level=log_level)
-    planner = ReusePlanner(store, run_id, previous, handle.fetch)
-
-    async def worker(auditor: PageAuditor) -> None:
+    async def worker(self, auditor: PageAuditor) -> None:
         while True:
-            item = await queue.get()
+            item = await self.queue.get()
             if item is None:
-                queue.task_done()
+                self.queue.task_done()
                 return
-            busy[0] += 1
+            self.busy += 1
             try:
-                try:
-                    rec = await auditor.audit(item)
-                except (asyncio.CancelledError, StoreError):
-                    raise
-                except Exception as exc:  # a bug or a dying browser must not stall the run
-                    log.exception("auditing %s failed", item.url)
-                    await auditor.close()
-                    rec = PageRecord(url=item.url, status="failed", reason_code="audit_error",
-                                     reason=f"{type(exc).__name__}: {exc}"[:300], depth=item.depth,
-                                     referrer=item.referrer, found_via=item.found_via)
-                log.info("%s %s in %d ms (%.2f s)", rec.status, rec.url, rec.audit_ms or 0, time.monotonic() - started)
-                record(rec)
+                rec = await self._audit_one(auditor, item)
+                self.record(rec)
                 if rec.status == "audited":
-                    feed_links((rec.facts or {}).get("links") or [], item.depth, item.url)
-                    task = asyncio.ensure_future(planner.record_resources((rec.facts or {}).get("resources") or []))
-                    background.add(task)
-                    task.add_done_callback(_finished_background)
+                    facts = rec.facts or {}
+                    self.feed_links(facts.get("links") or [], item.depth, item.url)
+                    task = asyncio.ensure_future(self.planner.record_resources(facts.get("resources") or []))
+                    self.background.add(task)
+                    task.add_done_callback(self._finished_background)
             finally:
-                busy[0] -= 1
-                queue.task_done()
-            await _maybe_finish()
+                self.busy -= 1
+                self.queue.task_done()
+            await self._maybe_finish()
 
-    def _finished_background(task) -> None:
-        background.discard(task)
-        asyncio.ensure_future(_maybe_finish())
-
-    async def _maybe_finish() -> None:
-        if busy[0] == 0 and queue.empty() and not background:
-            await finish_if_idle(handle)
-
-    log.info("crawl started %.2f s after the run", time.monotonic() - started)
-    workers = [asyncio.create_task(worker(a)) for a in auditors]
-    status, error = "complete", None
-    try:
-        run_for = cfg.max_time or None
+    async def _audit_one(self, auditor: PageAuditor, item: DiscoveredPage) -> PageRecord:
         try:
-            await asyncio.wait_for(_drain(handle, queue, workers), timeout=run_for)
-            log.info("crawl and audits done %.2f s after the run", time.monotonic() - started)
-        except asyncio.TimeoutError:
-            status, error = "incomplete", f"time budget of {cfg.max_time:g} s ran out"
-            _drop_queue(queue, record, "time_budget", "the run's time budget ran out")
-            for w, auditor in zip(workers, auditors):
+            rec = await auditor.audit(item)
+        except (asyncio.CancelledError, StoreError):
+            raise
+        except Exception as exc:  # a bug or a dying browser must not stall the run
+            log.exception("auditing %s failed", item.url)
+            await auditor.close()
+            rec = PageRecord(url=item.url, status="failed", reason_code="audit_error",
+                             reason=f"{type(exc).__name__}: {exc}"[:300], depth=item.depth,
+                             referrer=item.referrer, found_via=item.found_via)
+        log.info("%s %s in %d ms (%.2f s)", rec.status, rec.url, rec.audit_ms or 0, time.monotonic() - self.started)
+        return rec
+
+    def _finished_background(self, task) -> None:
+        self.background.discard(task)
+        asyncio.ensure_future(self._maybe_finish())
+
+    async def _maybe_finish(self) -> None:
+        if self.busy == 0 and self.queue.empty() and not self.background:
+            await finish_if_idle(self.handle)
+
+    # -- the run -----------------------------------------------------------------------------
+    async def execute(self) -> RunOutcome:
+        cfg = self.cfg
+        auditors = [PageAuditor(self.browsers, cfg, self.scope, self.axe_options, self.context_options)
+                    for _ in range(cfg.concurrency)]
+        crawl_opts = crawl_options(cfg, self.scope)
+        crawl_opts.cookies.update({c["name"]: c["value"] for c in self.cookies})
+        # Scrapy deep-copies its settings, where the sink travels: hand it a plain function, not
+        # a bound method (which would copy this run, store and all).
+        self.handle = start_crawl(crawl_opts, lambda item: self.sink(item), keep_alive=lambda: self.keep_alive(), seen=(),
+                                  pages_so_far=self.pages_so_far, resume_urls=self.resume_urls,
+                                  resume_links=self.resume_links, done=self.done_urls, log_level=self.log_level)
+        self.planner = ReusePlanner(self.store, self.run_id, self.previous, self.handle.fetch)
+        log.info("crawl started %.2f s after the run", time.monotonic() - self.started)
+        workers = [asyncio.create_task(self.worker(a)) for a in auditors]
+        status, error = "complete", None
+        try:
+            try:
+                await asyncio.wait_for(_drain(self.handle, self.queue, workers), timeout=cfg.max_time or None)
+                log.info("crawl and audits done %.2f s after the run", time.monotonic() - self.started)
+            except asyncio.TimeoutError:
+                status, error = "incomplete", f"time budget of {cfg.max_time:g} s ran out"
+                self._out_of_time(workers, auditors)
+                await _stop_quietly(self.handle)
+        except asyncio.CancelledError:
+            _drop_queue(self.queue, None, "", "")
+            for w in workers:
                 w.cancel()
-                if auditor.current is not None:
-                    cut = auditor.current
-                    record(PageRecord(url=cut.url, status="skipped", reason_code="time_budget",
-                                      reason="the run's time budget ran out while it was audited",
-                                      depth=cut.depth, referrer=cut.referrer, found_via=cut.found_via))
-            await _stop_quietly(handle)
-    except asyncio.CancelledError:
-        status, error = "incomplete", "interrupted"
-        _drop_queue(queue, None, "", "")
-        for w in workers:
+            await _stop_quietly(self.handle)
+            self.store.finish_run(self.run_id, "incomplete", discovered=self.counts["discovered"], error="interrupted")
+            await _close_all(auditors)
+            raise
+        finally:
+            for _ in workers:
+                self.queue.put_nowait(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            await _close_all(auditors)
+        self._record_unanswered(status)
+        return self._finish(status, error)
+
+    def _out_of_time(self, workers: list[asyncio.Task], auditors: list[PageAuditor]) -> None:
+        """The time budget ran out: queued pages and pages in the browser are recorded as cut."""
+        _drop_queue(self.queue, self.record, "time_budget", "the run's time budget ran out")
+        for w, auditor in zip(workers, auditors):
             w.cancel()
-        await _stop_quietly(handle)
-        store.finish_run(run_id, status, discovered=counts["discovered"], error=error)
-        await _close_all(auditors)
-        raise
-    finally:
-        for _ in workers:
-            queue.put_nowait(None)
-        await asyncio.gather(*workers, return_exceptions=True)
-        await _close_all(auditors)
-    # URLs Scrapy had scheduled but never answered (budget or time ran out first)
-    for url, meta in handle.unanswered().items():
+            if auditor.current is not None:
+                cut = auditor.current
+                self.record(PageRecord(url=cut.url, status="skipped", reason_code="time_budget",
+                                       reason="the run's time budget ran out while it was audited",
+                                       depth=cut.depth, referrer=cut.referrer, found_via=cut.found_via))
+
+    def _record_unanswered(self, status: str) -> None:
+        """URLs Scrapy had scheduled but never answered (budget or time ran out first)."""
         code = "time_budget" if status == "incomplete" else "page_budget"
-        record(PageRecord(url=url, status="skipped", reason_code=code,
-                          reason="not fetched before the run's budget was used up", **meta))
-    start_rec = start_state.get("record")
-    audited = store.update_counts(run_id)["pages_audited"]
-    if audited == 0 and not resume_run:
-        if start_state.get("document") is not None:
-            error = f"the start URL {cfg.start_url} is a document ({start_state['document'].kind}), not an HTML page"
-        elif start_rec is not None and start_rec.status != "audited":
-            error = f"the start URL {cfg.start_url} could not be audited: {start_rec.reason_code}: {start_rec.reason}"
-            error += _redirect_hint(start_rec)
-        else:
-            error = f"no page of {cfg.start_url} could be audited"
-        store.finish_run(run_id, "failed", discovered=counts["discovered"], error=error)
-        raise CrawlError(error)
-    store.finish_run(run_id, status, discovered=counts["discovered"], error=error)
-    return RunOutcome(run_id=run_id, site=cfg.site_name(), status=status, counts=dict(counts),
-                      seconds=time.monotonic() - started, error=error)
+        for url, meta in self.handle.unanswered().items():
+            self.record(PageRecord(url=url, status="skipped", reason_code=code,
+                                   reason="not fetched before the run's budget was used up", **meta))
+
+    def _finish(self, status: str, error: str | None) -> RunOutcome:
+        """Close the run; a run that audited nothing at all fails with the start URL's reason."""
+        cfg = self.cfg
+        audited = self.store.update_counts(self.run_id)["pages_audited"]
+        if audited == 0 and not self.resume_run:
+            start = self.start_record
+            if self.start_document is not None:
+                error = f"the start URL {cfg.start_url} is a document ({self.start_document.kind}), not an HTML page"
+            elif start is not None and start.status != "audited":
+                error = f"the start URL {cfg.start_url} could not be audited: {start.reason_code}: {start.reason}"
+                error += _redirect_hint(start)
+            else:
+                error = f"no page of {cfg.start_url} could be audited"
+            self.store.finish_run(self.run_id, "failed", discovered=self.counts["discovered"], error=error)
+            raise CrawlError(error)
+        self.store.finish_run(self.run_id, status, discovered=self.counts["discovered"], error=error)
+        return RunOutcome(run_id=self.run_id, site=cfg.site_name(), status=status, counts=dict(self.counts),
+                          seconds=time.monotonic() - self.started, error=error)
 
 
 async def _drain(handle, queue: asyncio.Queue, workers: list[asyncio.Task]) -> None:

@@ -23,6 +23,50 @@ def find_resumable(store: Store, cfg: AuditConfig) -> dict | None:
     return latest if latest and latest["status"] in ("running", "incomplete") else None
 
 
+async def audit_sites_async(
+    cfgs: list[AuditConfig],
+    store: Store,
+    progress: Callable[[str], ContextManager] | None = None,
+    resume: bool = False,
+    log_level: str | None = None,
+    keep_going: bool = False,
+    after_run: Callable[[RunOutcome], None] | None = None,
+    playwright=None,
+) -> list[RunOutcome]:
+    """Audit each site in turn; the coroutine behind :func:`audit_sites`, for callers that already
+    run Scrapy's asyncio reactor (tests share one reactor and one Playwright for the session).
+
+    With ``keep_going`` a site that cannot be audited is reported in its outcome (``error``) and
+    the next site is audited; otherwise its :class:`CrawlError` propagates.
+    """
+    progress = progress or _null_progress
+    if playwright is None:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as pw:
+            return await audit_sites_async(cfgs, store, progress, resume, log_level, keep_going, after_run, pw)
+    outcomes: list[RunOutcome] = []
+    for cfg in cfgs:
+        resume_run = find_resumable(store, cfg) if resume else None
+        if resume and resume_run is None:
+            raise StoreError(f"nothing to resume for {cfg.site_name()} in {store.path}: its last run is complete")
+        with progress(cfg.site_name()) as prog:
+            try:
+                outcome = await audit_site(cfg, store, playwright, prog, resume_run=resume_run, log_level=log_level)
+            except CrawlError as exc:
+                if not keep_going:
+                    raise
+                run = store.latest_run(cfg.site_name(), statuses=("failed",))
+                outcome = RunOutcome(run_id=run["id"] if run else 0, site=cfg.site_name(),
+                                     status="failed", error=str(exc))
+        if outcome.status != "failed":
+            score_run(store, outcome.run_id)
+        outcomes.append(outcome)
+        if after_run is not None:
+            after_run(outcome)
+    return outcomes
+
+
 def audit_sites(
     cfgs: list[AuditConfig],
     store: Store,
@@ -32,36 +76,6 @@ def audit_sites(
     keep_going: bool = False,
     after_run: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
-    """Audit each site in turn (one Chromium for all). Returns one outcome per site.
-
-    With ``keep_going`` a site that cannot be audited is reported in its outcome (``error``) and
-    the next site is audited; otherwise its :class:`CrawlError` propagates.
-    """
-    progress = progress or _null_progress
-
-    async def main() -> list[RunOutcome]:
-        from playwright.async_api import async_playwright
-
-        outcomes: list[RunOutcome] = []
-        async with async_playwright() as pw:
-            for cfg in cfgs:
-                resume_run = find_resumable(store, cfg) if resume else None
-                if resume and resume_run is None:
-                    raise StoreError(f"nothing to resume for {cfg.site_name()} in {store.path}: its last run is complete")
-                with progress(cfg.site_name()) as prog:
-                    try:
-                        outcome = await audit_site(cfg, store, pw, prog, resume_run=resume_run, log_level=log_level)
-                    except CrawlError as exc:
-                        if not keep_going:
-                            raise
-                        run = store.latest_run(cfg.site_name(), statuses=("failed",))
-                        outcome = RunOutcome(run_id=run["id"] if run else 0, site=cfg.site_name(),
-                                             status="failed", error=str(exc))
-                if outcome.status != "failed":
-                    score_run(store, outcome.run_id)
-                outcomes.append(outcome)
-                if after_run is not None:
-                    after_run(outcome)
-        return outcomes
-
-    return runtime.run(main)
+    """Audit each site in turn (one Chromium for all) and return one outcome per site: runs
+    Scrapy's asyncio reactor for the duration (once per process; see :mod:`.runtime`)."""
+    return runtime.run(lambda: audit_sites_async(cfgs, store, progress, resume, log_level, keep_going, after_run))
