@@ -97,7 +97,7 @@ def start_crawl(
     """Start crawling ``opts.start_url``; every item goes to ``sink``.
 
     Must be called with Scrapy's asyncio reactor installed and running (see
-    :func:`audits.runtime.run`). ``keep_alive()`` returning True keeps an idle spider open,
+    :func:`audits.engine.runtime.run`). ``keep_alive()`` returning True keeps an idle spider open,
     so links found later (in rendered pages) can still be crawled.
     """
     from scrapy.crawler import AsyncCrawlerRunner
