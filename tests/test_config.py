@@ -194,3 +194,14 @@ def test_urls_longer_than_2048_characters_are_config_errors(tmp_path):
     assert "urls[1]: " in msg and "2049 characters" in msg and "urls[2]: 'ftp://x.example/' is not an http(s) URL" in msg
     assert len(msg) < 500
 
+
+def test_url_list_file_that_is_not_utf8_is_a_config_error(cli, tmp_path):
+    urls = tmp_path / "urls.txt"
+    urls.write_bytes(b"# key pages\nhttps://x.example/\nhttps://x.example/caf\xe9\n")
+    res = cli("check", "--urls", str(urls), "--db", str(tmp_path / "a.db"), cwd=tmp_path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "internal error" not in res.stderr
+    assert f"--urls {urls}: line 3: byte 0xe9" in res.stderr and "UTF-8" in res.stderr
+    urls.write_text("https://x.example/\nhttps://x.example/" + "a" * 3000 + "\n")
+    res = cli("check", "--urls", str(urls), "--db", str(tmp_path / "a.db"), cwd=tmp_path)
+    assert res.returncode == 2 and f"--urls {urls}: line 2: " in res.stderr and "3018 characters" in res.stderr
+    assert len(res.stderr) < 400
