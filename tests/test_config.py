@@ -201,6 +201,9 @@ def test_url_list_file_that_is_not_utf8_is_a_config_error(cli, tmp_path):
     res = cli("check", "--urls", str(urls), "--db", str(tmp_path / "a.db"), cwd=tmp_path)
     assert res.returncode == 2 and "Traceback" not in res.stderr and "internal error" not in res.stderr
     assert f"--urls {urls}: line 3: byte 0xe9" in res.stderr and "UTF-8" in res.stderr
+    urls.write_bytes(b"\xef\xbb\xbfhttps://x.example/\r\nftp://x.example/\r\n")  # a BOM and CRLF are fine
+    res = cli("check", "--urls", str(urls), "--db", str(tmp_path / "a.db"), cwd=tmp_path)
+    assert res.returncode == 2 and f"--urls {urls}: line 2: 'ftp://x.example/' is not an http(s) URL" in res.stderr
     urls.write_text("https://x.example/\nhttps://x.example/" + "a" * 3000 + "\n")
     res = cli("check", "--urls", str(urls), "--db", str(tmp_path / "a.db"), cwd=tmp_path)
     assert res.returncode == 2 and f"--urls {urls}: line 2: " in res.stderr and "3018 characters" in res.stderr
