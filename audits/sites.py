@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from audits.config import AuditConfig, _read_toml, find_config_file, load_config
+from audits.config import AuditConfig, find_config_file, load_config, read_toml
 from audits.errors import ConfigError
 
 SITE_ONLY_KEYS = ("baseline", "baseline_run", "targets", "key")
@@ -23,7 +23,7 @@ def read_site_entries(path: str | Path | None) -> tuple[Path, list[dict[str, Any
         path, data = found
     else:
         path = Path(path)
-        data = _read_toml(path)
+        data = read_toml(path)
     sites = data.get("sites")
     if not isinstance(sites, list) or not sites:
         raise ConfigError(f"{path}: expected one or more [[sites]] tables")
@@ -36,7 +36,7 @@ def read_site_entries(path: str | Path | None) -> tuple[Path, list[dict[str, Any
 def load_sites(path: str | Path | None, flags: dict[str, Any], config_file=None) -> list[AuditConfig]:
     path, entries = read_site_entries(path)
     out = []
-    for entry in entries:
+    for i, entry in enumerate(entries):
         overrides = {k: v for k, v in entry.items() if k not in SITE_ONLY_KEYS}
-        out.append(load_config(flags, config_file, site_overrides=overrides))
+        out.append(load_config(flags, config_file, site_overrides=overrides, site_source=f"site list {path} sites[{i}]"))
     return out

@@ -525,7 +525,12 @@ def open_store(path: str | Path, create: bool = True) -> Store:
         db.execute("pragma busy_timeout = 10000")
         db.execute("pragma foreign_keys = on")
         db.execute("pragma synchronous = normal")
-        version = _schema_version(db)
+        try:
+            version = _schema_version(db)
+        except ValueError as exc:  # the meta table holds something no a11ycrawl wrote
+            db.close()
+            raise StoreError(f"{path} is not an a11ycrawl database, or it is damaged: its stored schema version is "
+                             f"{exc}, not a whole number; pass another --db PATH") from None
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} is not a usable SQLite database: {exc}") from None
     except OSError as exc:
@@ -544,7 +549,18 @@ def open_store(path: str | Path, create: bool = True) -> Store:
 
 
 def _schema_version(db: sqlite_utils.Database) -> int:
+    """The stored schema version (0 for a new database); ValueError if it is not a whole number >= 0."""
     if "meta" not in db.table_names():
         return 0
     row = db.execute("select value from meta where key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    if row is None:
+        return 0
+    value = row[0]
+    try:
+        version = int(value) if isinstance(value, (int, str)) else -1
+    except ValueError:
+        version = -1
+    if version < 0:
+        shown = repr(value)
+        raise ValueError(shown if len(shown) <= 40 else shown[:40] + "...")
+    return version

@@ -40,3 +40,29 @@ def test_a_newer_schema_is_refused_with_one_line(tmp_path):
     db.close()
     with pytest.raises(StoreError, match="newer a11ycrawl"):
         open_store(path)
+
+
+@pytest.mark.parametrize("stored", ["three", "", "-1", "3.0", None, b"\x00", 2.5, -4])
+def test_a_schema_version_that_is_not_a_number_is_refused_with_one_line(tmp_path, stored):
+    path = tmp_path / "odd.db"
+    open_store(path).close()
+    db = sqlite_utils.Database(path)
+    db.execute("update meta set value = ? where key = 'schema_version'", [stored])
+    db.conn.commit()
+    db.close()
+    with pytest.raises(StoreError) as err:
+        open_store(path)
+    msg = str(err.value)
+    assert str(path) in msg and "not an a11ycrawl database, or it is damaged" in msg and "--db" in msg
+    assert repr(stored)[:30] in msg
+
+
+def test_a_schema_version_that_is_not_a_number_is_an_error_not_a_crash_in_the_cli(cli, tmp_path):
+    path = tmp_path / "odd.db"
+    open_store(path).close()
+    db = sqlite_utils.Database(path)
+    db["meta"].upsert({"key": "schema_version", "value": "three"}, pk="key")
+    db.close()
+    res = cli("league", "--db", str(path), cwd=tmp_path)
+    assert res.returncode == 2 and "internal error" not in res.stderr and "Traceback" not in res.stderr
+    assert "is not an a11ycrawl database, or it is damaged" in res.stderr

@@ -543,7 +543,7 @@ def load_ignores(ignore_file: str | Path | None = None, config_file: str | Path 
                  cwd: Path | None = None) -> tuple[Ignore, ...]:
     """Ignores from the config file (``[[ignore]]`` in ``a11ycrawl.toml``, or
     ``[[tool.a11ycrawl.ignore]]`` in ``pyproject.toml``) plus those of ``ignore_file``."""
-    from audits.config import _read_toml, find_config_file
+    from audits.config import find_config_file, read_toml as _read_toml
 
     out: list[Ignore] = []
     if config_file:

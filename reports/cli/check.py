@@ -18,22 +18,26 @@ from reports.cli.common import EXIT_GATE, add_budget_options, audit_flags, confi
 
 
 def _read_url_list(path: str) -> list[str]:
-    from crawler.urls import is_http_url
-
+    from audits.config import validate_url
     from audits.errors import ConfigError
 
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(f"--urls {path}: cannot read it: {exc.strerror}") from None
     urls = []
-    for n, line in enumerate(lines, 1):
-        line = line.strip()
+    for n, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").splitlines(), 1):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"--urls {path}: line {n}: byte 0x{raw[exc.start]:02x} (column {exc.start + 1}) is not "
+                              "UTF-8; save the file as UTF-8, one http(s) URL a line") from None
         if not line or line.startswith("#"):
             continue
-        if not is_http_url(line):
-            raise ConfigError(f"--urls {path}: line {n}: {line[:80]!r} is not an http(s) URL")
-        urls.append(line)
+        try:
+            urls.append(validate_url(line))
+        except ValueError as exc:
+            raise ConfigError(f"--urls {path}: line {n}: {exc}") from None
     if not urls:
         raise ConfigError(f"--urls {path}: no URLs in it (one http(s) URL a line; # starts a comment)")
     return urls
@@ -64,7 +68,7 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 
 @click.command("check")
 @click.argument("target", required=False)
-@click.option("--urls", "urls_file", type=click.Path(dir_okay=False), help="Audit exactly the URLs in FILE (one a line).")
+@click.option("--urls", "urls_file", type=click.Path(dir_okay=False), help="Audit exactly the URLs in FILE (UTF-8, one a line, # comments).")
 @click.option("--sitemap", help="Audit exactly the URLs of this sitemap (and the site's home page).")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Serve this directory of built static files on 127.0.0.1 and crawl it.")
 @db_option

@@ -46,7 +46,8 @@ sites_option = click.option(
 )
 config_option = click.option(
     "--config", "config_file", type=click.Path(dir_okay=False),
-    help="TOML config file (default: ./a11ycrawl.toml or [tool.a11ycrawl] in ./pyproject.toml).",
+    help="TOML config file (default: ./a11ycrawl.toml or [tool.a11ycrawl] in ./pyproject.toml). "
+         "A11YCRAWL_<KEY> environment variables override it (lists comma-separated), and flags override both.",
 )
 site_option = click.option("--site", help="Site name (as 'a11ycrawl league' lists them); default: the latest run's site.")
 run_option = click.option("--run", "run_id", type=int, help="Run id (see 'a11ycrawl history SITE'); default: the site's latest complete run.")
