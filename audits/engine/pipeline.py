@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from crawler.egress import host_is_private
 from crawler.items import DiscoveredPage, Document, SkippedUrl
 from crawler.run import CrawlOptions, finish_if_idle, start_crawl
 from crawler.urls import Scope, normalise_url, origin_host
@@ -34,7 +35,8 @@ from audits.config import AuditConfig
 from audits.errors import ConfigError, CrawlError, StoreError
 from audits.engine.incremental import ReusePlanner
 from audits.analysis.fingerprint import finding_fingerprint
-from audits.engine.login import context_options, crawl_auth, session_cookies
+from audits.engine.egress import context_options as fence_context_options, start_for as start_egress_fence
+from audits.engine.login import browser_credentials, context_options, crawl_auth, session_cookies
 from audits.reasons import UNFINISHED
 from audits.store import PageRecord, Store
 
@@ -62,7 +64,7 @@ class RunOutcome:
 
 
 def crawl_options(cfg: AuditConfig, scope: Scope) -> CrawlOptions:
-    auth = crawl_auth(cfg.login)
+    auth = crawl_auth(cfg.login, cfg.start_url)
     return CrawlOptions(
         start_url=cfg.start_url, scope=scope, max_pages=cfg.max_pages, max_depth=cfg.max_depth,
         obey_robots=cfg.obey_robots, use_sitemaps=cfg.sitemaps, user_agent=cfg.user_agent,
@@ -85,7 +87,11 @@ def check_tags(store: Store, axe_version: str, tags: list[str]) -> None:
 
 
 def scope_for(cfg: AuditConfig) -> Scope:
-    return Scope.for_start_url(cfg.start_url, cfg.allowed_hosts, cfg.include_subdomains, cfg.include, cfg.exclude)
+    """The run's scope. Whether the start URL is public (and so the address fence is on) is
+    decided by what its host resolves to: an intranet name that resolves to 10.x is private."""
+    host = urlsplit(cfg.start_url).hostname or ""
+    return Scope.for_start_url(cfg.start_url, cfg.allowed_hosts, cfg.include_subdomains, cfg.include, cfg.exclude,
+                               allow_private=host_is_private(host))
 
 
 async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progress | None = None,
@@ -101,10 +107,14 @@ async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progr
     browsers = BrowserKeeper(playwright, executable, cfg.js_heap_mb)
     await browsers.get()  # fail now, before a run is stored, if Chromium cannot start
     log.info("launched %s in %.2f s", executable, time.monotonic() - t0)
+    scope = scope_for(cfg)
+    egress = start_egress_fence(scope)  # a public start URL: the browser connects through it
     try:
-        return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level)
+        return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level, scope, egress)
     finally:
         await browsers.close()
+        if egress is not None:
+            egress.close()
 
 
 def _redirect_hint(rec: PageRecord) -> str:
@@ -119,8 +129,7 @@ def _redirect_hint(rec: PageRecord) -> str:
     return f" (audit {target} instead, or add --allow-host {origin_host(target)})"
 
 
-async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level) -> RunOutcome:
-    scope = scope_for(cfg)
+async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level, scope, egress) -> RunOutcome:
     version = axe_version()
     options = axe_options(cfg.tags, cfg.disable_rules)
     # Everything that can fail for a user's mistake happens before a run is stored.
@@ -131,8 +140,10 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
         finally:
             await page.close()
     check_tags(store, version, cfg.tags)
-    cookies = await session_cookies(await browsers.get(), cfg.login, scope)
-    ctx_opts = context_options(cfg.login, cfg.start_url)
+    fence_opts = fence_context_options(egress)
+    cookies = await session_cookies(await browsers.get(), cfg.login, cfg.start_url, fence_opts)
+    ctx_opts = {**context_options(cfg.login, cfg.start_url), **fence_opts}
+    credentials = browser_credentials(cfg.login, cfg.start_url)
     if cookies:
         ctx_opts["storage_state"] = {"cookies": cookies, "origins": []}
     if resume_run:
@@ -145,7 +156,7 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
             browser=await browsers.describe(),
         )
     started = time.monotonic()
-    auditors = [PageAuditor(browsers, cfg, scope, options, ctx_opts) for _ in range(cfg.concurrency)]
+    auditors = [PageAuditor(browsers, cfg, scope, options, ctx_opts, credentials) for _ in range(cfg.concurrency)]
     queue: asyncio.Queue[DiscoveredPage | None] = asyncio.Queue()
     counts = {"discovered": 0, "audited": 0, "failed": 0, "skipped": 0, "documents": 0, "reused": 0}
     busy = [0]
