@@ -4,6 +4,7 @@ handler functions (for redirects, hangs, errors). Counts every request it receiv
 from __future__ import annotations
 
 import collections
+import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,6 +87,13 @@ class SiteServer(ThreadingHTTPServer):
         self.log: list = []
         self.connections = 0  # TCP connections accepted, requests or not (a preconnect sends none)
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind asks socket.getfqdn(host): for 127.0.0.2, which /etc/hosts does
+        # not name, that is a reverse-DNS query to the machine's resolver. Tests send nothing
+        # off loopback, so the name is not looked up.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
     def verify_request(self, request, client_address) -> bool:
         self.connections += 1
