@@ -1,9 +1,11 @@
-"""Downloader middlewares: the scope fence for every request (redirect hops included) and
-Retry-After on 429/503, on top of Scrapy's own retry middleware."""
+"""Downloader middlewares: the scope fence for every request (redirect hops included), login
+secrets only for the login's origins, and Retry-After on 429/503, on top of Scrapy's own retry
+middleware."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import time
 
@@ -30,6 +32,58 @@ class ScopeMiddleware:
     def process_request(self, request, spider=None):
         if not self.scope.url_host_allowed(request.url):
             raise IgnoreRequest(f"out of scope: {request.url}")
+        return None
+
+
+class LoginMiddleware:
+    """Add the login's headers, cookies and basic auth to requests for the login's origins, and
+    strip them from every other request (a redirect copies the headers of the request it
+    follows).
+
+    The secrets live in this middleware, not in Scrapy settings of their own, so Scrapy's
+    "Overridden settings" log line shows only :class:`crawler.credentials.Credentials`' repr,
+    which names no value. Sits after Scrapy's CookiesMiddleware, which rebuilds the Cookie
+    header from its jar: our cookies never enter the jar, so the jar can never send them to
+    another host.
+    """
+
+    def __init__(self, credentials):
+        self.credentials = credentials
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        credentials = crawler.settings.get("A11YCRAWL_LOGIN")
+        if not credentials:
+            raise NotConfigured
+        return cls(credentials)
+
+    def process_request(self, request, spider=None):
+        creds = self.credentials
+        headers = request.headers
+        if creds.applies_to(request.url):
+            for name, value in creds.headers:
+                headers[name] = value
+            if creds.cookies:
+                existing = headers.get("Cookie")
+                cookie = creds.cookie_header(existing.decode("latin-1") if existing else None)
+                if cookie:
+                    headers["Cookie"] = cookie
+        else:
+            for name, _ in creds.headers:
+                headers.pop(name, None)
+            if creds.cookies and headers.get("Cookie"):
+                ours = {f"{k}={v}" for k, v in creds.cookies}
+                kept = [p.strip() for p in headers["Cookie"].decode("latin-1").split(";") if p.strip() not in ours]
+                if kept:
+                    headers["Cookie"] = "; ".join(p for p in kept if p)
+                else:
+                    headers.pop("Cookie", None)
+        if creds.basic_user is not None:
+            if creds.basic_applies_to(request.url):
+                token = base64.b64encode(f"{creds.basic_user}:{creds.basic_password or ''}".encode()).decode()
+                headers["Authorization"] = "Basic " + token
+            elif headers.get("Authorization", b"").startswith(b"Basic "):
+                headers.pop("Authorization", None)
         return None
 
 

@@ -6,8 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
+from .credentials import Credentials
 from .traps import TrapGuard
-from .urls import Scope
+from .urls import Scope, origin
 
 
 @dataclass
@@ -28,13 +29,24 @@ class CrawlOptions:
     max_response_bytes: int = 10 * 1024 * 1024
     per_template_cap: int = 50
     query_variants_cap: int = 10
-    headers: dict[str, str] = field(default_factory=dict)
-    http_user: str | None = None
-    http_password: str | None = None
-    cookies: dict[str, str] = field(default_factory=dict)
+    # login secrets (repr=False: never in a log line or a traceback): headers and cookies go to
+    # the start URL's origin and ``login_origins`` only, basic auth to the start URL's origin
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    http_user: str | None = field(default=None, repr=False)
+    http_password: str | None = field(default=None, repr=False)
+    cookies: dict[str, str] = field(default_factory=dict, repr=False)
+    login_origins: tuple[str, ...] = ()
     seeds: list[str] = field(default_factory=list)
     sitemap_urls: list[str] = field(default_factory=list)
     follow_links: bool = True
+
+    def credentials(self) -> Credentials:
+        start = origin(self.start_url)
+        return Credentials(
+            origins=frozenset({start, *self.login_origins}), headers=tuple(self.headers.items()),
+            cookies=tuple(self.cookies.items()), basic_origin=start if self.http_user is not None else None,
+            basic_user=self.http_user, basic_password=self.http_password,
+        )
 
 
 class CrawlHandle:
@@ -102,6 +114,7 @@ def start_crawl(
     """
     from scrapy.crawler import AsyncCrawlerRunner
 
+    from .egress import fence_name_resolution
     from .settings import build_settings
     from .spider import SiteSpider
 
@@ -113,10 +126,14 @@ def start_crawl(
         use_sitemaps=opts.use_sitemaps,
         trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap),
         seen=seen, pages_so_far=pages_so_far, resume_urls=resume_urls, keep_alive=keep_alive,
-        done=done if done is not None else set(), cookies=opts.cookies, seeds=opts.seeds,
+        # cookies=None: the login's cookies are added by LoginMiddleware for the login's origins
+        # only; cookies given to a Request would enter Scrapy's jar for whatever host it names
+        done=done if done is not None else set(), cookies=None, seeds=opts.seeds,
         sitemap_urls=opts.sitemap_urls, follow_links=opts.follow_links, resume_links=list(resume_links),
     )
+    restore = fence_name_resolution(opts.scope)  # before the first connection
     task = runner.crawl(crawler, **kwargs)
+    task.add_done_callback(lambda _task: restore())
     return CrawlHandle(runner, crawler, task)
 
 

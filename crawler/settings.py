@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 
 def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
@@ -41,6 +40,8 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.ScopeMiddleware": 50,
             "crawler.middlewares.RetryAfterMiddleware": 560,
+            # after CookiesMiddleware (700), which rebuilds the Cookie header from its jar
+            "crawler.middlewares.LoginMiddleware": 720,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.SinkPipeline": 100},
         "A11YCRAWL_SINK": sink,
@@ -48,10 +49,9 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             "Accept-Language": "en-GB,en;q=0.8",
-            **opts.headers,
         },
-        # basic auth only for the audited host, never for other hosts
-        "HTTPAUTH_USER": opts.http_user or "",
-        "HTTPAUTH_PASS": opts.http_password or "",
-        "HTTPAUTH_DOMAIN": urlsplit(opts.start_url).netloc.lower(),  # Scrapy compares host:port
+        # Login secrets go only to the login's origins, through LoginMiddleware. They are never
+        # Scrapy settings of their own (HTTPAUTH_PASS, DEFAULT_REQUEST_HEADERS): Scrapy logs
+        # every overridden setting at INFO; this object's repr names no value.
+        "A11YCRAWL_LOGIN": opts.credentials(),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import re
+import socket
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -117,16 +118,65 @@ def is_asset(url: str) -> bool:
     return posixpath.splitext(urlsplit(url).path.lower())[1] in ASSET_EXTENSIONS
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_private_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for every address a public site must not make us contact: loopback, private,
+    link-local (169.254.169.254, the cloud metadata service), carrier-grade NAT, unspecified,
+    reserved, documentation and multicast ranges, and IPv6 addresses that embed such an IPv4
+    address (``::ffff:10.0.0.1``, 6to4, Teredo, NAT64).
+
+    Every fence (the crawler's scope and name resolver, the browser's document fence and egress
+    proxy) asks this one function, so a test can substitute it as a whole.
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and is_private_ip(embedded):
+            return True
+    return not ip.is_global or ip.is_multicast or ip.is_unspecified
+
+
+def parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address an IP-literal host stands for, else None. Accepts the legacy IPv4 forms that
+    browsers and ``getaddrinfo`` accept too (``127.1``, ``0x7f.0.0.1``, ``2130706433``)."""
+    host = host.strip("[]").lower().rstrip(".")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if host and re.fullmatch(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}", host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def is_private_host(host: str) -> bool:
-    """True for loopback, private, link-local and unspecified addresses (and 'localhost')."""
-    host = host.strip("[]").lower()
+    """True for 'localhost' names and IP literals that :func:`is_private_ip` refuses.
+
+    A DNS name is judged by the addresses it resolves to, which only the fences that connect can
+    see (:mod:`crawler.egress`); this function does no I/O.
+    """
+    host = host.strip("[]").lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or ip.is_reserved
+    ip = parse_ip(host)
+    return ip is not None and is_private_ip(ip)
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` as browsers write it (lower-case, IDNA, default port left out)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = _ascii_host((parts.hostname or "").rstrip("."))
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    return f"{scheme}://{host}" if port is None or DEFAULT_PORTS.get(scheme) == port else f"{scheme}://{host}:{port}"
 
 
 def _ascii_host(host: str) -> str:
@@ -156,7 +206,11 @@ class Scope:
         include_subdomains: bool = False,
         include: tuple[str, ...] | list[str] = (),
         exclude: tuple[str, ...] | list[str] = (),
+        allow_private: bool | None = None,
     ) -> "Scope":
+        """``allow_private``: whether the start URL is itself on a loopback, private or
+        link-local address (then so may the rest of the audit be). None: judged from the start
+        URL's host alone; the engine passes what the host resolves to."""
         host = (urlsplit(start_url).hostname or "").lower()
         return cls(
             # normalised, so that an internationalised host is compared in its ASCII (IDNA) form
@@ -164,7 +218,7 @@ class Scope:
             include_subdomains=include_subdomains,
             include=tuple(include),
             exclude=tuple(exclude),
-            allow_private=is_private_host(host),
+            allow_private=is_private_host(host) if allow_private is None else allow_private,
             _include_re=tuple(re.compile(p) for p in include),
             _exclude_re=tuple(re.compile(p) for p in exclude),
         )

@@ -4,6 +4,7 @@ handler functions (for redirects, hangs, errors). Counts every request it receiv
 from __future__ import annotations
 
 import collections
+import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -78,16 +79,29 @@ class SiteServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):  # clients hanging up early is expected here
         pass
 
-    def __init__(self, routes: dict[str, Route]):
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1"):
+        super().__init__((host, 0), Handler)
+        self.host = host
         self.routes = routes
         self.requests: collections.Counter = collections.Counter()
         self.log: list = []
+        self.connections = 0  # TCP connections accepted, requests or not (a preconnect sends none)
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind asks socket.getfqdn(host): for 127.0.0.2, which /etc/hosts does
+        # not name, that is a reverse-DNS query to the machine's resolver. Tests send nothing
+        # off loopback, so the name is not looked up.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def verify_request(self, request, client_address) -> bool:
+        self.connections += 1
+        return True
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"http://{self.host}:{self.server_address[1]}"
 
     def __enter__(self):
         self.thread.start()

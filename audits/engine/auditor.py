@@ -19,6 +19,7 @@ from crawler.urls import Scope, normalise_url
 
 from audits.engine.axe import install_axe, run_axe
 from audits.engine.incremental import body_hash
+from audits.engine.login import SecretInjector
 from audits.store import PageRecord
 
 # Chromium's net errors -> our reason codes
@@ -60,12 +61,15 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
 class PageAuditor:
     """One worker: a browser context + page, reused across pages."""
 
-    def __init__(self, browsers, cfg, scope: Scope, axe_options: dict[str, Any], context_options: dict | None = None):
+    def __init__(self, browsers, cfg, scope: Scope, axe_options: dict[str, Any], context_options: dict | None = None,
+                 credentials=None):
         self.browsers = browsers  # a BrowserKeeper: relaunches Chromium if it died
         self.cfg = cfg
         self.scope = scope
         self.axe_options = axe_options
+        # new_context options: basic auth bound to its origin, the address fence's proxy
         self.context_options = context_options or {}
+        self.credentials = credentials  # headers and cookies for the login's origins only
         self.context = None
         self.page = None
         self.used = 0
@@ -92,7 +96,7 @@ class PageAuditor:
         self.page = await self.context.new_page()
         self.page.on("dialog", self._on_dialog)
         self.page.on("crash", self._on_crash)
-        self.fence = DocumentFence(self.scope)
+        self.fence = DocumentFence(self.scope, SecretInjector(self.credentials))
         await self.fence.attach(self.context, self.page)
         self.crashed = False
         self.used = 0
@@ -220,18 +224,26 @@ class DocumentFence:
     - a document out of scope (another host, or a private address when the start URL is public)
       is refused before any request leaves the browser;
     - the page being audited is answered with the HTML the crawler already fetched, so each page
-      is fetched once, not twice.
+      is fetched once, not twice;
+    - with a login, every request to the login's origins (any type) passes here too, and gets the
+      login's headers and cookies (:class:`audits.engine.login.SecretInjector`); no other
+      request does.
+
+    Connections to loopback, private and link-local addresses, whatever asks for them, are
+    refused below this, by the context's proxy (:mod:`audits.engine.egress`).
     """
 
-    def __init__(self, scope: Scope):
+    def __init__(self, scope: Scope, injector: SecretInjector | None = None):
         self.scope = scope
+        self.injector = injector or SecretInjector(None)
         self.item: DiscoveredPage | None = None
         self.session = None
 
     async def attach(self, context, page) -> None:
         self.session = await context.new_cdp_session(page)
         self.session.on("Fetch.requestPaused", self._on_paused)
-        await self.session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}]})
+        patterns = [{"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}]
+        await self.session.send("Fetch.enable", {"patterns": patterns + self.injector.patterns()})
 
     def expect(self, item: DiscoveredPage | None) -> None:
         self.item = item
@@ -244,7 +256,8 @@ class DocumentFence:
         rid = params["requestId"]
         try:
             item = self.item
-            if (item is not None and item.body is not None and params["request"].get("method", "GET") == "GET"
+            document = params.get("resourceType") == "Document"
+            if (document and item is not None and item.body is not None and params["request"].get("method", "GET") == "GET"
                     and normalise_url(url) == item.url and not params.get("redirectedRequestId")):
                 self.item = None  # once: a reload or a script navigation goes to the network
                 headers = [{"name": k, "value": v} for k, v in item.headers if k not in _HOP_HEADERS]
@@ -253,11 +266,15 @@ class DocumentFence:
                     "body": base64.b64encode(item.body).decode("ascii"),
                 })
                 return
-            if not url.startswith(("about:", "data:", "blob:")) and not self.scope.url_host_allowed(url):
+            if document and not url.startswith(("about:", "data:", "blob:")) and not self.scope.url_host_allowed(url):
                 # 204 No Content: the frame stays where it is, with no error page replacing the
                 # document under audit, and no request leaves the browser.
                 await self.session.send("Fetch.fulfillRequest", {"requestId": rid, "responseCode": 204, "responseHeaders": []})
                 return
-            await self.session.send("Fetch.continueRequest", {"requestId": rid})
+            msg: dict[str, Any] = {"requestId": rid}
+            headers = self.injector.headers_for(params["request"])
+            if headers is not None:
+                msg["headers"] = headers
+            await self.session.send("Fetch.continueRequest", msg)
         except Exception:
             pass  # the page or its request went away meanwhile

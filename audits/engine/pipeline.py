@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from crawler.egress import host_is_private
 from crawler.items import DiscoveredPage, Document, SkippedUrl
 from crawler.run import CrawlOptions, finish_if_idle, start_crawl
 from crawler.urls import Scope, normalise_url, origin_host
@@ -34,7 +35,8 @@ from audits.config import AuditConfig
 from audits.errors import ConfigError, CrawlError, StoreError
 from audits.engine.incremental import ReusePlanner
 from audits.analysis.fingerprint import finding_fingerprint
-from audits.engine.login import context_options, crawl_auth, session_cookies
+from audits.engine.egress import context_options as fence_context_options, start_for as start_egress_fence
+from audits.engine.login import browser_credentials, context_options, crawl_auth, session_cookies
 from audits.reasons import UNFINISHED
 from audits.store import PageRecord, Store
 
@@ -62,7 +64,7 @@ class RunOutcome:
 
 
 def crawl_options(cfg: AuditConfig, scope: Scope) -> CrawlOptions:
-    auth = crawl_auth(cfg.login)
+    auth = crawl_auth(cfg.login, cfg.start_url)
     return CrawlOptions(
         start_url=cfg.start_url, scope=scope, max_pages=cfg.max_pages, max_depth=cfg.max_depth,
         obey_robots=cfg.obey_robots, use_sitemaps=cfg.sitemaps, user_agent=cfg.user_agent,
@@ -83,7 +85,11 @@ def check_tags(store: Store, axe_version: str, tags: list[str]) -> None:
 
 
 def scope_for(cfg: AuditConfig) -> Scope:
-    return Scope.for_start_url(cfg.start_url, cfg.allowed_hosts, cfg.include_subdomains, cfg.include, cfg.exclude)
+    """The run's scope. Whether the start URL is public (and so the address fence is on) is
+    decided by what its host resolves to: an intranet name that resolves to 10.x is private."""
+    host = urlsplit(cfg.start_url).hostname or ""
+    return Scope.for_start_url(cfg.start_url, cfg.allowed_hosts, cfg.include_subdomains, cfg.include, cfg.exclude,
+                               allow_private=host_is_private(host))
 
 
 async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progress | None = None,
@@ -99,10 +105,14 @@ async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progr
     browsers = BrowserKeeper(playwright, executable, cfg.js_heap_mb)
     await browsers.get()  # fail now, before a run is stored, if Chromium cannot start
     log.info("launched %s in %.2f s", executable, time.monotonic() - t0)
+    scope = scope_for(cfg)
+    egress = start_egress_fence(scope)  # a public start URL: the browser connects through it
     try:
-        return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level)
+        return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level, scope, egress)
     finally:
         await browsers.close()
+        if egress is not None:
+            egress.close()
 
 
 def _redirect_hint(rec: PageRecord) -> str:
@@ -117,8 +127,8 @@ def _redirect_hint(rec: PageRecord) -> str:
     return f" (audit {target} instead, or add --allow-host {origin_host(target)})"
 
 
-async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level) -> RunOutcome:
-    run = SiteRun(cfg, store, browsers, progress, log_level)
+async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level, scope, egress) -> RunOutcome:
+    run = SiteRun(cfg, store, browsers, progress, log_level, scope, egress)
     await run.prepare(resume_run)
     return await run.execute()
 
@@ -133,9 +143,10 @@ class SiteRun:
     """
 
     def __init__(self, cfg: AuditConfig, store: Store, browsers: BrowserKeeper, progress: Progress,
-                 log_level: str | None = None):
+                 log_level: str | None = None, scope: Scope | None = None, egress=None):
         self.cfg, self.store, self.browsers, self.progress, self.log_level = cfg, store, browsers, progress, log_level
-        self.scope = scope_for(cfg)
+        self.scope = scope or scope_for(cfg)
+        self.egress = egress  # the address fence's proxy, for a public start URL
         self.axe_version = axe_version()
         self.axe_options = axe_options(cfg.tags, cfg.disable_rules)
         self.queue: asyncio.Queue[DiscoveredPage | None] = asyncio.Queue()
@@ -152,6 +163,7 @@ class SiteRun:
         self.pages_so_far = 0
         self.cookies: list[dict] = []
         self.context_options: dict[str, Any] = {}
+        self.credentials = None
         self.run_id = 0
         self.previous: dict | None = None
         self.planner: ReusePlanner | None = None
@@ -168,8 +180,10 @@ class SiteRun:
             finally:
                 await page.close()
         check_tags(store, self.axe_version, cfg.tags)
-        self.cookies = await session_cookies(await self.browsers.get(), cfg.login, self.scope)
-        self.context_options = context_options(cfg.login, cfg.start_url)
+        fence_opts = fence_context_options(self.egress)
+        self.cookies = await session_cookies(await self.browsers.get(), cfg.login, cfg.start_url, fence_opts)
+        self.context_options = {**context_options(cfg.login, cfg.start_url), **fence_opts}
+        self.credentials = browser_credentials(cfg.login, cfg.start_url)
         if self.cookies:
             self.context_options["storage_state"] = {"cookies": self.cookies, "origins": []}
         self.resume_run = resume_run
@@ -321,8 +335,8 @@ class SiteRun:
     # -- the run -----------------------------------------------------------------------------
     async def execute(self) -> RunOutcome:
         cfg = self.cfg
-        auditors = [PageAuditor(self.browsers, cfg, self.scope, self.axe_options, self.context_options)
-                    for _ in range(cfg.concurrency)]
+        auditors = [PageAuditor(self.browsers, cfg, self.scope, self.axe_options, self.context_options,
+                                self.credentials) for _ in range(cfg.concurrency)]
         crawl_opts = crawl_options(cfg, self.scope)
         crawl_opts.cookies.update({c["name"]: c["value"] for c in self.cookies})
         # Scrapy deep-copies its settings, where the sink travels: hand it a plain function, not

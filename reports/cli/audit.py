@@ -20,7 +20,8 @@ from reports.cli.common import (
 @click.option("--max-time", type=float, help="Time budget for the run, in seconds (default: none).")
 @click.option("--include", multiple=True, help="Regex a URL must match to be in scope (repeatable).")
 @click.option("--exclude", multiple=True, help="Regex that puts a URL out of scope (repeatable).")
-@click.option("--allow-host", "allowed_hosts", multiple=True, help="Extra host to crawl besides the start URL's (repeatable).")
+@click.option("--allow-host", "allowed_hosts", multiple=True, help="Extra host to crawl besides the start URL's (repeatable). Login secrets are never sent to it; "
+              "from a public start URL a loopback, private or link-local host is refused.")
 @click.option("--subdomains/--no-subdomains", "include_subdomains", default=None, help="Also crawl subdomains of the allowed hosts.")
 @click.option("--robots/--no-robots", "obey_robots", default=None, help="Obey robots.txt (default: obey).")
 @click.option("--sitemaps/--no-sitemaps", default=None, help="Read robots.txt sitemaps and /sitemap.xml (default: yes).")
@@ -30,7 +31,7 @@ from reports.cli.common import (
 @click.option("--resume", is_flag=True, help="Continue the site's last interrupted run instead of starting a new one.")
 @click.option("--full", is_flag=True, help="Re-render every page even if unchanged since the last run.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
-@click.option("-v", "--verbose", is_flag=True, help="Show the crawler's log on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the crawler's log on stderr (login secrets masked as ***).")
 def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrency, page_timeout, tags, include,
           exclude, allowed_hosts, include_subdomains, obey_robots, sitemaps, chromium, json_file, all_sites,
           sites_file, resume, full, quiet, verbose):
