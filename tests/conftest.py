@@ -8,22 +8,22 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from siteserver import SiteServer  # noqa: E402
+from audits.engine.static_server import LoopbackServer  # noqa: E402
 
 
 @pytest.fixture
 def serve():
-    """serve(routes) -> running SiteServer on 127.0.0.1 (stopped after the test)."""
+    """serve(routes) -> a running LoopbackServer on 127.0.0.1 (stopped after the test)."""
     servers = []
 
-    def _serve(routes):
-        s = SiteServer(routes).__enter__()
+    def _serve(routes, **kw):
+        s = LoopbackServer(routes, **kw).start()
         servers.append(s)
         return s
 
     yield _serve
     for s in servers:
-        s.__exit__(None, None, None)
+        s.stop()
 
 
 def run_cli(*args, cwd=None, env=None, timeout=240, input=None):

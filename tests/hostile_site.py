@@ -11,7 +11,7 @@ import socket
 import time
 
 from fixture_site import PDF, PNG, page
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 
 def _calendar(h):

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.browser
 def audited(tmp_path_factory):
     """One audit of the fixture site, shared by the tests of this module."""
     from conftest import run_cli
-    from siteserver import SiteServer
+    from audits.engine.static_server import LoopbackServer
 
     tmp = tmp_path_factory.mktemp("e2e")
-    with SiteServer(routes(slow_seconds=20)) as server:
-        res = run_cli("audit", server.url + "/", "--db", str(tmp / "a.db"), "--json", str(tmp / "run.json"),
+    with LoopbackServer(routes(slow_seconds=20)) as server:
+        res = run_cli("audit", server.url, "--db", str(tmp / "a.db"), "--json", str(tmp / "run.json"),
                       "--page-timeout", "5", cwd=tmp)
         requests = dict(server.requests)
     assert res.returncode == 0, res.stderr

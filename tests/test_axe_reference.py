@@ -7,7 +7,7 @@ from audits.engine.axe import axe_options, axe_source
 from audits.engine.browser import find_chromium, launch_args
 from audits.config import DEFAULT_TAGS
 from conftest import load_json
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 pytestmark = pytest.mark.browser
 
@@ -39,13 +39,13 @@ def reference_results(url):
 def test_matches_axe_classic_run(cli, serve, tmp_path):
     server = serve({"/": Reply(body=OUTER), "/inner.html": Reply(body=INNER), "/inner2.html": Reply(body=INNER2),
                     "/deep.html": Reply(body=DEEP), "/robots.txt": Reply(404)})
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
               "--max-pages", "1", "--no-sitemaps", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     page = next(p for p in load_json(tmp_path / "r.json")["pages"] if p["status"] == "audited")
     ours = {(v["rule"], tuple(tuple(t) if isinstance(t, list) else t for t in n["target"]))
             for v in page["violations"] for n in v["nodes"]}
-    ref = reference_results(server.url + "/")
+    ref = reference_results(server.url)
     assert ours == ref
     # and it really did reach the nested frames
     assert any(len(t) == 3 for _, t in ours), ours

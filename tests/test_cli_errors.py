@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from fixture_site import PDF
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 
 def one_line_error(res):
@@ -71,7 +71,7 @@ def test_connection_refused(cli, tmp_path):
 @pytest.mark.browser
 def test_start_url_is_a_pdf(cli, tmp_path, serve):
     server = serve({"/report.pdf": Reply(body=PDF, ctype="application/pdf")})
-    line = one_line_error(cli("audit", server.url + "/report.pdf", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    line = one_line_error(cli("audit", server.origin + "/report.pdf", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
     assert "document (pdf)" in line
 
 
@@ -93,8 +93,8 @@ def test_help_has_examples_and_exit_codes(cli):
 def test_start_url_redirecting_to_another_host_says_what_to_run(cli, serve, tmp_path):
     # example.gov.uk -> www.example.gov.uk, played by 127.0.0.1 -> localhost on the same port
     server = serve({"/": Reply(status=301, headers={"Location": "/home"})})
-    port = server.url.rsplit(":", 1)[1]
-    server.routes["/home"] = Reply(status=301, headers={"Location": f"http://localhost:{port}/home"})
-    line = one_line_error(cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    port = server.port
+    server.app["/home"] = Reply(status=301, headers={"Location": f"http://localhost:{port}/home"})
+    line = one_line_error(cli("audit", server.url, "--db", str(tmp_path / "a.db"), cwd=tmp_path))
     assert "out_of_scope" in line
     assert f"audit http://localhost:{port}/home instead, or add --allow-host localhost:{port}" in line

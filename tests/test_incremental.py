@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from fixture_site import page
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 pytestmark = pytest.mark.browser
 N = 8
@@ -32,7 +32,7 @@ document.addEventListener('DOMContentLoaded', () => fetch('/news.json').then(r =
 
 
 def audit(cli, server, tmp_path, *extra):
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "i.db"), "-q", "--no-sitemaps", *extra, cwd=tmp_path)
+    res = cli("audit", server.url, "--db", str(tmp_path / "i.db"), "-q", "--no-sitemaps", *extra, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     con = sqlite3.connect(tmp_path / "i.db")
     run_id = con.execute("select max(id) from runs").fetchone()[0]

@@ -23,7 +23,7 @@ from audits.results import score_run
 from audits.store import PageRecord, open_store
 from conftest import load_json
 from reports.html import build_report, render_report
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 NOW = dt.datetime(2027, 2, 1, 12, 0, tzinfo=dt.timezone.utc)
 HOSTILE_TITLE = '</title><script>window.__pwned=1</script>'
@@ -275,7 +275,7 @@ def chromium():
 def test_report_passes_its_own_audit(cli, serve, northbrook_html, tmp_path):
     _, html = northbrook_html
     server = serve({"/report.html": Reply(body=html)})
-    res = cli("audit", server.url + "/report.html", "--max-pages", "1", "--db", str(tmp_path / "self.db"),
+    res = cli("audit", server.origin + "/report.html", "--max-pages", "1", "--db", str(tmp_path / "self.db"),
               "--json", str(tmp_path / "self.json"), "-q")
     assert res.returncode == 0, res.stderr
     (page,) = [p for p in load_json(tmp_path / "self.json")["pages"] if p["status"] == "audited"]
@@ -315,7 +315,7 @@ def test_a_hostile_page_cannot_run_script_in_the_report(cli, serve, chromium, tm
     server = serve({"/": Reply(body=HOSTILE_PAGE),
                     "/page": Reply(body=HOSTILE_PAGE.replace("<h1>Hostile</h1>", "<h1>Second</h1>"))})
     db = str(tmp_path / "h.db")
-    res = cli("audit", server.url + "/", "--max-pages", "3", "--db", db, "-q")
+    res = cli("audit", server.url, "--max-pages", "3", "--db", db, "-q")
     assert res.returncode == 0, res.stderr
     res = cli("report", "--db", db, "-o", str(tmp_path / "report.html"))
     assert res.returncode == 0, res.stderr

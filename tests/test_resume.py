@@ -12,7 +12,7 @@ import pytest
 
 from conftest import run_cli
 from fixture_site import page
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 pytestmark = pytest.mark.browser
 N = 30
@@ -40,7 +40,7 @@ def audited_count(db):
 
 def start_and_stop(server, db, tmp_path, sig):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reports.cli", "audit", server.url + "/", "--db", db, "-q", "--concurrency", "1",
+        [sys.executable, "-m", "reports.cli", "audit", server.url, "--db", db, "-q", "--concurrency", "1",
          "--no-sitemaps"], cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while audited_count(db) < 6:
@@ -58,7 +58,7 @@ def start_and_stop(server, db, tmp_path, sig):
 def check_resumed(db, tmp_path, server):
     before = audited_count(db)
     assert 6 <= before < N + 1
-    res = run_cli("audit", server.url + "/", "--db", db, "--resume", "-q", "--no-sitemaps", cwd=tmp_path)
+    res = run_cli("audit", server.url, "--db", db, "--resume", "-q", "--no-sitemaps", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     con = sqlite3.connect(db)
     runs = con.execute("select id, status from runs").fetchall()
@@ -94,7 +94,7 @@ def test_ctrl_c_then_resume(serve, tmp_path):
 
 def test_nothing_to_resume(serve, tmp_path):
     server = serve(site_routes())
-    res = run_cli("audit", server.url + "/", "--db", str(tmp_path / "x.db"), "--resume", "-q", cwd=tmp_path)
+    res = run_cli("audit", server.url, "--db", str(tmp_path / "x.db"), "--resume", "-q", cwd=tmp_path)
     assert res.returncode == 2 and "nothing to resume" in res.stderr
 
 
@@ -108,7 +108,7 @@ def test_chromium_killed_mid_run_is_relaunched(serve, tmp_path):
     server = serve(site_routes())
     db = str(tmp_path / "r.db")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reports.cli", "audit", server.url + "/", "--db", db, "-q", "--no-sitemaps",
+        [sys.executable, "-m", "reports.cli", "audit", server.url, "--db", db, "-q", "--no-sitemaps",
          "--json", str(tmp_path / "r.json")], cwd=tmp_path, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
