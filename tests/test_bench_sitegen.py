@@ -107,7 +107,7 @@ def test_server_serves_pages_assets_and_caching():
             urllib.request.urlopen(req, timeout=10)
         assert exc.value.code == 304
         for path in site.assets:
-            assert urllib.request.urlopen(srv.url + path, timeout=10).status == 200
+            assert urllib.request.urlopen(srv.origin + path, timeout=10).status == 200
         with pytest.raises(urllib.error.HTTPError) as exc:
             urllib.request.urlopen(srv.origin + "/no-such-page", timeout=10)
         assert exc.value.code == 404

@@ -18,8 +18,7 @@ from audits.analysis.gate import Ignore, Thresholds
 from audits.results import baseline_from_run, check_stored_run
 from reports.ci import github_annotations, junit_xml, markdown_summary, sarif_json
 from audits.engine.static_server import Reply
-from test_exports import golden
-from test_report_html import history_store
+from helpers import golden, history_store
 
 
 def sarif_schema() -> dict:

@@ -1,11 +1,13 @@
-"""Bad input ends with exit code 2 and one clear line on stderr, never a traceback."""
+"""Bad input ends with exit code 2 and one clear line on stderr, never a traceback. The command line
+runs in this process through its entry point function; two tests run it as a real process."""
 
 import socket
 
 import pytest
 
-from fixture_site import PDF
 from audits.engine.static_server import Reply
+from fixture_site import PDF
+from helpers import run_cli
 
 
 def one_line_error(res):
@@ -51,8 +53,9 @@ def test_bad_config_file(cli, tmp_path):
     assert "not valid TOML" in line
 
 
-def test_bad_environment_value(cli, tmp_path):
-    line = one_line_error(cli("audit", "http://127.0.0.1:9/", cwd=tmp_path, env={"A11YCRAWL_CONCURRENCY": "many"}))
+def test_bad_environment_value(tmp_path):
+    """In a subprocess: the installed entry point exits 2 with one line."""
+    line = one_line_error(run_cli("audit", "http://127.0.0.1:9/", cwd=tmp_path, env={"A11YCRAWL_CONCURRENCY": "many"}))
     assert "A11YCRAWL" in line and "concurrency" in line
 
 
@@ -81,8 +84,8 @@ def test_no_chromium(cli, tmp_path):
     assert "apt-get install" in line and "A11YCRAWL_CHROMIUM" in line
 
 
-def test_help_has_examples_and_exit_codes(cli):
-    res = cli("--help")
+def test_help_has_examples_and_exit_codes(cli, tmp_path):
+    res = run_cli("--help", cwd=tmp_path)  # in a subprocess: python -m reports.cli is the entry point
     assert res.returncode == 0
     assert "Exit codes" in res.stdout and "a11ycrawl audit https://" in res.stdout
     res = cli("audit", "--help")

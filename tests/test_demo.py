@@ -1,6 +1,7 @@
 """The bundled demo, end to end: three councils audited, every page found, and axe's findings on
 each page exactly the defects the demo sites were built with (frames and script-inserted content
-included). Then the same sites 'after' fixes: scores move the right way."""
+included). Then the same sites 'after' fixes: scores move the right way. The command runs in this
+process (helpers.invoke), on the session's reactor."""
 
 import sqlite3
 from urllib.parse import urlsplit
@@ -8,20 +9,18 @@ from urllib.parse import urlsplit
 import pytest
 
 from audits.demo.councils import CHAT_WIDGET_PATH, DISALLOWED_PATH, expected_violations, html_paths
-from conftest import load_json
+from helpers import invoke, load_json
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory):
-    from conftest import run_cli
-
     tmp = tmp_path_factory.mktemp("demo")
-    res = run_cli("demo", "--db", str(tmp / "demo.db"), "--json", str(tmp / "before.json"), cwd=tmp, timeout=600)
+    res = invoke("demo", "--db", str(tmp / "demo.db"), "--json", str(tmp / "before.json"), cwd=tmp)
     assert res.returncode == 0, res.stderr[-3000:]
-    after = run_cli("demo", "--variant", "after", "--db", str(tmp / "demo.db"), "--json", str(tmp / "after.json"),
-                    "-q", cwd=tmp, timeout=600)
+    after = invoke("demo", "--variant", "after", "--db", str(tmp / "demo.db"), "--json", str(tmp / "after.json"),
+                   "-q", cwd=tmp)
     assert after.returncode == 0, after.stderr[-3000:]
     return {"before": load_json(tmp / "before.json")["runs"], "after": load_json(tmp / "after.json")["runs"],
             "stderr": res.stderr, "db": tmp / "demo.db"}

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from conftest import load_json
-from hostile_site import routes
 from audits.engine.static_server import LoopbackServer, Reply
+from helpers import invoke, load_json
+from hostile_site import routes
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +23,13 @@ js_heap_mb = 128
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    from conftest import run_cli
-
     tmp = tmp_path_factory.mktemp("hostile")
     (tmp / "a11ycrawl.toml").write_text(CONFIG)
     with LoopbackServer({"/": Reply(body="other")}) as other:
         r, expected, flaky = routes(other.origin)
         with LoopbackServer(r) as site:
             t0 = time.monotonic()
-            res = run_cli("audit", site.url, "--db", str(tmp / "h.db"), "--json", str(tmp / "h.json"),
-                          cwd=tmp, timeout=400)
+            res = invoke("audit", site.url, "--db", str(tmp / "h.db"), "--json", str(tmp / "h.json"), cwd=tmp)
             elapsed = time.monotonic() - t0
             site_requests = dict(site.requests)
         other_requests = dict(other.requests)

@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from conftest import load_json
+from helpers import load_json
 from fixture_site import page
 from audits.engine.static_server import Reply
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import load_json
+from helpers import load_json
 from fixture_site import page
 from audits.engine.static_server import Reply
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import load_json
+from helpers import load_json
 from fixture_site import routes
 
 pytestmark = pytest.mark.browser
