@@ -70,7 +70,10 @@ def stop() -> None:
 
     asyncio.set_event_loop(started.loop)
     if started.playwright is not None:
-        started.loop.run_until_complete(started.playwright.stop())
+        try:
+            started.loop.run_until_complete(asyncio.wait_for(started.playwright.stop(), timeout=30))
+        except Exception:  # a driver that died or hangs must not keep the reactor (and its threads) alive
+            pass
     reactor.stop()
     started.loop.run_forever()  # until the reactor's shutdown stops the loop
 
