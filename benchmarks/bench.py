@@ -572,7 +572,7 @@ def _db_progress(db: str):
 
 def run_a11ycrawl(server, args, label: str, db: str, csv_rows, extra_args: list[str] = ()) -> RunResult:
     expected = len(server.site.pages)
-    cmd = a11ycrawl_cmd(args) + ["audit", server.url + "/", "--max-pages", str(expected + 10), "-q", "--db", db,
+    cmd = a11ycrawl_cmd(args) + ["audit", server.url, "--max-pages", str(expected + 10), "-q", "--db", db,
                                  *args.a11ycrawl_arg, *extra_args]
     if args.py_spy:
         Path(args.py_spy).mkdir(parents=True, exist_ok=True)
@@ -786,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"browser: {_browser_line()}", flush=True)
     try:
         with SiteServer(site) as server:
-            print(f"serving on {server.url}/  (work dir {work})", flush=True)
+            print(f"serving on {server.url}  (work dir {work})", flush=True)
             if not args.no_warmup and args.only != "a11ycrawl":
                 print("warm-up (not measured): reference loop over 15 pages", flush=True)
                 warm = argparse.Namespace(**{**vars(args), "quiet_progress": True})

@@ -21,8 +21,8 @@ them. URL paths carry no digits except the news pager, so crawler-trap templates
 Use from Python::
 
     site = build_site(300, seed=1)
-    with SiteServer(site) as srv:          # ThreadingHTTPServer on 127.0.0.1:<free port>
-        srv.url                            # http://127.0.0.1:PORT
+    with SiteServer(site) as srv:          # a LoopbackServer on 127.0.0.1:<free port>
+        srv.url                            # http://127.0.0.1:PORT/ (srv.origin: without the slash)
         srv.page_urls()                    # every page, sitemap order
         site.mutate("script")              # change a shared script (re-audit tests)
 
@@ -38,18 +38,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import html
+import json
 import random
 import re
 import struct
 import sys
 import threading
+import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from audits.engine.static_server import LoopbackServer, Reply, RequestRecord
 
 COUNCIL = "Ashvale District Council"
 MIN_PAGE_BYTES = 20 * 1024
@@ -890,49 +893,39 @@ def build_site(pages: int = 300, seed: int = 1) -> Site:
 # --------------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: "SiteServer"
-    protocol_version = "HTTP/1.1"
-    server_version = "sitegen"
-    sys_version = ""
+class SiteServer(LoopbackServer):
+    """Serves a :class:`Site` on 127.0.0.1:<free port> from a daemon thread; counts requests."""
 
-    def log_message(self, *args) -> None:  # quiet
-        pass
+    def __init__(self, site: Site, port: int = 0, control: bool = False, delay: float = 0.0):
+        super().__init__(self._answer, port=port, name="sitegen-server", server_version="sitegen",
+                         not_found=NOT_FOUND, on_request=self.count, log_requests=False)
+        self.site = site
+        self.control = control
+        self.delay = delay
+        self._stats_lock = threading.Lock()
+        self.stats: Counter = Counter()
 
-    def _send(self, status: int, body: bytes, ctype: str | None, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        if ctype:
-            self.send_header("Content-Type", ctype)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD" and body:
-            self.wfile.write(body)
-        self.server.count(self, status, len(body) if self.command != "HEAD" else 0)
+    def page_urls(self) -> list[str]:
+        return [self.origin + p for p in self.site.pages]
 
-    def do_GET(self) -> None:
-        srv = self.server
-        site = srv.site
-        parts = urlsplit(self.path)
+    def _answer(self, request) -> Reply:
+        site = self.site
+        parts = urlsplit(request.path)
         path = parts.path
-        base = srv.url
-        if srv.delay:
-            import time
-            time.sleep(srv.delay)
+        if self.delay:
+            time.sleep(self.delay)
         if path == "/sitemap.xml":
-            return self._send(200, site.sitemap(base), "application/xml")
+            return Reply(200, site.sitemap(self.origin), "application/xml")
         if path == "/robots.txt":
-            return self._send(200, site.robots(base), "text/plain; charset=utf-8")
-        if path == "/__bench/mutate" and srv.control:
+            return Reply(200, site.robots(self.origin), "text/plain; charset=utf-8")
+        if path == "/__bench/mutate" and self.control:
             q = parse_qs(parts.query)
             try:
                 info = site.mutate(q.get("kind", ["page"])[0], q.get("path", [None])[0])
             except (KeyError, ValueError) as exc:
-                return self._send(400, str(exc).encode(), "text/plain; charset=utf-8")
-            import json
+                return Reply(400, str(exc), "text/plain; charset=utf-8")
             info["affected_count"] = len(info["affected"])
-            return self._send(200, json.dumps(info).encode(), "application/json")
+            return Reply(200, json.dumps(info), "application/json")
         with site.lock:
             body = site.pages.get(path)
             asset = site.assets.get(path) if body is None else None
@@ -941,48 +934,21 @@ class _Handler(BaseHTTPRequestHandler):
         elif asset is not None:
             body, ctype, cache = asset.body, asset.ctype, asset.cache
         else:
-            return self._send(404, b"<!doctype html><html lang=en><title>Page not found</title><h1>Page not found</h1></html>",
-                              "text/html; charset=utf-8", {"Cache-Control": "no-store"})
+            return NOT_FOUND
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         headers = {"Cache-Control": cache, "ETag": etag, "Last-Modified": LAST_MODIFIED}
-        if self.headers.get("If-None-Match") == etag:
-            return self._send(304, b"", None, headers)
-        self._send(200, body, ctype, headers)
+        if request.headers.get("If-None-Match") == etag:
+            return Reply(304, b"", None, headers)
+        return Reply(200, body, ctype, headers)
 
-    do_HEAD = do_GET
-
-
-class SiteServer(ThreadingHTTPServer):
-    """Serves a :class:`Site` on 127.0.0.1:<free port> from a daemon thread; counts requests."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, site: Site, port: int = 0, control: bool = False, delay: float = 0.0):
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.site = site
-        self.control = control
-        self.delay = delay
-        self._stats_lock = threading.Lock()
-        self.stats: Counter = Counter()
-        self.thread = threading.Thread(target=self.serve_forever, name="sitegen-server", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def page_urls(self) -> list[str]:
-        return [self.url + p for p in self.site.pages]
-
-    def count(self, handler: _Handler, status: int, nbytes: int) -> None:
-        path = urlsplit(handler.path).path
+    def count(self, record: RequestRecord) -> None:
+        path = urlsplit(record.target).path
         is_page = path in self.site.pages
-        browser = handler.headers.get("Sec-Fetch-Dest") is not None
+        browser = record.headers.get("Sec-Fetch-Dest") is not None
         with self._stats_lock:
             self.stats["requests"] += 1
-            self.stats["bytes"] += nbytes
-            self.stats[f"status_{status}"] += 1
+            self.stats["bytes"] += record.nbytes
+            self.stats[f"status_{record.status}"] += 1
             if is_page:
                 self.stats["page_requests_browser" if browser else "page_requests_other"] += 1
             elif path.startswith(("/assets/", "/media/")):
@@ -993,16 +959,13 @@ class SiteServer(ThreadingHTTPServer):
             return dict(self.stats)
 
     def reset_stats(self) -> None:
+        super().reset_stats()
         with self._stats_lock:
             self.stats.clear()
 
-    def __enter__(self) -> "SiteServer":
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()
+NOT_FOUND = Reply(404, b"<!doctype html><html lang=en><title>Page not found</title><h1>Page not found</h1></html>",
+                  headers={"Cache-Control": "no-store"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -1048,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {len(site.pages)} pages and {len(site.assets)} assets to {out}", file=sys.stderr)
     if args.serve:
         srv = SiteServer(site, port=args.port, control=args.control)
-        print(f"serving {len(site.pages)} pages on {srv.url}/ (sitemap {srv.url}/sitemap.xml); Ctrl-C to stop",
+        print(f"serving {len(site.pages)} pages on {srv.url} (sitemap {srv.origin}/sitemap.xml); Ctrl-C to stop",
               flush=True)
         try:
             srv.serve_forever()

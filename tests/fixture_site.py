@@ -16,7 +16,7 @@ Known facts the tests rely on:
 
 from __future__ import annotations
 
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
        b"trailer<</Root 1 0 R>>\n%%EOF\n")

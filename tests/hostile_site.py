@@ -10,8 +10,8 @@ from __future__ import annotations
 import socket
 import time
 
+from audits.engine.static_server import Reply
 from fixture_site import PDF, PNG, page
-from siteserver import Reply
 
 
 def _calendar(h):

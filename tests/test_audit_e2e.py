@@ -1,12 +1,13 @@
-"""End to end: the CLI crawls the fixture site, audits it in Chromium and stores it."""
+"""End to end: the CLI (in this process) crawls the fixture site, audits it in Chromium and stores it."""
 
 import re
 import sqlite3
 
 import pytest
 
-from conftest import load_json
+from audits.engine.static_server import LoopbackServer
 from fixture_site import routes
+from helpers import invoke, load_json
 
 pytestmark = pytest.mark.browser
 
@@ -14,12 +15,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory):
     """One audit of the fixture site, shared by the tests of this module."""
-    from conftest import run_cli
-    from siteserver import SiteServer
-
     tmp = tmp_path_factory.mktemp("e2e")
-    with SiteServer(routes(slow_seconds=20)) as server:
-        res = run_cli("audit", server.url + "/", "--db", str(tmp / "a.db"), "--json", str(tmp / "run.json"),
+    with LoopbackServer(routes(slow_seconds=20)) as server:
+        res = invoke("audit", server.url, "--db", str(tmp / "a.db"), "--json", str(tmp / "run.json"),
                       "--page-timeout", "5", cwd=tmp)
         requests = dict(server.requests)
     assert res.returncode == 0, res.stderr

@@ -90,26 +90,26 @@ def test_server_serves_pages_assets_and_caching():
     site = build_site(PAGES, seed=7)
     with SiteServer(site) as srv:
         assert srv.url.startswith("http://127.0.0.1:")
-        robots = urllib.request.urlopen(srv.url + "/robots.txt", timeout=10).read().decode()
-        assert f"Sitemap: {srv.url}/sitemap.xml" in robots
-        sm = urllib.request.urlopen(srv.url + "/sitemap.xml", timeout=10).read().decode()
+        robots = urllib.request.urlopen(srv.origin + "/robots.txt", timeout=10).read().decode()
+        assert f"Sitemap: {srv.origin}/sitemap.xml" in robots
+        sm = urllib.request.urlopen(srv.origin + "/sitemap.xml", timeout=10).read().decode()
         assert sm.count("<loc>") == PAGES
         for url in srv.page_urls():
             with urllib.request.urlopen(url, timeout=10) as resp:
                 assert resp.status == 200
                 assert resp.headers["Content-Type"].startswith("text/html")
-                assert resp.read() == site.pages[url[len(srv.url):]]
-        with urllib.request.urlopen(srv.url + "/assets/site.js", timeout=10) as resp:
+                assert resp.read() == site.pages[url[len(srv.origin):]]
+        with urllib.request.urlopen(srv.origin + "/assets/site.js", timeout=10) as resp:
             assert "max-age" in resp.headers["Cache-Control"]
             etag = resp.headers["ETag"]
-        req = urllib.request.Request(srv.url + "/assets/site.js", headers={"If-None-Match": etag})
+        req = urllib.request.Request(srv.origin + "/assets/site.js", headers={"If-None-Match": etag})
         with pytest.raises(urllib.error.HTTPError) as exc:
             urllib.request.urlopen(req, timeout=10)
         assert exc.value.code == 304
         for path in site.assets:
-            assert urllib.request.urlopen(srv.url + path, timeout=10).status == 200
+            assert urllib.request.urlopen(srv.origin + path, timeout=10).status == 200
         with pytest.raises(urllib.error.HTTPError) as exc:
-            urllib.request.urlopen(srv.url + "/no-such-page", timeout=10)
+            urllib.request.urlopen(srv.origin + "/no-such-page", timeout=10)
         assert exc.value.code == 404
         assert srv.snapshot()["page_requests_other"] == PAGES
 

@@ -6,11 +6,11 @@ import os
 import stat
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from audits.engine import browser as browser_mod
-from audits.engine.browser import GC_FUNCTION, find_chromium, launch_args
+from audits.engine.browser import GC_FUNCTION, find_chromium, launch_args, launch_browser
 from audits.errors import BrowserError
+from helpers import run
 
 
 def _exe(path):
@@ -52,14 +52,16 @@ def test_one_js_flags_switch_with_gc_and_heap_limit():
 
 
 @pytest.mark.browser
-def test_the_launched_browser_exposes_gc_to_our_script_and_runs_pages():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=find_chromium(), args=launch_args(256))
+def test_the_launched_browser_exposes_gc_to_our_script_and_runs_pages(playwright):
+    async def check():
+        b = await launch_browser(playwright, find_chromium(), js_heap_mb=256)
         try:
-            page = b.new_page()
-            page.set_content("<main><h1>Bins</h1></main>")
-            assert page.evaluate(f"typeof globalThis.{GC_FUNCTION}") == "function"
-            page.evaluate(f"globalThis.{GC_FUNCTION}()")  # a full collection, no error
-            assert page.evaluate("document.querySelector('h1').textContent") == "Bins"
+            page = await b.new_page()
+            await page.set_content("<main><h1>Bins</h1></main>")
+            assert await page.evaluate(f"typeof globalThis.{GC_FUNCTION}") == "function"
+            await page.evaluate(f"globalThis.{GC_FUNCTION}()")  # a full collection, no error
+            assert await page.evaluate("document.querySelector('h1').textContent") == "Bins"
         finally:
-            b.close()
+            await b.close()
+
+    run(check())

@@ -17,9 +17,8 @@ import pytest
 from audits.analysis.gate import Ignore, Thresholds
 from audits.results import baseline_from_run, check_stored_run
 from reports.ci import github_annotations, junit_xml, markdown_summary, sarif_json
-from siteserver import Reply
-from test_exports import golden
-from test_report_html import history_store
+from audits.engine.static_server import Reply
+from helpers import golden, history_store
 
 
 def sarif_schema() -> dict:
@@ -143,13 +142,13 @@ def check(cli, *args, tmp_path, env=None):
 def test_check_with_a_baseline_passes_then_fails_on_one_new_failure(cli, serve, tmp_path):
     routes = site_routes()
     server = serve(routes)
-    first = check(cli, server.url + "/", "--write-baseline", "a11y-baseline.json", "--exit-zero", tmp_path=tmp_path)
+    first = check(cli, server.url, "--write-baseline", "a11y-baseline.json", "--exit-zero", tmp_path=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "FAILED" in first.stderr  # the strict default gate failed, --exit-zero kept the exit code 0
     baseline = json.loads((tmp_path / "a11y-baseline.json").read_text())
     assert [e["rule"] for e in baseline] == ["image-alt"] and baseline[0]["url"] == "127.0.0.1/a"
 
-    same = check(cli, server.url + "/", "--baseline", "a11y-baseline.json", "--junit", "same.xml",
+    same = check(cli, server.url, "--baseline", "a11y-baseline.json", "--junit", "same.xml",
                  "--sarif", "same.sarif", tmp_path=tmp_path, env={"GITHUB_ACTIONS": "true"})
     assert same.returncode == 0, same.stderr
     assert "no new failures since a11y-baseline.json" in same.stderr
@@ -162,20 +161,20 @@ def test_check_with_a_baseline_passes_then_fails_on_one_new_failure(cli, serve, 
     routes["/b"] = Reply(body=page("Page B", '<form><label for="q">Search</label><input id="q">'
                                              '<button class="go"><svg></svg></button></form>'))
     summary = tmp_path / "summary.md"
-    new = check(cli, server.url + "/", "--baseline", "a11y-baseline.json", "--junit", "new.xml", "--sarif", "new.sarif",
+    new = check(cli, server.url, "--baseline", "a11y-baseline.json", "--junit", "new.xml", "--sarif", "new.sarif",
                 tmp_path=tmp_path, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
     assert new.returncode == 1, new.stderr
     assert "1 new failing element since a11y-baseline.json: button-name" in new.stderr
     # JUnit: a failure of type button-name on page /b, marked new
     cases = {c.get("name"): c for c in ET.parse(tmp_path / "new.xml").getroot().iter("testcase")}
-    (failure,) = cases[server.url + "/b"].findall("failure")
+    (failure,) = cases[server.origin + "/b"].findall("failure")
     assert failure.get("type") == "button-name" and "NEW" in failure.get("message")
-    assert cases[server.url + "/a"].find("failure") is None  # known: listed, not failed
+    assert cases[server.origin + "/a"].find("failure") is None  # known: listed, not failed
     # SARIF: valid, the new result named
     log = json.loads((tmp_path / "new.sarif").read_text())
     assert_valid_sarif(log)
     (result,) = [r for r in log["runs"][0]["results"] if r.get("baselineState") == "new"]
-    assert result["ruleId"] == "button-name" and result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == server.url + "/b"
+    assert result["ruleId"] == "button-name" and result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == server.origin + "/b"
     # GitHub: an annotation for the new failure, and the job summary
     errors = [line for line in new.stdout.splitlines() if line.startswith("::error")]
     assert any("button-name" in line and "NEW" in line for line in errors)
@@ -183,7 +182,7 @@ def test_check_with_a_baseline_passes_then_fails_on_one_new_failure(cli, serve, 
     assert "### New failures since a11y-baseline.json (1)" in summary.read_text()
     assert "button-name" in summary.read_text()
 
-    by_run = check(cli, server.url + "/", "--baseline", "1", tmp_path=tmp_path)  # a stored run as the baseline
+    by_run = check(cli, server.url, "--baseline", "1", tmp_path=tmp_path)  # a stored run as the baseline
     assert by_run.returncode == 1 and "since run 1: button-name" in by_run.stderr
 
 
@@ -225,15 +224,15 @@ def test_check_a_url_list_and_a_sitemap(cli, serve, tmp_path):
     from fixture_site import routes
 
     server = serve(routes())
-    (tmp_path / "pages.txt").write_text(f"# key pages\n{server.url}/about\n\n{server.url}/contact\n")
+    (tmp_path / "pages.txt").write_text(f"# key pages\n{server.origin}/about\n\n{server.origin}/contact\n")
     res = check(cli, "--urls", "pages.txt", "--max-critical", "1", "--junit", "urls.xml", tmp_path=tmp_path)
     assert res.returncode == 0, res.stderr
     names = {c.get("name") for c in ET.parse(tmp_path / "urls.xml").getroot().iter("testcase")}
-    assert {server.url + "/about", server.url + "/contact"} <= names and server.url + "/news/" not in names
-    res = check(cli, "--sitemap", server.url + "/sitemap.xml", "--min-score", "0", "--junit", "sm.xml", tmp_path=tmp_path)
+    assert {server.origin + "/about", server.origin + "/contact"} <= names and server.origin + "/news/" not in names
+    res = check(cli, "--sitemap", server.origin + "/sitemap.xml", "--min-score", "0", "--junit", "sm.xml", tmp_path=tmp_path)
     assert res.returncode == 0, res.stderr
     names = {c.get("name") for c in ET.parse(tmp_path / "sm.xml").getroot().iter("testcase")}
-    assert server.url + "/sitemap-only" in names and server.url + "/news/" not in names
+    assert server.origin + "/sitemap-only" in names and server.origin + "/news/" not in names
 
 
 def test_check_exit_2_when_the_tool_cannot_do_its_job(cli, tmp_path):

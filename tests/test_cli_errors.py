@@ -1,11 +1,13 @@
-"""Bad input ends with exit code 2 and one clear line on stderr, never a traceback."""
+"""Bad input ends with exit code 2 and one clear line on stderr, never a traceback. The command line
+runs in this process through its entry point function; two tests run it as a real process."""
 
 import socket
 
 import pytest
 
+from audits.engine.static_server import Reply
 from fixture_site import PDF
-from siteserver import Reply
+from helpers import run_cli
 
 
 def one_line_error(res):
@@ -51,8 +53,9 @@ def test_bad_config_file(cli, tmp_path):
     assert "not valid TOML" in line
 
 
-def test_bad_environment_value(cli, tmp_path):
-    line = one_line_error(cli("audit", "http://127.0.0.1:9/", cwd=tmp_path, env={"A11YCRAWL_CONCURRENCY": "many"}))
+def test_bad_environment_value(tmp_path):
+    """In a subprocess: the installed entry point exits 2 with one line."""
+    line = one_line_error(run_cli("audit", "http://127.0.0.1:9/", cwd=tmp_path, env={"A11YCRAWL_CONCURRENCY": "many"}))
     assert "A11YCRAWL" in line and "concurrency" in line
 
 
@@ -71,7 +74,7 @@ def test_connection_refused(cli, tmp_path):
 @pytest.mark.browser
 def test_start_url_is_a_pdf(cli, tmp_path, serve):
     server = serve({"/report.pdf": Reply(body=PDF, ctype="application/pdf")})
-    line = one_line_error(cli("audit", server.url + "/report.pdf", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    line = one_line_error(cli("audit", server.origin + "/report.pdf", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
     assert "document (pdf)" in line
 
 
@@ -81,8 +84,8 @@ def test_no_chromium(cli, tmp_path):
     assert "apt-get install" in line and "A11YCRAWL_CHROMIUM" in line
 
 
-def test_help_has_examples_and_exit_codes(cli):
-    res = cli("--help")
+def test_help_has_examples_and_exit_codes(cli, tmp_path):
+    res = run_cli("--help", cwd=tmp_path)  # in a subprocess: python -m reports.cli is the entry point
     assert res.returncode == 0
     assert "Exit codes" in res.stdout and "a11ycrawl audit https://" in res.stdout
     res = cli("audit", "--help")
@@ -93,8 +96,8 @@ def test_help_has_examples_and_exit_codes(cli):
 def test_start_url_redirecting_to_another_host_says_what_to_run(cli, serve, tmp_path):
     # example.gov.uk -> www.example.gov.uk, played by 127.0.0.1 -> localhost on the same port
     server = serve({"/": Reply(status=301, headers={"Location": "/home"})})
-    port = server.url.rsplit(":", 1)[1]
-    server.routes["/home"] = Reply(status=301, headers={"Location": f"http://localhost:{port}/home"})
-    line = one_line_error(cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    port = server.port
+    server.app["/home"] = Reply(status=301, headers={"Location": f"http://localhost:{port}/home"})
+    line = one_line_error(cli("audit", server.url, "--db", str(tmp_path / "a.db"), cwd=tmp_path))
     assert "out_of_scope" in line
     assert f"audit http://localhost:{port}/home instead, or add --allow-host localhost:{port}" in line

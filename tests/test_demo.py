@@ -1,27 +1,29 @@
 """The bundled demo, end to end: three councils audited, every page found, and axe's findings on
 each page exactly the defects the demo sites were built with (frames and script-inserted content
-included). Then the same sites 'after' fixes: scores move the right way."""
+included). Then the same sites 'after' fixes: scores move the right way. The command runs in this
+process (helpers.invoke), on the session's reactor."""
 
+import io
 import sqlite3
 from urllib.parse import urlsplit
 
 import pytest
+from rich.console import Console
 
 from audits.demo.councils import CHAT_WIDGET_PATH, DISALLOWED_PATH, expected_violations, html_paths
-from conftest import load_json
+from helpers import history_store, invoke, load_json
+from reports.terminal import print_comparison
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory):
-    from conftest import run_cli
-
     tmp = tmp_path_factory.mktemp("demo")
-    res = run_cli("demo", "--db", str(tmp / "demo.db"), "--json", str(tmp / "before.json"), cwd=tmp, timeout=600)
+    res = invoke("demo", "--db", str(tmp / "demo.db"), "--json", str(tmp / "before.json"), cwd=tmp)
     assert res.returncode == 0, res.stderr[-3000:]
-    after = run_cli("demo", "--variant", "after", "--db", str(tmp / "demo.db"), "--json", str(tmp / "after.json"),
-                    "-q", cwd=tmp, timeout=600)
+    after = invoke("demo", "--variant", "after", "--db", str(tmp / "demo.db"), "--json", str(tmp / "after.json"),
+                   "-q", cwd=tmp)
     assert after.returncode == 0, after.stderr[-3000:]
     return {"before": load_json(tmp / "before.json")["runs"], "after": load_json(tmp / "after.json")["runs"],
             "stderr": res.stderr, "db": tmp / "demo.db"}
@@ -52,10 +54,38 @@ def test_every_page_audited_with_its_known_defects(demo_runs, variant):
         assert not wrong, (key, variant, wrong)
 
 
-def test_comparison_and_order(demo_runs):
-    err = demo_runs["stderr"]
-    assert "Comparison" in err
-    assert err.index("Northbrook") < err.index("Westfold")
+def comparison_rows(text, names):
+    """(name, score shown) for each row of the Comparison table in ``text``, top to bottom."""
+    table = text[text.index("Comparison"):]
+    rows = []
+    for line in table.splitlines():
+        for name in names:
+            if name in line:
+                cells = [c.strip() for c in line.replace("\u2502", "|").split("|") if c.strip()]
+                rows.append((name, float(cells[1])))
+    return rows
+
+
+def test_the_comparison_shows_each_council_best_first(demo_runs):
+    con = sqlite3.connect(demo_runs["db"])
+    first = {}
+    for site, score in con.execute("select r.site, s.score from runs r join scores s on s.run_id = r.id order by r.id"):
+        first.setdefault(site.split()[0], score)
+    rows = comparison_rows(demo_runs["stderr"], list(first))
+    assert rows == sorted(first.items(), key=lambda kv: -kv[1]), rows
+
+
+def test_the_comparison_ranks_by_score_not_by_audit_order(tmp_path):
+    """Whatever order the runs were audited in, the best score comes first."""
+    store = history_store(tmp_path / "h.db")
+    latest = {s: store.latest_run(s)["id"] for s in ("Westfold County Council", "Eastmarsh Borough Council",
+                                                      "Northbrook District Council")}
+    scores = {s.split()[0]: store.score(rid)["score"] for s, rid in latest.items()}
+    audit_order = list(latest.values())
+    assert [s for s, _ in sorted(scores.items(), key=lambda kv: -kv[1])] != [s.split()[0] for s in latest]
+    out = io.StringIO()
+    print_comparison(Console(file=out, width=120), store, audit_order)
+    assert comparison_rows(out.getvalue(), list(scores)) == sorted(scores.items(), key=lambda kv: -kv[1])
 
 
 def test_scores_rank_the_councils_and_move_with_fixes(demo_runs):

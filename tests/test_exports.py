@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
 from pathlib import Path
 
@@ -17,22 +16,7 @@ from reports.cli import cli as a11ycrawl
 from audits.errors import StoreError
 from reports.data import FINDING_COLUMNS, run_document
 from reports.export import export_csv
-from test_report_html import HOSTILE_TITLE, history_store
-
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("A11YCRAWL_UPDATE_GOLDEN") == "1"
-
-
-def golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME (A11YCRAWL_UPDATE_GOLDEN=1 rewrites it). Line endings are
-    compared apart from the text, so a checkout that changes them does not matter."""
-    path = GOLDEN / name
-    text = text.replace("\r\n", "\n")
-    if UPDATE:
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; rerun with A11YCRAWL_UPDATE_GOLDEN=1 if on purpose"
-
+from helpers import HOSTILE_TITLE, golden, history_store
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):

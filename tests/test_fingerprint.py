@@ -12,7 +12,7 @@ from reports.cli import cli as a11ycrawl
 from audits.analysis.fingerprint import compare_findings, finding_fingerprint, normalise_snippet, stable_selector
 from audits.results import diff_runs
 from audits.store import PageRecord
-from test_scoring import make_run, store, violation  # noqa: F401  (store is a fixture)
+from helpers import make_run, violation
 
 PAGE = PageRecord(url="https://www.example.gov.uk/contact/", status="audited")
 
@@ -97,7 +97,7 @@ def test_compare_findings_counts_identical_elements():
     assert (len(new), len(fixed), len(unchanged)) == (0, 2, 1)
 
 
-def two_runs(store):  # noqa: F811
+def two_runs(store):
     home, contact, news = "https://c.example/", "https://c.example/contact/", "https://c.example/news/"
     a = make_run(store, "Council", {
         home: [violation("image-alt", "critical", targets=("main > div:nth-child(2) > img#hero-17",),
@@ -114,7 +114,7 @@ def two_runs(store):  # noqa: F811
     return a, b
 
 
-def test_diff_runs_names_new_fixed_and_unchanged(store):  # noqa: F811
+def test_diff_runs_names_new_fixed_and_unchanged(store):
     a, b = two_runs(store)
     d = diff_runs(store, a, b)
     assert [(f.rule, f.url) for f in d.new] == [("select-name", "https://c.example/contact/")]
@@ -124,7 +124,7 @@ def test_diff_runs_names_new_fixed_and_unchanged(store):  # noqa: F811
     assert d.new[0].target == ["#topic"]
 
 
-def test_diff_command(store):  # noqa: F811
+def test_diff_command(store):
     a, b = two_runs(store)
     runner = CliRunner()
     res = runner.invoke(a11ycrawl, ["diff", str(a), str(b), "--db", store.path, "--json"])
@@ -139,7 +139,7 @@ def test_diff_command(store):  # noqa: F811
     assert "no run 999" in str(res.exception)
 
 
-def test_a_changed_or_moved_element_is_still_present_not_fixed_and_new(store):  # noqa: F811
+def test_a_changed_or_moved_element_is_still_present_not_fixed_and_new(store):
     """Adding lang to <html> fixes html-has-lang; the document-title failure on the same element
     stays (its snippet changed). A failing link that moved into a new wrapper stays too."""
     page = "http://127.0.0.1:8001/search/"

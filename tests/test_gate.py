@@ -16,7 +16,7 @@ from audits.analysis.gate import (
     parse_ignores, read_baseline, selector_matches, write_baseline,
 )
 from audits.results import baseline_from_run, run_findings
-from test_scoring import make_run, store, violation  # noqa: F401  (store is a fixture)
+from helpers import make_run, violation
 
 HOME = "https://www.example.gov.uk/"
 
@@ -125,7 +125,7 @@ def test_bad_baseline_files_say_what_is_wrong(tmp_path, content, message):
         read_baseline(path)
 
 
-def test_baseline_from_a_stored_run(store):  # noqa: F811
+def test_baseline_from_a_stored_run(store):
     run = make_run(store, "Site", {HOME: [violation("image-alt", "critical")], HOME + "a/": []})
     base = baseline_from_run(store, run)
     assert base.source == f"run {run}" and [e.rule for e in base.entries] == ["image-alt"]

@@ -17,14 +17,14 @@ from audits.analysis.history import (
 )
 from audits.analysis.scoring import MODEL_VERSION
 from audits.results import history, league, rescore_all, score_run
-from test_scoring import make_run, store, violation  # noqa: F401  (store is a fixture)
+from helpers import make_run, violation
 
 TODAY = dt.date(2027, 1, 1)
 HOME = "https://c.example/"
 PAGES = [HOME, HOME + "a/", HOME + "b/", HOME + "c/"]
 
 
-def scored_run(store, site, bad_pages, when, impact="critical", axe="4.12.1", status="complete"):  # noqa: F811
+def scored_run(store, site, bad_pages, when, impact="critical", axe="4.12.1", status="complete"):
     """A four-page run where ``bad_pages`` of the pages fail one Level A rule; scored."""
     pages = {u: [violation("image-alt", impact)] if i < bad_pages else [] for i, u in enumerate(PAGES)}
     run = make_run(store, site, pages, axe=axe, status=status, started_at=f"2026-{when}T09:00:00+00:00")
@@ -34,7 +34,7 @@ def scored_run(store, site, bad_pages, when, impact="critical", axe="4.12.1", st
 
 # -- history ------------------------------------------------------------------------------------
 
-def test_history_shows_each_run_with_change_and_violations(store):  # noqa: F811
+def test_history_shows_each_run_with_change_and_violations(store):
     first = scored_run(store, "Northbrook", 4, "01-05")
     second = scored_run(store, "Northbrook", 1, "02-05")
     scored_run(store, "Eastmarsh", 0, "02-05")
@@ -49,7 +49,7 @@ def test_history_shows_each_run_with_change_and_violations(store):  # noqa: F811
     assert h.latest.run_id == second
 
 
-def test_history_flags_a_change_of_axe_core_and_unscored_runs(store):  # noqa: F811
+def test_history_flags_a_change_of_axe_core_and_unscored_runs(store):
     scored_run(store, "Northbrook", 2, "01-05", axe="4.11.0")
     scored_run(store, "Northbrook", 2, "02-05")
     unscored = make_run(store, "Northbrook", {HOME: []}, failed=PAGES[1:], started_at="2026-03-05T09:00:00+00:00")
@@ -59,7 +59,7 @@ def test_history_flags_a_change_of_axe_core_and_unscored_runs(store):  # noqa: F
     assert rows[2].score is None and "1 of 4 pages" in rows[2].reason
 
 
-def test_history_of_an_unknown_site_is_a_store_error(store):  # noqa: F811
+def test_history_of_an_unknown_site_is_a_store_error(store):
     scored_run(store, "Northbrook", 0, "01-05")
     with pytest.raises(StoreError, match="no runs of site 'Nowhere'.*Northbrook"):
         history(store, "Nowhere")
@@ -67,7 +67,7 @@ def test_history_of_an_unknown_site_is_a_store_error(store):  # noqa: F811
 
 # -- baselines and targets ----------------------------------------------------------------------
 
-def test_targets_met_open_and_missed(store):  # noqa: F811
+def test_targets_met_open_and_missed(store):
     scored_run(store, "Northbrook", 4, "01-05")
     scored_run(store, "Northbrook", 1, "02-05")
     goals = SiteGoals(baseline=2.0, targets=[
@@ -85,7 +85,7 @@ def test_targets_met_open_and_missed(store):  # noqa: F811
     assert missed.status == "missed"
 
 
-def test_baseline_from_a_run_or_the_first_scored_run(store):  # noqa: F811
+def test_baseline_from_a_run_or_the_first_scored_run(store):
     first = scored_run(store, "Northbrook", 4, "01-05")
     second = scored_run(store, "Northbrook", 2, "02-05")
     scored_run(store, "Northbrook", 0, "03-05")
@@ -159,7 +159,7 @@ def test_ranks_follow_scores(scores):
         assert ranks[a] == 1 + sum(s > scores[a] for s in scores.values())
 
 
-def league_store(store):  # noqa: F811
+def league_store(store):
     """Period 1: A 4 bad pages, B 2, C 1.  Period 2: A fixed everything, B and C unchanged."""
     for site, bad in (("A", 4), ("B", 2), ("C", 1)):
         scored_run(store, site, bad, "01-05")
@@ -167,7 +167,7 @@ def league_store(store):  # noqa: F811
         scored_run(store, site, bad, "02-05")
 
 
-def test_league_ranks_latest_runs_with_rank_change_and_climbers(store):  # noqa: F811
+def test_league_ranks_latest_runs_with_rank_change_and_climbers(store):
     league_store(store)
     rows = league(store, today=TODAY)
     assert [(r.site, r.rank, r.previous_rank, r.rank_change) for r in rows] == [
@@ -176,13 +176,13 @@ def test_league_ranks_latest_runs_with_rank_change_and_climbers(store):  # noqa:
     assert [r.site for r in climbers(rows)] == ["A"]
 
 
-def test_league_ties_share_a_rank(store):  # noqa: F811
+def test_league_ties_share_a_rank(store):
     for site, bad in (("A", 1), ("B", 1), ("C", 0), ("D", 3)):
         scored_run(store, site, bad, "01-05")
     assert [(r.site, r.rank) for r in league(store, today=TODAY)] == [("C", 1), ("A", 2), ("B", 2), ("D", 4)]
 
 
-def test_league_flags_sites_scored_with_another_axe_core_or_model(store):  # noqa: F811
+def test_league_flags_sites_scored_with_another_axe_core_or_model(store):
     league_store(store)
     scored_run(store, "D", 0, "02-06", axe="4.10.0")
     e = scored_run(store, "E", 0, "02-06")
@@ -197,11 +197,11 @@ def test_league_flags_sites_scored_with_another_axe_core_or_model(store):  # noq
     assert league_row(store, "E").rank == 1
 
 
-def league_row(store, site):  # noqa: F811
+def league_row(store, site):
     return next(r for r in league(store, today=TODAY) if r.site == site)
 
 
-def test_league_judges_the_latest_complete_run(store):  # noqa: F811
+def test_league_judges_the_latest_complete_run(store):
     scored_run(store, "A", 0, "01-05")
     scored_run(store, "A", 4, "02-05", status="incomplete")
     scored_run(store, "B", 1, "01-05")
@@ -210,7 +210,7 @@ def test_league_judges_the_latest_complete_run(store):  # noqa: F811
 
 # -- commands -----------------------------------------------------------------------------------
 
-def test_history_league_and_rescore_commands(store, tmp_path):  # noqa: F811
+def test_history_league_and_rescore_commands(store, tmp_path):
     league_store(store)
     sites = tmp_path / "sites.toml"
     sites.write_text('[[sites]]\nname = "A"\nstart_url = "https://a.example/"\nbaseline = 3.0\n'
@@ -239,8 +239,8 @@ def test_history_league_and_rescore_commands(store, tmp_path):  # noqa: F811
     assert "Rescored 6 run(s)" in res.stderr and "0 changed" in res.stderr
 
 
-def test_command_errors_are_one_line_and_exit_2(cli, store, tmp_path):  # noqa: F811
-    """Through the real entry point (a subprocess): one line on stderr, exit code 2."""
+def test_command_errors_are_one_line_and_exit_2(cli, store, tmp_path):
+    """Through the entry point function (reports.cli.main): one line on stderr, exit code 2."""
     scored_run(store, "A", 0, "01-05")
     res = cli("history", "Nowhere", "--db", store.path, cwd=tmp_path)
     assert res.returncode == 2 and res.stderr.count("\n") == 1

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from conftest import load_json
+from audits.engine.static_server import LoopbackServer, Reply
+from helpers import invoke, load_json
 from hostile_site import routes
-from siteserver import Reply, SiteServer
 
 pytestmark = pytest.mark.browser
 
@@ -23,25 +23,22 @@ js_heap_mb = 128
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    from conftest import run_cli
-
     tmp = tmp_path_factory.mktemp("hostile")
     (tmp / "a11ycrawl.toml").write_text(CONFIG)
-    with SiteServer({"/": Reply(body="other")}) as other:
-        r, expected, flaky = routes(other.url)
-        with SiteServer(r) as site:
+    with LoopbackServer({"/": Reply(body="other")}) as other:
+        r, expected, flaky = routes(other.origin)
+        with LoopbackServer(r) as site:
             t0 = time.monotonic()
-            res = run_cli("audit", site.url + "/", "--db", str(tmp / "h.db"), "--json", str(tmp / "h.json"),
-                          cwd=tmp, timeout=400)
+            res = invoke("audit", site.url, "--db", str(tmp / "h.db"), "--json", str(tmp / "h.json"), cwd=tmp)
             elapsed = time.monotonic() - t0
             site_requests = dict(site.requests)
         other_requests = dict(other.requests)
     assert res.returncode == 0, res.stderr[-3000:]
     doc = load_json(tmp / "h.json")
-    base = site.url + "/"
+    base = site.url
     by_path = {}
     for p in doc["pages"]:
-        key = p["url"][len(base):] if p["url"].startswith(base) else p["url"].replace(other.url, "OTHER")
+        key = p["url"][len(base):] if p["url"].startswith(base) else p["url"].replace(other.origin, "OTHER")
         by_path[key] = p
     return dict(doc=doc, pages=by_path, expected=expected, site_requests=site_requests,
                 other_requests=other_requests, elapsed=elapsed, flaky=flaky, stderr=res.stderr)

@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
+from audits.engine.static_server import Reply
 from fixture_site import page
-from siteserver import Reply
 
 pytestmark = pytest.mark.browser
 N = 8
@@ -31,11 +31,11 @@ document.addEventListener('DOMContentLoaded', () => fetch('/news.json').then(r =
     return r
 
 
-def audit(cli, server, tmp_path, *extra):
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "i.db"), "-q", "--no-sitemaps", *extra, cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    con = sqlite3.connect(tmp_path / "i.db")
-    run_id = con.execute("select max(id) from runs").fetchone()[0]
+def audited_pages(audit, server, **flags):
+    store, outcome = audit(server.url, sitemaps=False, **flags)
+    assert outcome.status == "complete", outcome
+    con = sqlite3.connect(store.path)
+    run_id = outcome.run_id
     rows = con.execute("select url, reused_from is not null, violations from pages where run_id = ? and status = 'audited'",
                        [run_id]).fetchall()
     path = lambda u: "/" + u.split("/", 3)[3]
@@ -46,14 +46,14 @@ def rendered(pages):
     return {p for p, (reused, _) in pages.items() if not reused}
 
 
-def test_unchanged_site_is_carried_over_and_changes_are_reaudited(cli, serve, tmp_path):
+def test_unchanged_site_is_carried_over_and_changes_are_reaudited(audit, serve):
     routes = make_site()
     server = serve(routes)
-    first, con, run1 = audit(cli, server, tmp_path)
+    first, con, run1 = audited_pages(audit, server)
     assert len(first) == N + 2 and rendered(first) == set(first)
 
     server.requests.clear()
-    second, con, run2 = audit(cli, server, tmp_path)
+    second, con, run2 = audited_pages(audit, server)
     assert rendered(second) == set()                       # nothing rendered again
     assert second == {p: (True, v) for p, (_, v) in first.items()}
     assert "/favicon.ico" not in server.requests           # the browser was never used
@@ -64,22 +64,22 @@ def test_unchanged_site_is_carried_over_and_changes_are_reaudited(cli, serve, tm
 
     routes["/p3"] = Reply(body=page("Page 3", '<p class="note">Changed</p><img src="/x.png">',
                                     head='<link rel="stylesheet" href="/site.css"><script src="/app.js"></script>'))
-    third, _, _ = audit(cli, server, tmp_path)
+    third, _, _ = audited_pages(audit, server)
     assert rendered(third) == {"/p3"}                      # HTML changed
     assert third["/p3"][1] > first["/p3"][1]               # and the new image-alt failure is found
 
     routes["/news.json"] = Reply(body='{"html": "<img src=\\"/y.png\\">"}', ctype="application/json")
-    fourth, _, _ = audit(cli, server, tmp_path)
+    fourth, _, _ = audited_pages(audit, server)
     assert rendered(fourth) == {"/news"}                   # data fetched by the page changed
 
     routes["/app.js"] = Reply(body="window.appVersion = 2;", ctype="application/javascript")
-    fifth, _, _ = audit(cli, server, tmp_path)
+    fifth, _, _ = audited_pages(audit, server)
     assert rendered(fifth) == set(first)                   # a shared script changed: everything
 
     routes["/site.css"] = Reply(body=CSS_BAD, ctype="text/css")
-    sixth, _, _ = audit(cli, server, tmp_path)
+    sixth, _, _ = audited_pages(audit, server)
     assert rendered(sixth) == set(first)                   # a shared stylesheet changed
     assert sixth["/p0"][1] == first["/p0"][1] + 1          # color-contrast now fails
 
-    seventh, _, _ = audit(cli, server, tmp_path, "--full")
+    seventh, _, _ = audited_pages(audit, server, full=True)
     assert rendered(seventh) == set(first)                 # --full renders everything

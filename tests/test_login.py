@@ -5,9 +5,9 @@ import base64
 
 import pytest
 
-from conftest import load_json
+from helpers import load_json
 from fixture_site import page
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,7 @@ def test_basic_auth(cli, serve, tmp_path):
     server = serve(routes())
     (tmp_path / "a11ycrawl.toml").write_text('[login]\nbasic_user_env = "COUNCIL_USER"\nbasic_password_env = "COUNCIL_PASS"\n')
     env = {"COUNCIL_USER": USER, "COUNCIL_PASS": PASSWORD}
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), cwd=tmp_path, env=env)
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), cwd=tmp_path, env=env)
     assert res.returncode == 0, res.stderr
     pages = {p["url"].rsplit("/", 2)[-2] + "/" + p["url"].rsplit("/", 1)[-1]: p for p in load_json(tmp_path / "r.json")["pages"]}
     states = {k: v["status"] for k, v in pages.items()}
@@ -80,7 +80,7 @@ def test_basic_auth(cli, serve, tmp_path):
 
 def test_without_credentials_pages_need_auth(cli, serve, tmp_path):
     server = serve(routes())
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), cwd=tmp_path)
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     codes = {p["url"].split("/", 3)[3]: p["reason_code"] for p in load_json(tmp_path / "r.json")["pages"]}
     assert codes["members/"] == "auth_required"
@@ -90,14 +90,14 @@ def test_form_login_with_header(cli, serve, tmp_path):
     server = serve(form_routes())
     (tmp_path / "a11ycrawl.toml").write_text(f"""
 [login]
-form_url = "{server.url}/login"
+form_url = "{server.origin}/login"
 form_fields_env = {{ "#user" = "COUNCIL_USER", "#pass" = "COUNCIL_PASS" }}
 form_submit = "#go"
 success_text = "Signed in as"
 headers_env = {{ "X-Api-Token" = "COUNCIL_TOKEN" }}
 """)
     env = {"COUNCIL_USER": USER, "COUNCIL_PASS": PASSWORD, "COUNCIL_TOKEN": TOKEN}
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), cwd=tmp_path, env=env)
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), cwd=tmp_path, env=env)
     assert res.returncode == 0, res.stderr
     audited = sorted(p["url"].split("/", 3)[3] for p in load_json(tmp_path / "r.json")["pages"] if p["status"] == "audited")
     assert audited == ["", "account/", "account/tax"], audited
@@ -108,12 +108,12 @@ def test_form_login_failure_is_one_line(cli, serve, tmp_path):
     server = serve(form_routes())
     (tmp_path / "a11ycrawl.toml").write_text(f"""
 [login]
-form_url = "{server.url}/login"
+form_url = "{server.origin}/login"
 form_fields_env = {{ "#user" = "COUNCIL_USER", "#pass" = "COUNCIL_PASS" }}
 form_submit = "#go"
 success_text = "Signed in as"
 """)
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), cwd=tmp_path,
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), cwd=tmp_path,
               env={"COUNCIL_USER": USER, "COUNCIL_PASS": "wrong-password"})
     assert res.returncode == 2 and "form login" in res.stderr and "wrong-password" not in res.stderr
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from conftest import load_json
+from helpers import load_json
 from fixture_site import page
-from siteserver import Reply
+from audits.engine.static_server import Reply
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ def test_per_host_concurrency_and_user_agent(cli, serve, tmp_path):
     tracker = Tracker()
     server = serve(chain_site(tracker, delay=0.2))
     (tmp_path / "a11ycrawl.toml").write_text("crawl_concurrency = 2\n")
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "-q", cwd=tmp_path)
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert tracker.peak <= 2, tracker.peak
     assert all(a and a.startswith("a11ycrawl/") and "+http" in a for a in tracker.agents), tracker.agents
@@ -59,7 +59,7 @@ def test_per_host_concurrency_and_user_agent(cli, serve, tmp_path):
 
 def test_page_budget_is_accounted_for(cli, serve, tmp_path):
     server = serve(chain_site(Tracker()))
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
               "--max-pages", "10", "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     pages = load_json(tmp_path / "r.json")["pages"]
@@ -72,7 +72,7 @@ def test_page_budget_is_accounted_for(cli, serve, tmp_path):
 
 def test_depth_budget(cli, serve, tmp_path):
     server = serve(chain_site(Tracker(), n=2))
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
               "--max-depth", "2", "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     audited = {p["url"].rsplit("/", 1)[1] for p in load_json(tmp_path / "r.json")["pages"] if p["status"] == "audited"}
@@ -85,7 +85,7 @@ def test_depth_budget(cli, serve, tmp_path):
 def test_time_budget(cli, serve, tmp_path):
     server = serve(chain_site(Tracker(), n=60, delay=0.3))
     t0 = time.monotonic()
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
               "--max-time", "6", "--concurrency", "1", "-q", cwd=tmp_path)
     elapsed = time.monotonic() - t0
     assert res.returncode == 0, res.stderr

@@ -3,8 +3,8 @@ grouped by rule, drill-down), that it is self-contained and escapes everything t
 audited pages, and, in Chromium, that it passes a11ycrawl's own audit, reads at laptop and
 phone widths, prints, and runs no script injected by a hostile page.
 
-The history is built directly in the store (no browser): :func:`history_store` is shared with
-test_exports.py and test_check.py.
+The history is built directly in the store (no browser): :func:`helpers.history_store`, shared
+with test_exports.py and test_check.py. The Chromium tests use the session's browser.
 """
 
 from __future__ import annotations
@@ -16,107 +16,13 @@ from html.parser import HTMLParser
 import pytest
 from click.testing import CliRunner
 
-from reports.cli import cli as a11ycrawl
-from audits.analysis.fingerprint import finding_fingerprint
 from audits.analysis.history import SiteGoals, Target
-from audits.results import score_run
-from audits.store import PageRecord, open_store
-from conftest import load_json
+from audits.engine.static_server import Reply
+from audits.store import open_store
+from helpers import BASE, HOSTILE_HTML, HOSTILE_TITLE, NOW, RULES, add_run, history_store, logo, run
+from reports.cli import cli as a11ycrawl
+from reports.data import run_document
 from reports.html import build_report, render_report
-from siteserver import Reply
-
-NOW = dt.datetime(2027, 2, 1, 12, 0, tzinfo=dt.timezone.utc)
-HOSTILE_TITLE = '</title><script>window.__pwned=1</script>'
-HOSTILE_HTML = '<img src="x" onerror="window.__pwned=2">'
-HOSTILE_SELECTOR = 'a[title="\\"><script>window.__pwned=3</script>"]'
-
-
-def _v(rule, impact, tags, targets, html, help_text):
-    return {"id": rule, "impact": impact, "tags": tags, "help": help_text,
-            "helpUrl": f"https://dequeuniversity.com/rules/axe/4.12/{rule}?application=axeAPI",
-            "nodes": [{"target": [t] if isinstance(t, str) else t, "html": html, "impact": impact,
-                       "failureSummary": "Fix any of the following:\n  Element does not have an alt attribute"}
-                      for t in targets]}
-
-
-def logo(n=1):
-    return _v("image-alt", "critical", ["cat.text-alternatives", "wcag2a", "wcag111"], ["header > a > img.logo"] * n,
-              '<img src="/logo.png" class="logo">', "Images must have alternative text")
-
-
-def contrast(targets=(".footer-note",)):
-    return _v("color-contrast", "serious", ["cat.color", "wcag2aa", "wcag143"], list(targets),
-              '<p class="footer-note">Last reviewed</p>', "Elements must meet minimum color contrast ratio thresholds")
-
-
-def label(name="q"):
-    return _v("label", "critical", ["cat.forms", "wcag2a", "wcag412"], [f'input[name="{name}"]'],
-              f'<input type="text" name="{name}">', "Form elements must have labels")
-
-
-def hostile():
-    return _v("link-name", "serious", ["cat.name-role-value", "wcag2a", "wcag244", "wcag412"], [HOSTILE_SELECTOR],
-              HOSTILE_HTML, "Links must have discernible text")
-
-
-RULES = [
-    {"ruleId": "image-alt", "description": "Ensure <img> elements have alternative text or a role of none or presentation",
-     "help": "Images must have alternative text", "helpUrl": "https://dequeuniversity.com/rules/axe/4.12/image-alt?application=axeAPI",
-     "tags": ["cat.text-alternatives", "wcag2a", "wcag111"]},
-    {"ruleId": "color-contrast", "description": "Ensure the contrast between foreground and background colors meets WCAG 2 AA minimum contrast ratio thresholds",
-     "help": "Elements must meet minimum color contrast ratio thresholds", "helpUrl": "https://dequeuniversity.com/rules/axe/4.12/color-contrast?application=axeAPI",
-     "tags": ["cat.color", "wcag2aa", "wcag143"]},
-    {"ruleId": "label", "description": "Ensure every form element has a label", "help": "Form elements must have labels",
-     "helpUrl": "https://dequeuniversity.com/rules/axe/4.12/label?application=axeAPI", "tags": ["cat.forms", "wcag2a", "wcag412"]},
-]
-
-BASE = "https://www.northbrook.example.gov.uk/"
-PAGES = ["", "bins/", "council-tax/", "contact/"]
-
-
-def add_run(store, site, base, when, pages, axe="4.12.1", titles=None, failed=()):
-    """A stored, scored run: ``pages`` maps a path to its violations."""
-    run_id = store.create_run(site=site, start_url=base, tool_version="0.1.0", axe_version=axe, config={"max_pages": 50},
-                              config_hash="cfg1", max_pages=50)
-    for path, violations in pages.items():
-        title = (titles or {}).get(path, f"{path.strip('/').replace('-', ' ').capitalize() or 'Home'} - {site}")
-        store.save_page(run_id, PageRecord(url=base + path, status="audited", title=title, violations=list(violations)),
-                        fingerprint=finding_fingerprint)
-    for path in failed:
-        store.save_page(run_id, PageRecord(url=base + path, status="failed", reason_code="timeout",
-                                           reason="the page did not load within 30 s"))
-    store.finish_run(run_id, "complete")
-    store.db["runs"].update(run_id, {"started_at": f"2027-{when}T02:00:00+00:00", "finished_at": f"2027-{when}T02:05:00+00:00"})
-    score_run(store, run_id)
-    return run_id
-
-
-def history_store(path, hostile_page=True):
-    """Three councils: Northbrook with three runs (axe-core changes after the first, one failure
-    fixed, one new), Eastmarsh with two, Westfold with a template error on every page."""
-    store = open_store(path)
-    for axe in ("4.11.0", "4.12.1"):
-        store.save_rules(axe, RULES)
-    n = "Northbrook District Council"
-    add_run(store, n, BASE, "01-05", {p: [logo(), contrast()] for p in PAGES}, axe="4.11.0")
-    add_run(store, n, BASE, "01-12", {"": [logo()], "bins/": [logo()], "council-tax/": [logo(), contrast()],
-                                      "contact/": [logo(), label()]})
-    last = {"": [logo()], "bins/": [logo(2)], "council-tax/": [], "contact/": [logo(), label(), label("ref")]}
-    titles = {}
-    if hostile_page:
-        last["news/"] = [hostile()]
-        titles["news/"] = HOSTILE_TITLE
-    add_run(store, n, BASE, "01-19", last, titles=titles, failed=["slow/"])
-    e = "Eastmarsh Borough Council"
-    eb = "https://www.eastmarsh.example.gov.uk/"
-    add_run(store, e, eb, "01-06", {p: [label()] if p == "contact/" else [] for p in PAGES})
-    add_run(store, e, eb, "01-20", {p: [] for p in PAGES})
-    w = "Westfold County Council"
-    wb = "https://www.westfold.example.gov.uk/"
-    add_run(store, w, wb, "01-07", {p: [logo(), contrast(), label()] for p in PAGES})
-    add_run(store, w, wb, "01-21", {p: [logo(), contrast()] for p in PAGES})
-    return store
-
 
 GOALS = {"Northbrook District Council": SiteGoals(baseline=3.0, targets=[
     Target(score=9.0, by=dt.date(2027, 6, 30)), Target(no_critical=True, by=dt.date(2027, 1, 31))])}
@@ -215,7 +121,8 @@ def test_page_drill_down_has_selectors_and_snippets(northbrook_html):
     contact = next(p for p in report.pages if p.url.endswith("/contact/"))
     assert [r.rule for r in contact.rules] == ["label", "image-alt"]  # most severe, then most elements
     assert html.count("<details>") >= len(report.pages)
-    assert "input[name=&#34;ref&#34;]" in html or 'input[name="ref"]' in html.replace("&#34;", '"')
+    assert "input[name=&#34;ref&#34;]" in html  # the selector as autoescape writes it
+    assert 'input[name="ref"]' not in html
 
 
 # -- safety and self-containment -------------------------------------------------------------------
@@ -259,45 +166,35 @@ def test_report_errors_are_one_line_exit_2(cli, rich_store, tmp_path):
 
 # -- in Chromium ----------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    from audits.engine.browser import find_chromium, launch_args
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=find_chromium(), args=launch_args())
-        yield browser
-        browser.close()
-
-
 @pytest.mark.browser
-def test_report_passes_its_own_audit(cli, serve, northbrook_html, tmp_path):
+def test_report_passes_its_own_audit(audit, serve, northbrook_html):
     _, html = northbrook_html
     server = serve({"/report.html": Reply(body=html)})
-    res = cli("audit", server.url + "/report.html", "--max-pages", "1", "--db", str(tmp_path / "self.db"),
-              "--json", str(tmp_path / "self.json"), "-q")
-    assert res.returncode == 0, res.stderr
-    (page,) = [p for p in load_json(tmp_path / "self.json")["pages"] if p["status"] == "audited"]
+    store, outcome = audit(server.url + "report.html", max_pages=1)
+    (page,) = [p for p in run_document(store, outcome.run_id)["pages"] if p["status"] == "audited"]
     assert page["violations"] == [], [(v["rule"], [n["target"] for n in v["nodes"]]) for v in page["violations"]]
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width, height", [(1366, 768), (390, 844)])
-def test_report_fits_laptop_and_phone_and_prints(chromium, northbrook_html, tmp_path, width, height):
+def test_report_fits_laptop_and_phone_and_prints(browser, northbrook_html, tmp_path, width, height):
     _, html = northbrook_html
     path = tmp_path / "r.html"
     path.write_text(html)
-    page = chromium.new_page(viewport={"width": width, "height": height})
-    page.goto(path.as_uri())
-    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
-    assert page.locator("h1").inner_text() == "Northbrook District Council"
-    if width > 1000:
-        page.emulate_media(media="print")
-        assert page.evaluate("getComputedStyle(document.querySelector('nav')).display") == "none"
-        pdf = page.pdf(format="A4")
-        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 2
-    page.close()
+
+    async def check():
+        page = await browser.new_page(viewport={"width": width, "height": height})
+        await page.goto(path.as_uri())
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
+        assert await page.locator("h1").inner_text() == "Northbrook District Council"
+        if width > 1000:
+            await page.emulate_media(media="print")
+            assert await page.evaluate("getComputedStyle(document.querySelector('nav')).display") == "none"
+            pdf = await page.pdf(format="A4")
+            assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 2
+        await page.close()
+
+    run(check())
 
 
 HOSTILE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -311,28 +208,35 @@ HOSTILE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 
 @pytest.mark.browser
-def test_a_hostile_page_cannot_run_script_in_the_report(cli, serve, chromium, tmp_path):
+def test_a_hostile_page_cannot_run_script_in_the_report(audit, cli, serve, browser, tmp_path):
     server = serve({"/": Reply(body=HOSTILE_PAGE),
                     "/page": Reply(body=HOSTILE_PAGE.replace("<h1>Hostile</h1>", "<h1>Second</h1>"))})
-    db = str(tmp_path / "h.db")
-    res = cli("audit", server.url + "/", "--max-pages", "3", "--db", db, "-q")
-    assert res.returncode == 0, res.stderr
-    res = cli("report", "--db", db, "-o", str(tmp_path / "report.html"))
+    audit(server.url, max_pages=3)
+    res = cli("report", "--db", str(tmp_path / "a.db"), "-o", str(tmp_path / "report.html"))
     assert res.returncode == 0, res.stderr
     html = (tmp_path / "report.html").read_text()
     assert "<script>window.__pwned" not in html and "onerror=\"window" not in html
-    dialogs = []
-    # bypass_csp: escaping alone must stop the payloads (the page's CSP is a second line of defence)
-    context = chromium.new_context(bypass_csp=True)
-    page = context.new_page()
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto((tmp_path / "report.html").as_uri())
-    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-    page.wait_for_timeout(300)
-    assert page.evaluate("window.__pwned") is None and not dialogs
-    assert page.evaluate("document.querySelectorAll('[onerror], [onload], iframe, img, object, embed').length") == 0
-    assert page.evaluate("document.scripts.length") == 1
-    text = page.inner_text("main")
-    assert "<script>window.__pwned='title'</script>" in text  # shown as text, exactly as the page had it
-    assert "onerror=\"window.__pwned='img'\"" in text
-    context.close()
+
+    async def check():
+        dialogs = []
+        # bypass_csp: escaping alone must stop the payloads (the page's CSP is a second line of defence)
+        context = await browser.new_context(bypass_csp=True)
+        page = await context.new_page()
+
+        async def on_dialog(dialog):
+            dialogs.append(dialog.message)
+            await dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        await page.goto((tmp_path / "report.html").as_uri())
+        await page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        await page.wait_for_timeout(300)
+        assert await page.evaluate("window.__pwned") is None and not dialogs
+        assert await page.evaluate("document.querySelectorAll('[onerror], [onload], iframe, img, object, embed').length") == 0
+        assert await page.evaluate("document.scripts.length") == 1
+        text = await page.inner_text("main")
+        assert "<script>window.__pwned='title'</script>" in text  # shown as text, exactly as the page had it
+        assert "onerror=\"window.__pwned='img'\"" in text
+        await context.close()
+
+    run(check())

@@ -1,5 +1,6 @@
 """Issue 3: a run stopped by Ctrl-C or killed with SIGKILL keeps what it audited and resumes
-without losing or duplicating a page."""
+without losing or duplicating a page. The runs that get a signal are subprocesses (as in real
+use); the resumed runs are audited in this process."""
 
 import os
 import signal
@@ -10,9 +11,8 @@ import time
 
 import pytest
 
-from conftest import run_cli
+from audits.engine.static_server import Reply
 from fixture_site import page
-from siteserver import Reply
 
 pytestmark = pytest.mark.browser
 N = 30
@@ -40,7 +40,7 @@ def audited_count(db):
 
 def start_and_stop(server, db, tmp_path, sig):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reports.cli", "audit", server.url + "/", "--db", db, "-q", "--concurrency", "1",
+        [sys.executable, "-m", "reports.cli", "audit", server.url, "--db", db, "-q", "--concurrency", "1",
          "--no-sitemaps"], cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while audited_count(db) < 6:
@@ -55,11 +55,11 @@ def start_and_stop(server, db, tmp_path, sig):
     return proc.returncode, err
 
 
-def check_resumed(db, tmp_path, server):
+def check_resumed(db, audit, server):
     before = audited_count(db)
     assert 6 <= before < N + 1
-    res = run_cli("audit", server.url + "/", "--db", db, "--resume", "-q", "--no-sitemaps", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
+    _, outcome = audit(server.url, db=db, resume=True, sitemaps=False)
+    assert outcome.status == "complete", outcome
     con = sqlite3.connect(db)
     runs = con.execute("select id, status from runs").fetchall()
     assert len(runs) == 1 and runs[0][1] == "complete", runs
@@ -71,17 +71,17 @@ def check_resumed(db, tmp_path, server):
     return before
 
 
-def test_sigkill_then_resume(serve, tmp_path):
+def test_sigkill_then_resume(serve, audit, tmp_path):
     server = serve(site_routes())
     db = str(tmp_path / "r.db")
     code, _ = start_and_stop(server, db, tmp_path, signal.SIGKILL)
     assert code == -signal.SIGKILL
     status = sqlite3.connect(db).execute("select status from runs").fetchone()[0]
     assert status == "running"  # killed: never marked complete, so it can never look clean
-    check_resumed(db, tmp_path, server)
+    check_resumed(db, audit, server)
 
 
-def test_ctrl_c_then_resume(serve, tmp_path):
+def test_ctrl_c_then_resume(serve, audit, tmp_path):
     server = serve(site_routes())
     db = str(tmp_path / "r.db")
     code, err = start_and_stop(server, db, tmp_path, signal.SIGINT)
@@ -89,12 +89,12 @@ def test_ctrl_c_then_resume(serve, tmp_path):
     assert "--resume" in err and "Traceback" not in err
     status = sqlite3.connect(db).execute("select status from runs").fetchone()[0]
     assert status == "incomplete"
-    check_resumed(db, tmp_path, server)
+    check_resumed(db, audit, server)
 
 
-def test_nothing_to_resume(serve, tmp_path):
+def test_nothing_to_resume(cli, serve, tmp_path):
     server = serve(site_routes())
-    res = run_cli("audit", server.url + "/", "--db", str(tmp_path / "x.db"), "--resume", "-q", cwd=tmp_path)
+    res = cli("audit", server.url, "--db", str(tmp_path / "x.db"), "--resume", "-q")
     assert res.returncode == 2 and "nothing to resume" in res.stderr
 
 
@@ -108,7 +108,7 @@ def test_chromium_killed_mid_run_is_relaunched(serve, tmp_path):
     server = serve(site_routes())
     db = str(tmp_path / "r.db")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reports.cli", "audit", server.url + "/", "--db", db, "-q", "--no-sitemaps",
+        [sys.executable, "-m", "reports.cli", "audit", server.url, "--db", db, "-q", "--no-sitemaps",
          "--json", str(tmp_path / "r.json")], cwd=tmp_path, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

@@ -1,56 +1,18 @@
 """The score: properties of the model (hypothesis), the worked example, storing and rescoring.
 
-No browser: stores are built from axe-like violation dicts. The builders here are shared with
-test_history.py and test_fingerprint.py.
+No browser: stores are built from axe-like violation dicts (helpers.py).
 """
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from audits.analysis.fingerprint import finding_fingerprint
 from audits.analysis.scoring import (
     MIN_COVERAGE, MODEL_VERSION, Failure, PageInput, round_score, score_page, score_pages, wcag_level,
 )
 from audits.results import page_inputs, rescore_all, score_run
-from audits.store import PageRecord, open_store
-
-LEVEL_TAGS = {"A": ["wcag2a", "wcag111"], "AA": ["wcag21aa", "wcag143"], "AAA": ["wcag2aaa"], None: ["best-practice"]}
-
-
-# -- builders (shared) --------------------------------------------------------------------------
-
-def violation(rule, impact="serious", level="A", targets=("main > p",), html="<p>text</p>"):
-    """An axe-core violation result as the auditor hands it to the store."""
-    return {"id": rule, "impact": impact, "tags": ["cat.x", *LEVEL_TAGS[level]], "help": f"{rule} help",
-            "helpUrl": f"https://dequeuniversity.com/rules/axe/4.12/{rule}",
-            "nodes": [{"target": [t] if isinstance(t, str) else t, "html": html, "impact": impact} for t in targets]}
-
-
-def make_run(store, site, pages, failed=(), status="complete", axe="4.12.1", started_at=None,
-             start_url="https://www.example.gov.uk/"):
-    """A stored run: ``pages`` maps URL -> list of violations; ``failed`` URLs failed to load."""
-    run_id = store.create_run(site=site, start_url=start_url, tool_version="0.1.0", axe_version=axe,
-                              config={}, config_hash="test", max_pages=100)
-    for url, violations in pages.items():
-        store.save_page(run_id, PageRecord(url=url, status="audited", violations=list(violations)),
-                        fingerprint=finding_fingerprint)
-    for url in failed:
-        store.save_page(run_id, PageRecord(url=url, status="failed", reason_code="timeout", reason="too slow"))
-    store.finish_run(run_id, status)
-    if started_at:
-        store.db["runs"].update(run_id, {"started_at": started_at})
-    return run_id
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "x.db")
-    yield s
-    s.close()
-
+from helpers import make_run, violation
 
 # -- strategies -----------------------------------------------------------------------------------
 
@@ -195,8 +157,8 @@ def test_unscored_rules_do_not_move_the_score(pages):
 @settings(deadline=None)
 @given(st.floats(0, 10, allow_nan=False), st.floats(0, 10, allow_nan=False))
 def test_rounding_is_monotone(a, b):
-    if a <= b:
-        assert round_score(a) <= round_score(b)
+    low, high = sorted((a, b))
+    assert round_score(low) <= round_score(high)
 
 
 # -- examples ------------------------------------------------------------------------------------

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import load_json
+from helpers import load_json, run_cli
 from fixture_site import page
-from siteserver import Reply, SiteServer
 
+from audits.engine.static_server import LoopbackServer, Reply
 from crawler.credentials import Credentials
 from crawler.urls import Scope, is_private_host
 
@@ -61,10 +61,15 @@ def _members(title: str, body: str):
     return route
 
 
-def _leaks(server: SiteServer) -> list:
+def _entries(server: LoopbackServer) -> list[tuple]:
+    """(method, path and query, headers) of every request the server answered."""
+    return [(r.method, r.target, dict(r.headers)) for r in server.log]
+
+
+def _leaks(server: LoopbackServer) -> list:
     """Requests ``server`` received that carried any secret (in any header)."""
     out = []
-    for method, path, headers in server.log:
+    for method, path, headers in _entries(server):
         text = " ".join(f"{k}: {v}" for k, v in headers.items())
         if any(s in text for s in SECRETS) or "authorization" in text.lower():
             out.append((method, path, headers))
@@ -74,15 +79,16 @@ def _leaks(server: SiteServer) -> list:
 # -- 1. secrets are never printed ---------------------------------------------------------------
 
 @pytest.mark.browser
-def test_verbose_audit_prints_no_secret(cli, serve, tmp_path):
+def test_verbose_audit_prints_no_secret(serve, tmp_path):
     site = serve({
         "/": _members("Members", '<a href="/bills">Bills</a>'),
         "/bills": _members("Bills", "<p>None.</p>"),
         "/robots.txt": Reply(404),
     })
     (tmp_path / "a11ycrawl.toml").write_text(LOGIN)
-    res = cli("audit", site.url + "/", "-v", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
-              cwd=tmp_path, env=ENV)
+    # a real process: -v sets up logging for the whole process, and every line it prints counts
+    res = run_cli("audit", site.url, "-v", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
+                  cwd=tmp_path, env=ENV)
     assert res.returncode == 0, res.stderr[-2000:]
     states = {p["url"]: p["status"] for p in load_json(tmp_path / "r.json")["pages"]}
     assert list(states.values()).count("audited") == 2, states  # the secrets were used
@@ -149,14 +155,14 @@ def test_secrets_reach_no_other_origin(cli, serve, tmp_path):
         "/robots.txt": Reply(404),
     })
     (tmp_path / "a11ycrawl.toml").write_text(LOGIN)
-    res = cli("audit", site.url + "/", "--allow-host", f"127.0.0.1:{port}", "--allow-host", f"localhost:{port}",
+    res = cli("audit", site.url, "--allow-host", f"127.0.0.1:{port}", "--allow-host", f"localhost:{port}",
               "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), cwd=tmp_path, env=ENV)
     assert res.returncode == 0, res.stderr[-2000:]
     audited = {p["url"] for p in load_json(tmp_path / "r.json")["pages"] if p["status"] == "audited"}
-    assert site.url + "/" in audited
+    assert site.url in audited
     # the crawler's requests and Chromium's, told apart by the headers only Chromium sends
-    paths = {path for _, path, _ in other.log}
-    browser_paths = {path for _, path, h in other.log if "Sec-Fetch-Dest" in h}
+    paths = {path for _, path, _ in _entries(other)}
+    browser_paths = {path for _, path, h in _entries(other) if "Sec-Fetch-Dest" in h}
 
     # the other origin was really asked, by the crawler and by the browser, through every path
     assert {"/page-a", "/page-b", "/landing", "/robots.txt", "/style.css", "/app.js", "/frame", "/api"} <= paths, paths
@@ -164,7 +170,7 @@ def test_secrets_reach_no_other_origin(cli, serve, tmp_path):
         browser_paths
     assert _leaks(other) == []
     # and the login's own origin received them from the browser too (subresources, fetch)
-    assert any(_signed_in_headers(h) for _, path, h in site.log if path == "/img-redirect")
+    assert any(_signed_in_headers(h) for _, path, h in _entries(site) if path == "/img-redirect")
 
 
 def _signed_in_headers(headers: dict) -> bool:
@@ -345,7 +351,7 @@ def test_egress_proxy_tunnels_to_allowed_addresses():
     """The proxy really carries a page's bytes (a loopback server standing for a public one)."""
     from audits.engine.egress import EgressProxy
 
-    with SiteServer({"/": Reply(body="hello through the fence", ctype="text/plain")}) as server:
+    with LoopbackServer({"/": Reply(body="hello through the fence", ctype="text/plain")}) as server:
         async def resolver(host, port):
             return ["93.184.216.34"]
 
@@ -394,13 +400,13 @@ def _fenced_run(tmp_path, start_host: str):
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
     udp.setblocking(False)
-    with SiteServer({"/": Reply(body="internal")}) as victim:
+    with LoopbackServer({"/": Reply(body="internal")}) as victim:
         port = victim.server_address[1]
         routes = {"/": Reply(body=page("Public", VICTIM_PAGE.format(name=name, port=port, udp=udp.getsockname()[1]))),
                   "/to-internal": Reply(302, headers={"Location": f"http://{name}:{port}/redirected.png"}),
                   "/robots.txt": Reply(404)}
-        with SiteServer(routes, host=start_host) as site:
-            args = ["audit", site.url + "/", "-v", "--allow-host", f"{name}:{port}",
+        with LoopbackServer(routes, host=start_host) as site:
+            args = ["audit", site.url, "-v", "--allow-host", f"{name}:{port}",
                     "--allow-host", f"127.0.0.1:{port}", "--db", str(tmp_path / "a.db"),
                     "--json", str(tmp_path / "r.json")]
             res = subprocess.run([sys.executable, str(TESTS / "as_public.py"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=240,
@@ -412,7 +418,7 @@ def _fenced_run(tmp_path, start_host: str):
         except BlockingIOError:
             pass
         udp.close()
-        return res, victim.connections, [p for _, p, _ in victim.log], packets
+        return res, victim.connections, [p for _, p, _ in _entries(victim)], packets
 
 
 @pytest.mark.browser

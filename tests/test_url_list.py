@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import load_json
+from helpers import load_json
 from fixture_site import routes
 
 pytestmark = pytest.mark.browser
@@ -15,15 +15,15 @@ def audited(path):
 def test_url_list_without_following_links(cli, serve, tmp_path):
     server = serve(routes())
     (tmp_path / "a11ycrawl.toml").write_text(
-        f'follow_links = false\nsitemaps = false\nurls = ["{server.url}/contact", "{server.url}/about"]\n')
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), "-q", cwd=tmp_path)
+        f'follow_links = false\nsitemaps = false\nurls = ["{server.origin}/contact", "{server.origin}/about"]\n')
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert audited(tmp_path / "r.json") == ["", "about", "contact"]
 
 
 def test_sitemap_urls_only(cli, serve, tmp_path):
     server = serve(routes())
-    (tmp_path / "a11ycrawl.toml").write_text(f'follow_links = false\nsitemaps = false\nsitemap_urls = ["{server.url}/sitemap.xml"]\n')
-    res = cli("audit", server.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), "-q", cwd=tmp_path)
+    (tmp_path / "a11ycrawl.toml").write_text(f'follow_links = false\nsitemaps = false\nsitemap_urls = ["{server.origin}/sitemap.xml"]\n')
+    res = cli("audit", server.url, "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"), "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert audited(tmp_path / "r.json") == ["", "sitemap-only"]

@@ -79,8 +79,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-import socketserver
 import struct
 import sys
 import threading
@@ -92,7 +90,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -101,6 +98,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+
+from audits.engine.static_server import LoopbackHandler, LoopbackServer, Reply, RequestRecord
 
 __all__ = [
     "BROKEN_LINKS", "CHAT_WIDGET_PATH", "DEFECTS", "DEMO_KEYS", "DISALLOWED_PATH",
@@ -1024,106 +1023,8 @@ def expected_violations(key: str, variant: str = "before", *, frames: bool = Tru
 # --------------------------------------------------------------------------- serving
 
 
-@dataclass(frozen=True)
-class RequestRecord:
-    time: float  # time.monotonic() when the request arrived
-    method: str
-    target: str  # path plus query string, as requested
-    status: int
-    user_agent: str
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # DemoServer.stop closes lingering keep-alive connections itself
-    demo: DemoServer
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn); we do not need it.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        self.demo.errors.append(repr(sys.exc_info()[1]))  # quiet: keep, never print
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "CouncilCMS/3.2"
-    sys_version = ""
-    timeout = 30  # idle keep-alive connections are dropped after this many seconds
-    server: _HTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet server
-        pass
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.demo._opened(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.demo._closed(self.connection)
-
-    def do_GET(self) -> None:
-        self._serve(head=False)
-
-    def do_HEAD(self) -> None:
-        self._serve(head=True)
-
-    def do_POST(self) -> None:
-        demo = self.server.demo
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(min(length, 1 << 20))
-        with demo._track(self) as done:
-            path = unquote(urlsplit(self.path).path) or "/"
-            body = demo._built.thanks.get(path)
-            if body is None:
-                done(self._send(405, HTML, b"<!DOCTYPE html><title>405</title><p>Method not allowed</p>",
-                                extra={"Allow": "GET, HEAD"}))
-            else:
-                done(self._send(200, HTML, body))
-
-    def _serve(self, head: bool) -> None:
-        demo = self.server.demo
-        with demo._track(self) as done:
-            split = urlsplit(self.path)
-            path = unquote(split.path) or "/"
-            built = demo._built
-            query = f"?{split.query}" if split.query else ""
-            if path in built.files:
-                ctype, body = built.files[path]
-                done(self._send(200, ctype, body, head=head))
-            elif path in REDIRECTS:
-                done(self._redirect(REDIRECTS[path], head))
-            elif not path.endswith("/") and path + "/" in built.files:
-                done(self._redirect(path + "/" + query, head))
-            else:
-                done(self._send(404, HTML, built.not_found, head=head))
-
-    def _redirect(self, location: str, head: bool) -> int:
-        body = f'<!DOCTYPE html><title>Moved</title><p><a href="{location}">Moved here</a></p>'.encode()
-        return self._send(301, HTML, body, head=head, extra={"Location": location})
-
-    def _send(self, status: int, ctype: str, body: bytes, *, head: bool = False,
-              extra: Mapping[str, str] | None = None) -> int:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-cache")
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-        return status
-
-
 class DemoServer:
-    """One demo site on its own ``ThreadingHTTPServer`` (daemon threads, no logging).
+    """One demo site on its own :class:`~audits.engine.static_server.LoopbackServer`.
 
     ``with DemoServer("eastmarsh") as server: server.url`` or ``start()``/``stop()``.
     ``set_variant("after")`` switches the content atomically while running. Request
@@ -1137,15 +1038,8 @@ class DemoServer:
         self._port = port
         self._variant = variant
         self._lock = threading.Lock()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._conns: set[socket.socket] = set()
-        self._in_flight = 0
+        self._server: LoopbackServer | None = None
         self._built: _Built | None = None
-        self.requests: Counter[str] = Counter()
-        self.log: list[RequestRecord] = []
-        self.max_in_flight = 0
-        self.errors: list[str] = []
         self.site = demo_site(key)
         self.site.server = self
 
@@ -1156,16 +1050,12 @@ class DemoServer:
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("server not started")
-        return self._httpd.server_address[1]
+        return self._serving().port
 
     @property
     def address(self) -> tuple[str, int]:
         """(host, port) the listening socket is bound to."""
-        if self._httpd is None:
-            raise RuntimeError("server not started")
-        return self._httpd.socket.getsockname()[:2]
+        return self._serving().socket.getsockname()[:2]
 
     @property
     def url(self) -> str:
@@ -1173,58 +1063,51 @@ class DemoServer:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._server is not None and self._server.running
+
+    @property
+    def requests(self) -> Counter[str]:
+        return self._server.requests if self._server is not None else Counter()
+
+    @property
+    def log(self) -> list[RequestRecord]:
+        return self._server.log if self._server is not None else []
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._server.max_in_flight if self._server is not None else 0
+
+    @property
+    def errors(self) -> list[str]:
+        return self._server.errors if self._server is not None else []
 
     def __repr__(self) -> str:
         return f"<DemoServer {self.key} {self._variant} {self.url or 'stopped'}>"
 
+    def _serving(self) -> LoopbackServer:
+        if self._server is None or not self._server.running:
+            raise RuntimeError("server not started")
+        return self._server
+
     # -- lifecycle
     def start(self) -> DemoServer:
-        if self._httpd is not None:
+        if self.running:
             raise RuntimeError("server already started")
-        httpd = _HTTPServer((self.host, self._port), _Handler, bind_and_activate=False)
-        httpd.demo = self
-        try:
-            httpd.server_bind()
-            httpd.server_activate()
-        except BaseException:
-            httpd.server_close()
-            raise
-        self._httpd = httpd
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.site.url = f"http://{host}:{httpd.server_address[1]}/"
-        self._built = _build(self.key, self._variant, self.site.url)
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"demo-site-{self.key}", daemon=True)
-        self._thread.start()
+        server = LoopbackServer(self._answer, host=self.host, port=self._port, name=f"demo-site-{self.key}",
+                                server_version="CouncilCMS/3.2")
+        self.site.url = server.url
+        self._built = _build(self.key, self._variant, server.url)  # robots.txt and the sitemap name the port
+        self._server = server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving, close open connections and release the port. Idempotent.
         ``url`` stays set so callers can check that the port no longer answers."""
-        httpd, thread = self._httpd, self._thread
-        if httpd is None:
-            return
-        httpd.shutdown()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        httpd.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        deadline = time.monotonic() + 2
-        while self._conns and time.monotonic() < deadline:
-            time.sleep(0.01)
-        self._httpd = None
-        self._thread = None
+        if self._server is not None:
+            self._server.stop()
 
     def __enter__(self) -> DemoServer:
-        if self._httpd is None:
+        if not self.running:
             self.start()
         return self
 
@@ -1241,35 +1124,40 @@ class DemoServer:
             self._built = built
 
     def reset_stats(self) -> None:
-        with self._lock:
-            self.requests.clear()
-            self.log.clear()
-            self.max_in_flight = 0
+        if self._server is not None:
+            self._server.reset_stats()
 
-    # -- bookkeeping used by the handler
-    def _opened(self, conn: socket.socket) -> None:
+    # -- answering
+    def _answer(self, request: LoopbackHandler) -> Reply:
         with self._lock:
-            self._conns.add(conn)
+            built = self._built
+        split = urlsplit(request.path)
+        path = unquote(split.path) or "/"
+        if request.command == "POST":
+            request.read_body()
+            body = built.thanks.get(path)
+            if body is None:
+                return _reply(405, HTML, b"<!DOCTYPE html><title>405</title><p>Method not allowed</p>",
+                              {"Allow": "GET, HEAD"})
+            return _reply(200, HTML, body)
+        query = f"?{split.query}" if split.query else ""
+        if path in built.files:
+            ctype, body = built.files[path]
+            return _reply(200, ctype, body)
+        if path in REDIRECTS:
+            return _redirect(REDIRECTS[path])
+        if not path.endswith("/") and path + "/" in built.files:
+            return _redirect(path + "/" + query)
+        return _reply(404, HTML, built.not_found)
 
-    def _closed(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._conns.discard(conn)
 
-    @contextmanager
-    def _track(self, handler: BaseHTTPRequestHandler) -> Iterator[Any]:
-        started = time.monotonic()
-        status = [0]
-        with self._lock:
-            self.requests[handler.path] += 1
-            self._in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self._in_flight)
-        try:
-            yield lambda code: status.__setitem__(0, code)
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-                self.log.append(RequestRecord(started, handler.command, handler.path, status[0],
-                                              handler.headers.get("User-Agent", "")))
+def _reply(status: int, ctype: str, body: bytes, extra: Mapping[str, str] | None = None) -> Reply:
+    return Reply(status, body, ctype, headers={"Cache-Control": "no-cache", **(extra or {})})
+
+
+def _redirect(location: str) -> Reply:
+    body = f'<!DOCTYPE html><title>Moved</title><p><a href="{location}">Moved here</a></p>'.encode()
+    return _reply(301, HTML, body, {"Location": location})
 
 
 @contextmanager

@@ -35,11 +35,15 @@ async def audit_sites_async(
 ) -> list[RunOutcome]:
     """Audit each site in turn; the coroutine behind :func:`audit_sites`, for callers that already
     run Scrapy's asyncio reactor (tests share one reactor and one Playwright for the session).
+    Without ``playwright`` it uses the process's shared driver (see :func:`runtime.start`), else
+    starts one for the call.
 
     With ``keep_going`` a site that cannot be audited is reported in its outcome (``error``) and
     the next site is audited; otherwise its :class:`CrawlError` propagates.
     """
     progress = progress or _null_progress
+    if playwright is None:
+        playwright = await runtime.shared_playwright()
     if playwright is None:
         from playwright.async_api import async_playwright
 
