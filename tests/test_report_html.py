@@ -74,13 +74,15 @@ BASE = "https://www.northbrook.example.gov.uk/"
 PAGES = ["", "bins/", "council-tax/", "contact/"]
 
 
-def add_run(store, site, base, when, pages, axe="4.12.1", titles=None, failed=()):
-    """A stored, scored run: ``pages`` maps a path to its violations."""
+def add_run(store, site, base, when, pages, axe="4.12.1", titles=None, failed=(), review=None):
+    """A stored, scored run: ``pages`` maps a path to its violations, ``review`` a path to its
+    "needs review" (incomplete) results."""
     run_id = store.create_run(site=site, start_url=base, tool_version="0.1.0", axe_version=axe, config={"max_pages": 50},
                               config_hash="cfg1", max_pages=50)
     for path, violations in pages.items():
         title = (titles or {}).get(path, f"{path.strip('/').replace('-', ' ').capitalize() or 'Home'} - {site}")
-        store.save_page(run_id, PageRecord(url=base + path, status="audited", title=title, violations=list(violations)),
+        store.save_page(run_id, PageRecord(url=base + path, status="audited", title=title, violations=list(violations),
+                                           incomplete=list((review or {}).get(path, []))),
                         fingerprint=finding_fingerprint)
     for path in failed:
         store.save_page(run_id, PageRecord(url=base + path, status="failed", reason_code="timeout",
@@ -91,9 +93,18 @@ def add_run(store, site, base, when, pages, axe="4.12.1", titles=None, failed=()
     return run_id
 
 
+def needs_review():
+    """axe's "needs review" result for text over a background image."""
+    v = _v("color-contrast", "serious", ["cat.color", "wcag2aa", "wcag143"], [".hero > h2"],
+           '<h2 class="hero">Bins and recycling</h2>', "Elements must meet minimum color contrast ratio thresholds")
+    v["nodes"][0]["failureSummary"] = "Fix any of the following:\n  Element's background color could not be determined"
+    return v
+
+
 def history_store(path, hostile_page=True):
     """Three councils: Northbrook with three runs (axe-core changes after the first, one failure
-    fixed, one new), Eastmarsh with two, Westfold with a template error on every page."""
+    fixed, one new, and results that need review in the last), Eastmarsh with two, Westfold with
+    a template error on every page."""
     store = open_store(path)
     for axe in ("4.11.0", "4.12.1"):
         store.save_rules(axe, RULES)
@@ -106,7 +117,8 @@ def history_store(path, hostile_page=True):
     if hostile_page:
         last["news/"] = [hostile()]
         titles["news/"] = HOSTILE_TITLE
-    add_run(store, n, BASE, "01-19", last, titles=titles, failed=["slow/"])
+    add_run(store, n, BASE, "01-19", last, titles=titles, failed=["slow/"],
+            review={"": [needs_review()], "bins/": [needs_review()]})
     e = "Eastmarsh Borough Council"
     eb = "https://www.eastmarsh.example.gov.uk/"
     add_run(store, e, eb, "01-06", {p: [label()] if p == "contact/" else [] for p in PAGES})
@@ -158,6 +170,10 @@ class Tags(HTMLParser):
 def test_summary_shows_score_rank_change_and_targets(northbrook_html):
     report, html = northbrook_html
     assert report.run["id"] == 3 and report.rank is not None and report.ranked_sites == 3
+    assert report.score == 8.8 and report.score_model == "a11ycrawl-score/2"
+    assert [(f.rule, f.gain, f.pages) for f in report.fix_first] == [
+        ("image-alt", 0.7, 3), ("label", 0.3, 1), ("link-name", 0.2, 1)]
+    assert 'id="fix-first-caption"' in html and '<a href="#review">Needs review</a>' in html
     assert report.change is not None and "since run 2" in html
     text = " ".join(Tags(html).text)
     assert f"{report.score:.1f}" in text and "out of 10" in text
