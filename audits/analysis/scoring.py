@@ -38,7 +38,8 @@ Why each part:
 * *Whole tenths* (costs are integers; the sum needs no rounding): the gain printed for a rule is
   the change ``rescore`` shows after fixing it, to the decimal, never lost to rounding.
 * *0.1 for failing at all* (the ``1 +``): every fix of a rule shows a step of at least 0.1, and a
-  rule on every page costs at least twice what it costs on one page (minor rules included).
+  rule on every page costs at least twice what it costs on one page of three or more (minor
+  rules included).
 * *Rounded down* (``floor``), not up: a rule on one page of two still costs less than the same
   rule on both (and adding a clean page or fixing a page can only lower a cost).
 * *Share of pages* (divided by N): a template error on every page costs a 1,000-page site exactly
@@ -49,7 +50,7 @@ Why each part:
   single-rule gains add up to half the distance for *every* run: with k rules alike each gain
   must be at least a 2k-th of the distance, which makes the distance grow like the square root
   of k without limit. A linear budget keeps the promise (exactly: the gains add up to the whole
-  distance) for every run down to 0.0.
+  distance) for every run that loses at most the 10 points.
 
 Fixing a failure, or adding a clean page, never lowers the score.
 
