@@ -32,7 +32,7 @@ import jinja2
 
 from audits.analysis.fingerprint import Diff, _target_selectors, normalise_snippet
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals
-from audits.analysis.scoring import MODEL_VERSION, wcag_level
+from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
 from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
 from reports.data import (
@@ -412,7 +412,9 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
     texts = rule_texts(store, run["axe_version"])
     gains = {c["rule"]: c["gain"] for c in (this.components or {}).get("rules") or []}
     pages = store.pages(run["id"])
-    page_scores = {p.url: p.score for p in score_stored_run(store, run["id"]).pages}
+    # page scores under the model of the site score shown (the current one once rescored)
+    page_model = this.model_version if this.model_version in MODELS else MODEL_VERSION
+    page_scores = {p.url: p.score for p in score_stored_run(store, run["id"], page_model).pages}
     by_impact = {i: {"elements": 0, "rules": 0} for i in IMPACTS}
     rules_by_impact: dict[str, set] = defaultdict(set)
     for r in finding_rows:

@@ -156,3 +156,24 @@ def test_needs_review_is_in_the_json_apart_from_violations(store):
     assert [n["target"] for v in home["violations"] if v["rule"] == "color-contrast" for n in v["nodes"]] == [
         [".footer-note"]]
     assert sum(len(p["incomplete"]) for p in doc["pages"]) == 2
+
+
+def test_a_run_scored_only_under_model_1_is_reported_under_model_1_and_says_so(tmp_path):
+    """A database from before model 2: the report shows model 1's score and page scores, named."""
+    from audits.analysis.scoring import MODEL_1, MODEL_2, score_pages
+    from audits.results import page_inputs
+
+    s = open_store(tmp_path / "old.db")
+    run = s.create_run(site=SITE, start_url=BASE, tool_version="0.1.0", axe_version="4.12.1", config={},
+                       config_hash="cfg", max_pages=50)
+    for i, path in enumerate(PATHS[:3]):
+        s.save_page(run, PageRecord(url=BASE + path, status="audited", violations=[logo()] if i else []))
+    s.finish_run(run, "complete")
+    score_run(s, run)
+    s.db["scores"].delete((run, MODEL_2))
+    report = build_report(s, site=SITE)
+    old = score_pages(page_inputs(s, run), MODEL_1)
+    assert (report.score, report.score_model) == (old.score, MODEL_1)
+    assert {p.url: p.score for p in report.pages} == {p.url: p.score for p in old.pages if p.rules}
+    assert f"Scoring model {MODEL_1}" in render_report(report)
+    s.close()
