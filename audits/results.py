@@ -17,8 +17,8 @@ from audits.analysis.gate import (
 )
 from audits.analysis.history import LeagueRow, SiteGoals, SiteHistory, history_rows, rank_sites, site_history
 from audits.analysis.scoring import (
-    MODEL_VERSION, SCORABLE_RUN_STATUSES, Failure, PageInput, RescoreReport, ScoreChange, SiteScore, score_pages,
-    wcag_level,
+    MODEL_VERSION, MODELS, SCORABLE_RUN_STATUSES, Failure, PageInput, RescoreReport, ScoreChange, SiteScore,
+    score_pages, wcag_criteria, wcag_level,
 )
 from audits.errors import StoreError
 
@@ -47,7 +47,8 @@ def page_inputs(store, run_id: int) -> list[PageInput]:
     failures: dict[int, list[Failure]] = defaultdict(list)
     for f in store.findings(run_id, kind="violation"):
         tags = json.loads(f["tags"]) if f["tags"] else []
-        failures[f["page_id"]].append(Failure(rule=f["rule"], impact=f["impact"], level=wcag_level(tags)))
+        failures[f["page_id"]].append(Failure(rule=f["rule"], impact=f["impact"], level=wcag_level(tags),
+                                              criteria=tuple(wcag_criteria(tags))))
     pages = [PageInput(url=p["url"], status=p["status"], reason_code=p["reason_code"],
                        failures=tuple(failures.get(p["id"], ()))) for p in store.pages(run_id)]
     seen = {p.url for p in pages}
@@ -56,11 +57,14 @@ def page_inputs(store, run_id: int) -> list[PageInput]:
     return pages
 
 
-def score_stored_run(store, run_id: int) -> SiteScore:
-    """Compute (without saving) the score of a stored run. Runs still running (or killed) and
-    failed runs get no score."""
-    run = store.get_run(run_id)
-    result = score_pages(page_inputs(store, run_id))
+def score_stored_run(store, run_id: int, model: str = MODEL_VERSION) -> SiteScore:
+    """Compute (without saving) the score of a stored run under ``model`` (default: the current
+    model). Runs still running (or killed) and failed runs get no score."""
+    return _score(store.get_run(run_id), page_inputs(store, run_id), model)
+
+
+def _score(run: dict, pages: list[PageInput], model: str) -> SiteScore:
+    result = score_pages(pages, model)
     if run["status"] not in SCORABLE_RUN_STATUSES:
         why = (f"the run failed: {run['error']}" if run["status"] == "failed"
                else f"the run has not finished (status {run['status']}); resume it with 'a11ycrawl audit --resume'")
@@ -69,19 +73,25 @@ def score_stored_run(store, run_id: int) -> SiteScore:
 
 
 def score_run(store, run_id: int) -> SiteScore:
-    """Score a stored run under :data:`MODEL_VERSION` and save the score with the run's
-    axe-core version. Raises :class:`~audits.errors.StoreError` for an unknown run."""
-    result = score_stored_run(store, run_id)
-    store.save_score(run_id, MODEL_VERSION, store.get_run(run_id)["axe_version"], result.score,
-                     result.components(), result.reason)
-    return result
+    """Score a stored run under every model (:data:`~audits.analysis.scoring.MODELS`) and save
+    each score with its model and the run's axe-core version; returns the score under the
+    current model, :data:`MODEL_VERSION`. Raises :class:`~audits.errors.StoreError` for an
+    unknown run."""
+    run = store.get_run(run_id)
+    pages = page_inputs(store, run_id)
+    results = {model: _score(run, pages, model) for model in MODELS}
+    for model, result in results.items():
+        store.save_score(run_id, model, run["axe_version"], result.score, result.components(), result.reason)
+    return results[MODEL_VERSION]
 
 
 def rescore_all(store) -> RescoreReport:
-    """Recompute every stored run's score under the current model.
+    """Recompute every stored run's score under every model (the older ones reproduce the
+    figures they gave; each is stored beside the others).
 
-    A run counts as changed when its new score differs from the score shown for it before: the
-    one stored under this model, else the latest stored under any model, else none.
+    A run counts as changed when its new score under the current model differs from the score
+    shown for it before: the one stored under the current model, else the latest stored under
+    any model, else none.
     """
     changed = []
     runs = store.runs()
@@ -92,19 +102,22 @@ def rescore_all(store) -> RescoreReport:
             changed.append(ScoreChange(run_id=run["id"], site=run["site"], after=after,
                                        before=before["score"] if before else None,
                                        before_model=before["model_version"] if before else None))
-    return RescoreReport(model_version=MODEL_VERSION, runs=len(runs), changed=tuple(changed))
+    return RescoreReport(model_version=MODEL_VERSION, runs=len(runs), changed=tuple(changed), models=MODELS)
 
 
 # -- history and league ----------------------------------------------------------------------------
 
-def stored_score(store, run_id: int) -> dict | None:
-    """The score shown for a run: under the current model if stored, else the latest stored."""
-    return store.score(run_id, MODEL_VERSION) or store.score(run_id)
+def stored_score(store, run_id: int, model: str = MODEL_VERSION) -> dict | None:
+    """The score shown for a run: under ``model`` (default: the current model) if stored, else
+    the latest stored under any model (its ``model_version`` says which)."""
+    return store.score(run_id, model) or store.score(run_id)
 
 
-def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | None = None) -> SiteHistory:
-    """Every run of ``site``, oldest first, with scores, violations by impact, change since the
-    previous scored run, and progress against the site's baseline and targets.
+def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | None = None,
+            model: str = MODEL_VERSION) -> SiteHistory:
+    """Every run of ``site``, oldest first, with scores (under ``model`` where stored),
+    violations by impact, change since the previous scored run, and progress against the
+    site's baseline and targets.
 
     Raises :class:`~audits.errors.StoreError` when the store has no run of ``site``.
     """
@@ -112,16 +125,17 @@ def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | N
     if not runs:
         known = ", ".join(store.sites()) or "none yet"
         raise StoreError(f"no runs of site {site!r} in {store.path} (sites: {known})")
-    rows = history_rows(runs, {r["id"]: stored_score(store, r["id"]) for r in runs},
-                        {r["id"]: store.impact_counts(r["id"]) for r in runs})
+    rows = history_rows(runs, {r["id"]: stored_score(store, r["id"], model) for r in runs},
+                        {r["id"]: store.impact_counts(r["id"]) for r in runs}, model=model)
     return site_history(site, rows, goals, today, source=str(store.path))
 
 
-def league(store, goals: Mapping[str, SiteGoals] | None = None, today: dt.date | None = None) -> list[LeagueRow]:
-    """Rank every site in the store by the score of its latest complete scored run (see
-    :func:`audits.analysis.history.rank_sites`)."""
+def league(store, goals: Mapping[str, SiteGoals] | None = None, today: dt.date | None = None,
+           model: str = MODEL_VERSION) -> list[LeagueRow]:
+    """Rank every site in the store by the score (under ``model`` where stored) of its latest
+    complete scored run (see :func:`audits.analysis.history.rank_sites`)."""
     goals = goals or {}
-    return rank_sites(history(store, site, goals.get(site), today) for site in store.sites())
+    return rank_sites(history(store, site, goals.get(site), today, model) for site in store.sites())
 
 
 # -- the gate --------------------------------------------------------------------------------------

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from audits.analysis.scoring import impact_weight, wcag_criteria
+from audits.results import stored_score
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
+FIX_FIRST = 5  # rules listed under "fix first" by the terminal summary, history and the HTML report
 
 
 def _loads(v: str | None, default: Any) -> Any:
@@ -63,13 +67,112 @@ def run_document(store, run_id: int) -> dict:
 
 
 def run_summary(store, run_id: int, top: int = 10) -> dict:
-    """Figures for the terminal summary: counts, violations by impact, top rules, worst pages."""
+    """Figures for the terminal summary: counts, violations by impact, top rules, worst pages,
+    the score shown (under the current model where stored) with what to fix first, and the
+    "needs review" results."""
     run = store.get_run(run_id)
     by_impact = {i: {"nodes": 0, "rules": 0} for i in IMPACTS}
     by_impact.update({i: c for i, c in store.impact_summary(run_id).items() if i in by_impact})
+    score = stored_score(store, run_id)
+    components = _loads(score["components"], {}) if score else {}
     return {"run": run, "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
             "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
-            "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id)}
+            "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
+            "score": score, "components": components, "fix_first": fix_first(components, limit=None),
+            "needs_review": needs_review(store, run_id)}
+
+
+# -- what to fix first ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FixFirst:
+    """One rule to fix, with what fixing it on every page adds to the score."""
+
+    rule: str
+    gain: float  # the model's gain: the score with the rule fixed everywhere, minus the score
+    pages: int  # audited pages it fails on
+    prevalence: float  # their share of the audited pages
+    impact: str | None
+    level: str | None
+    wcag: tuple[str, ...]  # "1.4.3 Contrast (Minimum)"
+    cost: float | None  # points it costs (model 2)
+
+
+def fix_first(components: Mapping | None, limit: int | None = FIX_FIRST) -> list[FixFirst]:
+    """What to fix first, from a score's stored components: the scored failing rules, largest
+    gain first (then most points lost, most pages, worst impact, name), at most ``limit``.
+
+    The one list the terminal summary, ``a11ycrawl history`` and the HTML report show, so they
+    always agree.
+    """
+    rules = list((components or {}).get("rules") or [])
+    rules.sort(key=lambda r: (-r["gain"], -(r.get("cost") or 0), -r["pages"], -impact_weight(r.get("impact")),
+                              r["rule"]))
+    return [FixFirst(rule=r["rule"], gain=r["gain"], pages=r["pages"], prevalence=r["prevalence"],
+                     impact=r.get("impact"), level=r.get("level"),
+                     wcag=tuple(wcag_label(c) for c in r.get("wcag") or ()), cost=r.get("cost"))
+            for r in rules[:limit]]
+
+
+# -- needs review (axe's incomplete results; never scored) -------------------------------------------
+
+@dataclass(frozen=True)
+class ReviewPattern:
+    """One element axe could not decide on, as it repeats across pages."""
+
+    selector: str
+    html: str | None
+    message: str | None  # axe's summary of what to check
+    pages: tuple[tuple[str, str | None], ...]  # (url, title)
+    elements: int
+
+
+@dataclass(frozen=True)
+class ReviewGroup:
+    """One rule whose result axe-core left to a person ("needs review")."""
+
+    rule: str
+    impact: str | None
+    help: str
+    help_url: str | None
+    wcag: tuple[str, ...]
+    pages: int
+    elements: int
+    patterns: tuple[ReviewPattern, ...]
+
+
+def _selector(target: Any) -> str:
+    return " | ".join(" >>> ".join(map(str, t)) if isinstance(t, list) else str(t) for t in (target or []))
+
+
+def needs_review(store, run_id: int) -> list[ReviewGroup]:
+    """axe-core's "needs review" (incomplete) results of a run, by rule (most pages first), each
+    element shown once with the pages it is on. They are never scored."""
+    by_rule: dict[str, list[dict]] = defaultdict(list)
+    for f in store.findings_with_urls(run_id, kind="incomplete"):
+        by_rule[f["rule"]].append(f)
+    groups = []
+    for rule, items in by_rule.items():
+        patterns: dict[tuple, list[dict]] = defaultdict(list)
+        for f in items:
+            patterns[(f["target"], f["html"])].append(f)
+        pats = []
+        for members in patterns.values():
+            pages = {m["url"]: m["page_title"] for m in members}
+            first = members[0]
+            pats.append(ReviewPattern(selector=_selector(_loads(first["target"], [])), html=first["html"],
+                                      message=first["failure_summary"], pages=tuple(sorted(pages.items())),
+                                      elements=len(members)))
+        pats.sort(key=lambda p: (-len(p.pages), -p.elements, p.selector))
+        impacts = [f["impact"] for f in items if f["impact"] in IMPACTS]
+        groups.append(ReviewGroup(
+            rule=rule, impact=min(impacts, key=IMPACTS.index) if impacts else None,
+            help=items[0]["help"] or rule, help_url=items[0]["help_url"],
+            wcag=tuple(wcag_label(c) for c in wcag_criteria(_loads(items[0]["tags"], []))),
+            pages=len({f["url"] for f in items}), elements=len(items), patterns=tuple(pats),
+        ))
+    groups.sort(key=lambda g: (-g.pages, -g.elements, g.rule))
+    return groups
 
 
 # -- WCAG criteria, rule texts and flat findings (HTML report, CSV, CI outputs) ---------------------
@@ -98,22 +201,7 @@ WCAG_NAMES = {
     "4.1.2": "Name, Role, Value", "4.1.3": "Status Messages",
 }
 
-_CRITERION_TAG = re.compile(r"^wcag(\d)(\d)(\d{1,2})$")
-
-
-def wcag_criteria(tags) -> list[str]:
-    """WCAG success criteria from axe-core tags, in order: ``wcag111`` -> ``1.1.1``,
-    ``wcag1410`` -> ``1.4.10`` (level tags such as ``wcag2aa`` are not criteria).
-
-    >>> wcag_criteria(["cat.color", "wcag2aa", "wcag143", "wcag1411"])
-    ['1.4.3', '1.4.11']
-    """
-    out = []
-    for t in tags or ():
-        m = _CRITERION_TAG.match(str(t))
-        if m and (sc := ".".join(m.groups())) not in out:
-            out.append(sc)
-    return out
+# wcag_criteria (axe tags -> "1.4.3") lives with the score, which carries each rule's criteria.
 
 
 def wcag_label(criterion: str) -> str:

@@ -7,10 +7,11 @@ taken from an audited page is escaped). The file has no external scripts, fonts,
 images; its only script (optional: it opens every ``<details>`` before printing) is inline and
 allowed by hash in the page's Content-Security-Policy, which forbids any other.
 
-Sections: summary (score, rank, change, targets), trends (inline SVG charts, each beside its
-data table, with changes of axe-core version or scoring model marked), the league table when
-the store holds several sites, changes since the previous run (new, fixed, still present),
-issues grouped by rule across pages (one template error once, with its pages), a page-by-page
+Sections: summary (score, rank, change, what to fix first by the model's gain, targets), trends
+(inline SVG charts, each beside its data table, with changes of axe-core version or scoring
+model marked), the league table when the store holds several sites, changes since the previous
+run (new, fixed, still present), issues grouped by rule across pages (one template error once,
+with its pages), what axe-core left for a person to review (never scored), a page-by-page
 drill-down, and pages that could not be audited.
 """
 
@@ -31,10 +32,12 @@ import jinja2
 
 from audits.analysis.fingerprint import Diff, _target_selectors, normalise_snippet
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals
-from audits.analysis.scoring import MODEL_VERSION, wcag_level
+from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
 from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
-from reports.data import IMPACTS, _loads, pick_run, wcag_criteria, wcag_label
+from reports.data import (
+    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, _loads, fix_first, needs_review, pick_run, wcag_criteria, wcag_label,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_PATTERNS_PER_RULE = 25
@@ -165,7 +168,8 @@ class Report:
     run: dict
     generated_at: str
     tool_version: str
-    model_version: str
+    model_version: str  # the current model
+    score_model: str | None  # the model the score shown is under (the current one once rescored)
     score: float | None
     score_reason: str | None
     change: float | None
@@ -187,6 +191,8 @@ class Report:
     pages: tuple[PageDetail, ...]
     diff: DiffSummary | None
     documents: int
+    fix_first: tuple[FixFirst, ...] = ()  # every failing rule, ranked; the summary shows the first FIX_FIRST
+    needs_review: tuple[ReviewGroup, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -406,7 +412,9 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
     texts = rule_texts(store, run["axe_version"])
     gains = {c["rule"]: c["gain"] for c in (this.components or {}).get("rules") or []}
     pages = store.pages(run["id"])
-    page_scores = {p.url: p.score for p in score_stored_run(store, run["id"]).pages}
+    # page scores under the model of the site score shown (the current one once rescored)
+    page_model = this.model_version if this.model_version in MODELS else MODEL_VERSION
+    page_scores = {p.url: p.score for p in score_stored_run(store, run["id"], page_model).pages}
     by_impact = {i: {"elements": 0, "rules": 0} for i in IMPACTS}
     rules_by_impact: dict[str, set] = defaultdict(set)
     for r in finding_rows:
@@ -425,7 +433,8 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
                      "duplicates, or over the page budget); 'a11ycrawl export --format json' lists them with reasons.")
     return Report(
         site=site, run=run, generated_at=_date(now.isoformat(timespec="seconds")), tool_version=__version__,
-        model_version=MODEL_VERSION, score=this.score, score_reason=this.reason if this.score is None else None,
+        model_version=MODEL_VERSION, score_model=this.model_version, score=this.score,
+        score_reason=this.reason if this.score is None else None,
         change=this.change, previous_scored=scored_before[-1] if scored_before else None,
         components=this.components, rank=mine.rank if mine else None, rank_change=mine.rank_change if mine else None,
         ranked_sites=sum(r.rank is not None for r in lg), targets=h.targets, baseline=h.baseline,
@@ -433,7 +442,9 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         not_audited=not_audited, history=tuple(rows), charts=_charts(rows), league=tuple(lg),
         issues=tuple(_issue_groups(finding_rows, texts, gains)),
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
-        diff=_diff_summary(store, run), documents=len(store.documents(run["id"])), notes=tuple(notes),
+        diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
+        fix_first=tuple(fix_first(this.components, limit=None)), needs_review=tuple(needs_review(store, run["id"])),
+        notes=tuple(notes),
     )
 
 
@@ -484,7 +495,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(score=_score_text, change=_change_text, signed=_signed, date=_date, short_date=_short_date,
                        href=safe_href, places=_places)
-    env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level)
+    env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST)
     return env
 
 
@@ -492,7 +503,8 @@ def render_report(report: Report) -> str:
     """The report as one HTML document (a string)."""
     digest = base64.b64encode(hashlib.sha256(PRINT_SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'"
-    return _environment().get_template("report.html.j2").render(r=report, csp=csp, print_script=PRINT_SCRIPT)
+    return _environment().get_template("report.html.j2").render(
+        r=report, csp=csp, print_script=PRINT_SCRIPT, issues_by_rule={g.rule: g for g in report.issues})
 
 
 def write_report(store, path: str | Path, **kw) -> Report:

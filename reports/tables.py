@@ -15,8 +15,8 @@ from audits.analysis.scoring import LOAD_HALF
 from rich.console import Console
 from rich.table import Table
 
-from reports.data import IMPACTS
-from reports.terminal import IMPACT_STYLE
+from reports.data import IMPACTS, fix_first
+from reports.terminal import IMPACT_STYLE, fix_first_table
 
 
 def to_json(obj: Any) -> str:
@@ -85,9 +85,9 @@ def print_targets(console: Console, baseline, targets) -> None:
 
 
 def print_components(console: Console, row) -> None:
-    """The parts behind one run's score, and what fixing each rule would gain."""
+    """The parts behind one run's score, and what to fix first (by the model's gain)."""
     c = row.components
-    if not c or c.get("free_a") is None:
+    if not c or (c.get("free_a") is None and c.get("lost") is None):
         return
     cov = c["coverage"]
     wanted = cov["audited"] + cov["failed"] + cov["unfinished"]
@@ -95,21 +95,16 @@ def print_components(console: Console, row) -> None:
               header_style="bold", show_header=True)
     t.add_column("component")
     t.add_column("value", justify="right")
-    t.add_row("pages free of Level A failures", f"{c['free_a']:.0%}")
-    t.add_row("pages free of Level A and AA failures", f"{c['free_aa']:.0%}")
-    t.add_row(f"impact factor 1/(1 + load/{LOAD_HALF:g})", f"{c['impact']:.2f} (load {c['load']:.2f})")
+    if c.get("lost") is not None:
+        t.add_row("points lost to failing rules (score = 10 − points lost, not below 0)", f"{c['lost']:.1f}")
+        t.add_row("failing WCAG A/AA rules", str(len(c.get("rules") or [])))
+    else:
+        t.add_row("pages free of Level A failures", f"{c['free_a']:.0%}")
+        t.add_row("pages free of Level A and AA failures", f"{c['free_aa']:.0%}")
+        t.add_row(f"impact factor 1/(1 + load/{LOAD_HALF:g})", f"{c['impact']:.2f} (load {c['load']:.2f})")
     t.add_row("coverage", f"{cov['audited']} of {wanted} pages audited")
     console.print(t)
-    rules = c.get("rules") or []
-    if rules:
-        t = Table(title="What fixing each rule everywhere would gain", header_style="bold")
-        for col, j in (("rule", "left"), ("level", "left"), ("impact", "left"), ("pages", "right"),
-                       ("of pages", "right"), ("gain", "right")):
-            t.add_column(col, justify=j)
-        for r in rules[:10]:
-            t.add_row(r["rule"], r["level"], f"[{IMPACT_STYLE.get(r['impact'], '')}]{r['impact']}[/]",
-                      str(r["pages"]), f"{r['prevalence']:.0%}", f"+{r['gain']:.1f}")
-        console.print(t)
+    fix_first_table(console, fix_first(c, limit=None), title=f"Fix first (run {row.run_id})")
 
 
 def print_history(console: Console, h) -> None:
@@ -135,9 +130,12 @@ def print_history(console: Console, h) -> None:
 
 
 def print_league(console: Console, rows: Iterable, top_climbers: Iterable) -> None:
-    """``a11ycrawl league``: rank, score, change since the previous period, targets."""
+    """``a11ycrawl league``: rank, score, change since the previous period, targets; the title
+    names the scoring model and axe-core version of the ranked scores."""
     rows = list(rows)
-    t = Table(title="League table", header_style="bold")
+    engines = sorted({(r.model_version, r.axe_version) for r in rows if r.rank is not None})
+    under = "; ".join(f"{m}, axe-core {a}" for m, a in engines)
+    t = Table(title="League table" + (f" (scores under {under})" if under else ""), header_style="bold")
     for col, j in (("rank", "right"), ("site", "left"), ("score", "right"), ("change", "right"),
                    ("places", "right"), ("pages", "right"), ("run", "right"), ("date", "left"),
                    ("targets", "left"), ("note", "left")):
@@ -184,7 +182,8 @@ def print_diff(console: Console, d) -> None:
 
 def print_rescore(console: Console, report) -> None:
     """``a11ycrawl rescore``: how many runs got a different score under the current model."""
-    console.print(f"Rescored {report.runs} run(s) under {report.model_version}: {len(report.changed)} changed.")
+    console.print(f"Rescored {report.runs} run(s) under {' and '.join(report.models)}; under {report.model_version}, "
+                  f"the one shown, {len(report.changed)} changed.")
     if report.changed:
         t = Table(header_style="bold")
         for col, j in (("run", "right"), ("site", "left"), ("before", "right"), ("model before", "left"),

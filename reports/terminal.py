@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from rich.console import Console
@@ -10,7 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from reports.data import IMPACTS, run_summary
+from reports.data import FIX_FIRST, IMPACTS, run_summary
 
 IMPACT_STYLE = {"critical": "bold red", "serious": "red", "moderate": "yellow", "minor": "cyan"}
 
@@ -89,19 +88,55 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
         for r in s["reasons"]:
             t.add_row(r["status"], r["reason_code"] or "", str(r["count"]))
         console.print(t)
-    score = store.score(run_id)
+    score = s["score"]
     if score is not None:
         if score["score"] is None:
             console.print(f"[bold]Score:[/] none — {score['reason']}")
         else:
-            c = json.loads(score["components"] or "{}")
-            console.print(
-                f"[bold]Score: {score['score']:.1f}/10[/] ({score['model_version']}, axe-core {score['axe_version']}): "
-                f"{c.get('free_a', 0):.0%} of pages free of Level A failures, {c.get('free_aa', 0):.0%} free of A and AA; "
-                f"impact factor {c.get('impact', 0):.2f}"
-            )
+            console.print(f"[bold]Score: {score['score']:.1f}/10[/] ({score['model_version']}, axe-core "
+                          f"{score['axe_version']}): {score_explanation(s['components'])}")
+        fix_first_table(console, s["fix_first"])
+    review = s["needs_review"]
+    if review:
+        pages = len({url for g in review for p in g.patterns for url, _ in p.pages})
+        elements = sum(g.elements for g in review)
+        console.print(
+            f"[bold]Needs review:[/] {elements} element{'s' if elements != 1 else ''} on {pages} "
+            f"page{'s' if pages != 1 else ''} ({len(review)} rule{'s' if len(review) != 1 else ''}: "
+            f"{escape(', '.join(g.rule for g in review))}) that axe-core could not decide on; not scored, "
+            "check them by hand ('a11ycrawl report' lists them).")
     if run.get("error"):
         console.print(f"[yellow]note:[/] {escape(run['error'])}")
+
+
+def score_explanation(c: dict) -> str:
+    """What a stored score's components say, in a sentence (model 2: points lost; model 1: page
+    shares and the impact factor)."""
+    if c.get("lost") is not None:
+        n = len(c.get("rules") or [])
+        return (f"{c['lost']:.1f} point{'s' if c['lost'] != 1 else ''} lost to {n} failing WCAG A/AA "
+                f"rule{'s' if n != 1 else ''}; fixing a rule everywhere gains what it costs")
+    return (f"{c.get('free_a', 0):.0%} of pages free of Level A failures, {c.get('free_aa', 0):.0%} free of A and AA; "
+            f"impact factor {c.get('impact', 0):.2f}")
+
+
+def fix_first_table(console: Console, items, title: str = "Fix first") -> None:
+    """Render :func:`reports.data.fix_first`'s ranked list (the same list everywhere): the first
+    :data:`~reports.data.FIX_FIRST` rules, and how many more there are."""
+    if not items:
+        return
+    items, rest = items[:FIX_FIRST], items[FIX_FIRST:]
+    t = Table(title=f"{title}: what fixing each rule on every page adds to the score", header_style="bold",
+              caption=(f"and {len(rest)} more failing rule{'s' if len(rest) != 1 else ''}, worth "
+                       f"+{sum(f.gain for f in rest):.1f} in all" if rest else None))
+    for col, j in (("#", "right"), ("rule", "left"), ("gain", "right"), ("pages", "right"), ("impact", "left"),
+                   ("WCAG", "left")):
+        t.add_column(col, justify=j, overflow="fold")
+    for i, f in enumerate(items, 1):
+        t.add_row(str(i), f.rule, f"+{f.gain:.1f}", f"{f.pages} ({f.prevalence:.0%})",
+                  f"[{IMPACT_STYLE.get(f.impact, '')}]{f.impact}[/]" + (f" (Level {f.level})" if f.level else ""),
+                  escape("; ".join(f.wcag)))
+    console.print(t)
 
 
 def print_comparison(console: Console, store, run_ids: list[int]) -> None:
@@ -109,8 +144,7 @@ def print_comparison(console: Console, store, run_ids: list[int]) -> None:
     rows = []
     for rid in run_ids:
         s = run_summary(store, rid, top=1)
-        score = store.score(rid)
-        rows.append((s, score["score"] if score else None))
+        rows.append((s, s["score"]["score"] if s["score"] else None))
     rows.sort(key=lambda r: (r[1] is None, -(r[1] or 0)))
     t = Table(title="Comparison", header_style="bold")
     t.add_column("site", overflow="fold", min_width=12)
@@ -122,5 +156,7 @@ def print_comparison(console: Console, store, run_ids: list[int]) -> None:
                   str(run["pages_failed"]), *(str(s["by_impact"][i]["nodes"]) for i in IMPACTS))
     console.print()
     console.print(t)
-    console.print("[dim]Score out of 10; failing elements per impact. Next: 'a11ycrawl league', 'a11ycrawl history SITE', "
-                  "'a11ycrawl demo --variant after' then 'a11ycrawl diff A B'.[/]")
+    models = sorted({s["score"]["model_version"] for s, _ in rows if s["score"]})
+    console.print(f"[dim]Score out of 10 ({', '.join(models) or 'not scored'}); failing elements per impact. "
+                  "Next: 'a11ycrawl league', 'a11ycrawl history SITE', 'a11ycrawl demo --variant after' then "
+                  "'a11ycrawl diff A B'.[/]")

@@ -1,9 +1,10 @@
 """The bundled demo, end to end: three councils audited, every page found, and axe's findings on
 each page exactly the defects the demo sites were built with (frames and script-inserted content
-included). Then the same sites 'after' fixes: scores move the right way. The command runs in this
-process (helpers.invoke), on the session's reactor."""
+included). Then the same sites 'after' fixes: scores move the right way, by the steps "fix first"
+promised. The command runs in this process (helpers.invoke), on the session's reactor."""
 
 import io
+import json
 import sqlite3
 from urllib.parse import urlsplit
 
@@ -88,15 +89,34 @@ def test_the_comparison_ranks_by_score_not_by_audit_order(tmp_path):
     assert comparison_rows(out.getvalue(), list(scores)) == sorted(scores.items(), key=lambda kv: -kv[1])
 
 
+SITES = ("Northbrook District Council", "Eastmarsh Borough Council", "Westfold County Council")
+
+
+def stored(db, model):
+    """Per site, its runs' (score, components) under ``model``, oldest first."""
+    con = sqlite3.connect(db)
+    out = {}
+    for site, score, components in con.execute(
+            "select r.site, s.score, s.components from runs r join scores s on s.run_id = r.id "
+            "where s.model_version = ? order by r.id", [model]):
+        out.setdefault(site, []).append((score, json.loads(components)))
+    con.close()
+    return [out[s] for s in SITES]
+
+
 def test_scores_rank_the_councils_and_move_with_fixes(demo_runs):
-    con = sqlite3.connect(demo_runs["db"])
-    scores = {}
-    for site, run_id, score in con.execute(
-            "select r.site, r.id, s.score from runs r join scores s on s.run_id = r.id order by r.id"):
-        scores.setdefault(site, []).append(score)
-    north, east, west = (scores[n] for n in ("Northbrook District Council", "Eastmarsh Borough Council",
-                                             "Westfold County Council"))
-    assert north[0] > east[0] > west[0]
-    assert north[1] >= north[0]          # contrast fixed
-    assert west[1] > west[0]             # lang added everywhere
-    assert len(east) == 2                # fixes and one new failure: scored again
+    north, east, west = stored(demo_runs["db"], "a11ycrawl-score/2")
+    # the figures the README quotes (first run, then --variant after), under the default model
+    assert [[s for s, _ in runs] for runs in (north, east, west)] == [[9.8, 9.9], [8.5, 8.9], [1.7, 2.5]]
+    assert north[0][0] > east[0][0] > west[0][0]
+    # Westfold: every rule's gain shows; the largest is at least 0.5; together the whole way to 10
+    gains = {r["rule"]: r["gain"] for r in west[0][1]["rules"]}
+    assert max(gains.values()) >= 0.5 and min(gains.values()) >= 0.1
+    assert round(sum(gains.values()), 1) == round(10 - west[0][0], 1)
+    # the step after fixing lang everywhere is the gain "fix first" showed for it
+    assert round(west[1][0] - west[0][0], 1) == gains["html-has-lang"]
+    # Eastmarsh: low contrast on every page is what to fix first
+    assert east[0][1]["rules"][0]["rule"] == "color-contrast" and east[0][1]["rules"][0]["pages"] == 42
+    # model 1 is stored beside it and gives the figures it always gave
+    old = stored(demo_runs["db"], "a11ycrawl-score/1")
+    assert [[s for s, _ in runs] for runs in old] == [[9.8, 9.9], [4.3, 5.8], [1.1, 1.2]]

@@ -15,7 +15,7 @@ from audits.errors import ConfigError, StoreError
 from audits.analysis.history import (
     SiteGoals, Target, climbers, competition_ranks, load_goals, target_progress,
 )
-from audits.analysis.scoring import MODEL_VERSION
+from audits.analysis.scoring import MODEL_1, MODEL_VERSION
 from audits.results import history, league, rescore_all, score_run
 from helpers import make_run, violation
 
@@ -45,7 +45,9 @@ def test_history_shows_each_run_with_change_and_violations(store):
     assert h.rows[1].change == round(h.rows[1].score - h.rows[0].score, 1)
     assert h.rows[0].violations == {"critical": 4} and h.rows[1].violations == {"critical": 1}
     assert h.rows[1].model_version == MODEL_VERSION and h.rows[1].axe_version == "4.12.1"
-    assert h.rows[1].components["free_a"] == 0.75
+    assert h.rows[0].components["lost"] == 1.1  # image-alt on every page: 0.1 + 1.0
+    assert h.rows[1].components["lost"] == 0.3  # on one page of four: 0.1 + floor(10/4) tenths
+    assert (h.rows[0].score, h.rows[1].score, h.rows[1].change) == (8.9, 9.7, 0.8)
     assert h.latest.run_id == second
 
 
@@ -71,15 +73,15 @@ def test_targets_met_open_and_missed(store):
     scored_run(store, "Northbrook", 4, "01-05")
     scored_run(store, "Northbrook", 1, "02-05")
     goals = SiteGoals(baseline=2.0, targets=[
-        Target(score=9.5, by=dt.date(2027, 6, 30)), Target(score=5.0, by=dt.date(2026, 12, 31)),
+        Target(score=9.8, by=dt.date(2027, 6, 30)), Target(score=5.0, by=dt.date(2026, 12, 31)),
         Target(no_critical=True, by=dt.date(2026, 12, 1)), Target(score=9.9, by=dt.date(2026, 6, 1)),
     ])
     h = history(store, "Northbrook", goals, today=TODAY)
     latest = h.rows[-1].score
     assert h.baseline.score == 2.0 and h.baseline.source == "site list"
     open_, met, missed_critical, missed = h.targets
-    assert open_.status == "open" and open_.detail == f"needs +{9.5 - latest:.1f}, 180 days left"
-    assert open_.progress == pytest.approx((latest - 2.0) / 7.5)
+    assert open_.status == "open" and open_.detail == f"needs +{9.8 - latest:.1f}, 180 days left"
+    assert open_.progress == pytest.approx((latest - 2.0) / 7.8)
     assert met.status == "met" and met.progress == 1.0
     assert missed_critical.status == "missed" and missed_critical.detail == "1 critical element left"
     assert missed.status == "missed"
@@ -186,6 +188,7 @@ def test_league_flags_sites_scored_with_another_axe_core_or_model(store):
     league_store(store)
     scored_run(store, "D", 0, "02-06", axe="4.10.0")
     e = scored_run(store, "E", 0, "02-06")
+    store.db["scores"].delete((e, MODEL_1))  # as if only a model older than both had scored it
     store.db["scores"].update((e, MODEL_VERSION), {"model_version": "a11ycrawl-score/0"})
     make_run(store, "F", {}, failed=[HOME], status="failed", started_at="2026-02-06T09:00:00+00:00")
     rows = {r.site: r for r in league(store, today=TODAY)}
@@ -247,3 +250,39 @@ def test_command_errors_are_one_line_and_exit_2(cli, store, tmp_path):
     assert "a11ycrawl: error: no runs of site 'Nowhere'" in res.stderr
     res = cli("league", "--db", str(tmp_path / "missing.db"), cwd=tmp_path)
     assert res.returncode == 2 and "no database at" in res.stderr
+
+
+# -- models ---------------------------------------------------------------------------------------
+
+def test_history_and_league_under_either_model_say_which(store):  # noqa: F811
+    league_store(store)
+    for model in (MODEL_VERSION, MODEL_1):
+        h = history(store, "B", today=TODAY, model=model)
+        assert {r.model_version for r in h.rows} == {model} and not any(r.note for r in h.rows)
+        assert [r.score for r in h.rows] == [store.score(r.run_id, model)["score"] for r in h.rows]
+        assert {r.model_version for r in league(store, today=TODAY, model=model)} == {model}
+    assert history(store, "B", today=TODAY).rows[0].score == 9.4  # two pages of four: 0.1 + 0.5
+    assert history(store, "B", today=TODAY, model=MODEL_1).rows[0].score == 6.5
+    # a run scored only under model 1 (stored before model 2 existed) shows that, and says so
+    run = history(store, "B", today=TODAY).rows[-1].run_id
+    store.db["scores"].delete((run, MODEL_VERSION))
+    row = history(store, "B", today=TODAY).rows[-1]
+    assert row.model_version == MODEL_1 and "scored by a11ycrawl-score/1: run 'a11ycrawl rescore'" in row.note
+    assert league_row(store, "B").rank is None and "not comparable" in league_row(store, "B").note
+
+
+def test_history_and_league_commands_name_the_model(store):  # noqa: F811
+    league_store(store)
+    runner = CliRunner(env={"COLUMNS": "220"})
+    res = runner.invoke(a11ycrawl, ["history", "A", "--db", store.path, "--model", MODEL_1, "--json"])
+    assert res.exit_code == 0, res.output
+    assert {r["model_version"] for r in json.loads(res.stdout)["rows"]} == {MODEL_1}
+    res = runner.invoke(a11ycrawl, ["league", "--db", store.path])
+    assert f"scores under {MODEL_VERSION}, axe-core 4.12.1" in res.stderr
+    res = runner.invoke(a11ycrawl, ["league", "--db", store.path, "--model", MODEL_1, "--json"])
+    assert json.loads(res.stdout)["model_version"] == MODEL_1
+    assert {s["model_version"] for s in json.loads(res.stdout)["sites"]} == {MODEL_1}
+    res = runner.invoke(a11ycrawl, ["history", "B", "--db", store.path])
+    assert "Fix first (run" in res.stderr and "points lost" in res.stderr and "1.1.1 Non-text Content" in res.stderr
+    res = runner.invoke(a11ycrawl, ["history", "A", "--db", store.path, "--model", "a11ycrawl-score/9"])
+    assert res.exit_code == 2 and "a11ycrawl-score/9" in res.output

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +18,7 @@ from click.testing import CliRunner
 from audits.analysis.history import SiteGoals, Target
 from audits.engine.static_server import Reply
 from audits.store import open_store
-from helpers import BASE, HOSTILE_HTML, HOSTILE_TITLE, NOW, RULES, add_run, history_store, logo, run
+from helpers import Tags, BASE, HOSTILE_HTML, HOSTILE_TITLE, NOW, RULES, add_run, history_store, logo, run
 from reports.cli import cli as a11ycrawl
 from reports.data import run_document
 from reports.html import build_report, render_report
@@ -41,29 +40,15 @@ def northbrook_html(rich_store):
     return report, render_report(report)
 
 
-class Tags(HTMLParser):
-    """Every start tag with its attributes, and the text, of an HTML document."""
-
-    def __init__(self, text):
-        super().__init__(convert_charrefs=True)
-        self.tags, self.text = [], []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def all(self, tag):
-        return [a for t, a in self.tags if t == tag]
-
-
 # -- what it shows ------------------------------------------------------------------------------
 
 def test_summary_shows_score_rank_change_and_targets(northbrook_html):
     report, html = northbrook_html
     assert report.run["id"] == 3 and report.rank is not None and report.ranked_sites == 3
+    assert report.score == 8.8 and report.score_model == "a11ycrawl-score/2"
+    assert [(f.rule, f.gain, f.pages) for f in report.fix_first] == [
+        ("image-alt", 0.7, 3), ("label", 0.3, 1), ("link-name", 0.2, 1)]
+    assert 'id="fix-first-caption"' in html and '<a href="#review">Needs review</a>' in html
     assert report.change is not None and "since run 2" in html
     text = " ".join(Tags(html).text)
     assert f"{report.score:.1f}" in text and "out of 10" in text

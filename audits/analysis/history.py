@@ -1,7 +1,9 @@
 """Scores over time: a site's history, the league table of many sites, baselines and targets.
 
 Pure functions over runs and their stored scores (read from the store by :mod:`audits.results`):
-a run's score is the one under the current model where stored, else the latest under any model.
+a run's score is the one under the chosen model (by default the current one,
+:data:`~audits.analysis.scoring.MODEL_VERSION`) where stored, else the latest under any model;
+every row says which model its score is under.
 
 Baselines and targets are read from the site list (``[[sites]]`` in ``a11ycrawl.toml``, or
 ``--sites FILE``), the one place managers edit them, in version control::
@@ -176,9 +178,9 @@ def _engine(row: HistoryRow) -> tuple[str | None, str | None]:
     return row.model_version, row.axe_version
 
 
-def _engine_note(prev: HistoryRow | None, row: HistoryRow) -> str | None:
+def _engine_note(prev: HistoryRow | None, row: HistoryRow, model: str = MODEL_VERSION) -> str | None:
     notes = []
-    if row.model_version and row.model_version != MODEL_VERSION:
+    if row.model_version and row.model_version != model:
         notes.append(f"scored by {row.model_version}: run 'a11ycrawl rescore'")
     if prev is not None and prev.model_version != row.model_version:
         notes.append(f"model {prev.model_version} -> {row.model_version}")
@@ -188,9 +190,10 @@ def _engine_note(prev: HistoryRow | None, row: HistoryRow) -> str | None:
 
 
 def history_rows(runs: list[dict], scores: Mapping[int, dict | None],
-                 impacts: Mapping[int, dict[str, int]]) -> tuple[HistoryRow, ...]:
+                 impacts: Mapping[int, dict[str, int]], model: str = MODEL_VERSION) -> tuple[HistoryRow, ...]:
     """One :class:`HistoryRow` per run (oldest first), with the change since the previous scored
-    run; ``scores`` and ``impacts`` are keyed by run id."""
+    run; ``scores`` and ``impacts`` are keyed by run id. A score under another model than
+    ``model`` (the one asked for) is noted."""
     rows: list[HistoryRow] = []
     prev: HistoryRow | None = None
     for run in runs:
@@ -206,7 +209,7 @@ def history_rows(runs: list[dict], scores: Mapping[int, dict | None],
         )
         if row.score is not None:
             change = round(row.score - prev.score, 1) if prev is not None else None
-            row = replace(row, change=change, note=_engine_note(prev, row))
+            row = replace(row, change=change, note=_engine_note(prev, row, model))
             prev = row
         rows.append(row)
     return tuple(rows)

@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import click
 
+from audits.analysis.scoring import MODEL_VERSION, MODELS
 from reports.cli.common import db_option, json_option, open_results, sites_option, stderr_console
+
+model_option = click.option(
+    "--model", type=click.Choice(MODELS), default=MODEL_VERSION, show_default=True,
+    help="Scoring model whose stored scores to show ('a11ycrawl rescore' stores every model's); a run "
+         "without a score under it shows its latest, with the model noted.",
+)
 
 
 @click.command("history")
 @click.argument("site")
 @db_option
 @sites_option
+@model_option
 @json_option
-def history_cmd(site, db, sites_file, as_json):
+def history_cmd(site, db, sites_file, model, as_json):
     """Show every run of SITE: date, score, change since the previous run, pages, violations by
-    impact, scoring model and axe-core version; then the latest score's components and the
-    site's progress against its baseline and targets.
+    impact, scoring model and axe-core version; then the latest score's components, what to fix
+    first (each rule with what fixing it everywhere adds to the score, the pages it fails on and
+    its WCAG criteria) and the site's progress against its baseline and targets.
 
     SITE is the name runs are stored under ('a11ycrawl league' lists them).
 
@@ -31,6 +40,7 @@ def history_cmd(site, db, sites_file, as_json):
       a11ycrawl history "Northbrook District Council"
       a11ycrawl history www.example.gov.uk --sites config/sites.example.toml
       a11ycrawl history www.example.gov.uk --json > history.json
+      a11ycrawl history www.example.gov.uk --model a11ycrawl-score/1   # the old model's figures
     """
     from reports.tables import print_history, to_json
 
@@ -38,7 +48,7 @@ def history_cmd(site, db, sites_file, as_json):
     from audits.results import history
 
     goals = load_goals(sites_file)
-    h = history(open_results(db), site, goals.get(site))
+    h = history(open_results(db), site, goals.get(site), model=model)
     if as_json:
         click.echo(to_json(h))
     else:
@@ -48,12 +58,14 @@ def history_cmd(site, db, sites_file, as_json):
 @click.command("league")
 @db_option
 @sites_option
+@model_option
 @json_option
-def league_cmd(db, sites_file, as_json):
+def league_cmd(db, sites_file, model, as_json):
     """Rank every site by the score of its latest complete scored run, with the change in score
     and places since each site's previous run, the biggest climbers and progress against targets.
 
-    Ties share a rank (1, 2, 2, 4). A site whose latest run used another scoring model or
+    Ties share a rank (1, 2, 2, 4). The title names the scoring model and axe-core version of the
+    ranked scores; a site whose latest run was scored under another model or audited with another
     axe-core version than most sites is listed as not comparable, without a rank.
 
     \b
@@ -61,17 +73,17 @@ def league_cmd(db, sites_file, as_json):
       a11ycrawl league
       a11ycrawl league --sites config/sites.example.toml
       a11ycrawl league --json > league.json
+      a11ycrawl league --model a11ycrawl-score/1
     """
     from reports.tables import print_league, to_json
 
     from audits.analysis.history import climbers, load_goals
     from audits.results import league
-    from audits.analysis.scoring import MODEL_VERSION
 
-    rows = league(open_results(db), load_goals(sites_file))
+    rows = league(open_results(db), load_goals(sites_file), model=model)
     up = climbers(rows)
     if as_json:
-        click.echo(to_json({"model_version": MODEL_VERSION, "sites": rows, "climbers": [r.site for r in up]}))
+        click.echo(to_json({"model_version": model, "sites": rows, "climbers": [r.site for r in up]}))
     else:
         print_league(stderr_console(), rows, up)
 
@@ -108,8 +120,10 @@ def diff_cmd(run_a, run_b, db, as_json):
 @db_option
 @json_option
 def rescore_cmd(db, as_json):
-    """Recompute the score of every stored run under the current scoring model, and report how
-    many changed. Raw results are never changed; older models' scores stay stored beside the new.
+    """Recompute the score of every stored run under every scoring model (the current one,
+    a11ycrawl-score/2, and a11ycrawl-score/1, which reproduces the figures it gave), store each
+    beside the others, and report how many runs' shown scores (under the current model) changed.
+    Raw results are never changed.
 
     \b
     Examples:
