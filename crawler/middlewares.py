@@ -4,10 +4,15 @@ Retry-After on 429/503, on top of Scrapy's own retry middleware."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email.utils
+import re
 import time
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
+
+from .failures import Fenced
+from .urls import shorten
 
 
 class ScopeMiddleware:
@@ -29,7 +34,8 @@ class ScopeMiddleware:
 
     def process_request(self, request, spider=None):
         if not self.scope.url_host_allowed(request.url):
-            raise IgnoreRequest(f"out of scope: {request.url}")
+            raise Fenced("out_of_scope", f"redirects or refreshes out of scope to {shorten(request.url)}",
+                         final_url=request.url)
         return None
 
 
@@ -57,23 +63,41 @@ class RetryAfterMiddleware:
         tries = request.meta.get("retry_times", 0)
         if tries >= request.meta.get("max_retry_times", self.max_retries):
             return response  # no retry will follow: do not wait
-        wait = retry_after_seconds(response.headers.get(b"Retry-After")) if response.status in (429, 503) else None
+        await asyncio.sleep(self.wait_seconds(response.status, response.headers.get(b"Retry-After"), tries))
+        return response
+
+    def wait_seconds(self, status: int, retry_after: bytes | str | None, tries: int, now: float | None = None) -> float:
+        """How long to wait before retry number ``tries + 1``: the server's Retry-After on 429
+        and 503, else exponential backoff; never more than :attr:`MAX_WAIT`."""
+        wait = retry_after_seconds(retry_after, now) if status in (429, 503) else None
         if wait is None:
             wait = self.BASE * (2 ** tries)
-        await asyncio.sleep(min(wait, self.MAX_WAIT))
-        return response
+        return min(wait, self.MAX_WAIT)
+
+
+_DELTA_SECONDS = re.compile(r"[0-9]+")
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None when
+    the header is missing or not valid. A date in the past means no wait.
+
+    >>> retry_after_seconds(b"120"), retry_after_seconds("-5"), retry_after_seconds("soon")
+    (120.0, None, None)
+    >>> retry_after_seconds("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412480.0)
+    30.0
+    """
     if not value:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
+    if _DELTA_SECONDS.fullmatch(text):  # ASCII digits only: str.isdigit() accepts "\u00b2"
         return float(text)
     try:
-        when = email.utils.parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(text)
+        if when.tzinfo is None:  # an HTTP date is always in GMT
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        ts = when.timestamp()
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when - (now if now is not None else time.time()))
+    return max(0.0, ts - (now if now is not None else time.time()))

@@ -69,7 +69,7 @@ class CrawlHandle:
         apply): ``(status, body)``, or ``(None, None)`` when it could not be fetched."""
         import scrapy
 
-        engine = getattr(self._crawler, "engine", None)
+        engine = _engine(self._crawler)
         if engine is None or self.task.done():
             return None, None
         try:
@@ -122,8 +122,7 @@ def start_crawl(
 
 async def finish_if_idle(handle: CrawlHandle) -> bool:
     """Close the crawl now if Scrapy has nothing left to do (saves waiting for its idle heartbeat)."""
-    crawler = handle._crawler
-    engine = getattr(crawler, "engine", None)
+    engine = _engine(handle._crawler)
     if engine is None or handle.task.done():
         return False
     try:
@@ -133,3 +132,12 @@ async def finish_if_idle(handle: CrawlHandle) -> bool:
     if idle:
         await engine.close_spider_async(reason="finished")
     return idle
+
+
+def _engine(crawler):
+    """The crawler's engine, or None before the crawl has started (Scrapy 2.18 and later raise
+    RuntimeError when ``Crawler.engine`` is read that early, earlier versions give None)."""
+    try:
+        return crawler.engine
+    except (AttributeError, RuntimeError):
+        return None

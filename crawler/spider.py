@@ -14,12 +14,13 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from .failures import Fenced, classify_failure, state_of
 from .items import DiscoveredPage, Document, SkippedUrl
 from .traps import TrapGuard
 from .urls import Scope, document_kind, is_asset, normalise_url
@@ -311,9 +312,9 @@ class SiteSpider(scrapy.Spider):
         norm = meta.get("norm", request.url)
         self.queued.pop(norm, None)
         code, reason = classify_failure(failure)
-        status = "skipped" if code in ("robots_disallowed", "out_of_scope") else "failed"
-        yield SkippedUrl(norm, status, code, reason, depth=meta.get("a11y_depth"), referrer=meta.get("referrer"),
-                         found_via=meta.get("found_via"))
+        final = failure.value.final_url if isinstance(failure.value, Fenced) else None
+        yield SkippedUrl(norm, state_of(code), code, reason, depth=meta.get("a11y_depth"),
+                         referrer=meta.get("referrer"), found_via=meta.get("found_via"), final_url=final)
 
     def _ignore(self, failure) -> None:
         return None
@@ -330,38 +331,3 @@ class SiteSpider(scrapy.Spider):
         """URLs scheduled but never answered (the run stopped first)."""
         return dict(self.queued)
 
-
-def classify_failure(failure) -> tuple[str, str]:
-    """Map a Scrapy/Twisted download failure to a reason code and message."""
-    from scrapy.exceptions import (
-        CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError, DownloadTimeoutError,
-    )
-
-    exc = failure.value
-    name = type(exc).__name__
-    text = str(exc) or name
-    if isinstance(exc, IgnoreRequest):
-        if "robots.txt" in text:
-            return "robots_disallowed", "disallowed by robots.txt"
-        if text.startswith("out of scope"):
-            return "out_of_scope", text.replace("out of scope: ", "redirects or refreshes out of scope to ")
-        if "max redirections" in text.lower():
-            chain = [normalise_url(u) for u in failure.request.meta.get("redirect_urls", [])]
-            chain.append(normalise_url(failure.request.url))
-            if len(set(chain)) < len(chain):
-                return "redirect_loop", "redirects come back to " + next(u for u in chain if chain.count(u) > 1)
-            return "too_many_redirects", f"more than {len(chain) - 1} redirects"
-        if "maxsize" in text.lower() or "too large" in text.lower() or "cancelled" in text.lower():
-            return "too_large", text
-        return "out_of_scope", text
-    if isinstance(exc, DownloadTimeoutError) or "TimeoutError" in name:
-        return "timeout", f"no complete response in time ({text})"
-    if isinstance(exc, (DownloadConnectionRefusedError, CannotResolveHostError)) or "Connect" in name or "DNS" in name:
-        return "connection_error", text
-    if "ConnectionLost" in text or "ConnectionDone" in text or "Connection reset" in text:
-        return "connection_error", "the server closed the connection without an answer"
-    if "Cancelled" in name or "maxsize" in text.lower() or "size" in text.lower():
-        return "too_large", text
-    if isinstance(exc, DownloadFailedError) or "ResponseNeverReceived" in name or "PotentialDataLoss" in name or "ResponseFailed" in name:
-        return "protocol_error", text
-    return "connection_error", f"{name}: {text}"
