@@ -1,5 +1,5 @@
-"""Downloader middlewares: the scope fence for every request (redirect hops included) and
-Retry-After on 429/503, on top of Scrapy's own retry middleware."""
+"""Downloader middlewares: the scope and URL-length fence for every request (redirect hops
+included) and Retry-After on 429/503, on top of Scrapy's own retry middleware."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import time
 from scrapy.exceptions import NotConfigured
 
 from .failures import Fenced
-from .urls import shorten
+from .urls import MAX_URL_LENGTH, shorten, too_long
 
 
 class ScopeMiddleware:
-    """Drop any request outside the scope, including redirect targets and meta refreshes.
+    """Drop any request outside the scope or longer than 2048 characters, including redirect
+    targets and meta refreshes.
 
     Runs before robots.txt and redirects are handled, so an out-of-scope host never receives a
     request, not even for its robots.txt.
@@ -33,6 +34,9 @@ class ScopeMiddleware:
         return cls(scope)
 
     def process_request(self, request, spider=None):
+        if too_long(request.url):
+            what = "redirects to a URL" if request.meta.get("redirect_urls") else "URL"
+            raise Fenced("url_too_long", f"{what} longer than {MAX_URL_LENGTH} characters ({shorten(request.url, 80)})")
         if not self.scope.url_host_allowed(request.url):
             raise Fenced("out_of_scope", f"redirects or refreshes out of scope to {shorten(request.url)}",
                          final_url=request.url)

@@ -23,7 +23,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from .failures import Fenced, classify_failure, state_of
 from .items import DiscoveredPage, Document, SkippedUrl
 from .traps import TrapGuard
-from .urls import Scope, document_kind, is_asset, normalise_url
+from .urls import MAX_URL_LENGTH, Scope, document_kind, is_asset, normalise_url, shorten, too_long
 
 logger = logging.getLogger(__name__)
 
@@ -164,8 +164,8 @@ class SiteSpider(scrapy.Spider):
             self.seen.add(norm)
             msg = {
                 "out_of_scope": "outside the audit's hosts or include/exclude patterns",
-                "non_http_scheme": f"not an http(s) link ({urlsplit(url).scheme or 'no scheme'})",
-                "url_too_long": "URL longer than 2048 characters",
+                "non_http_scheme": f"not an http(s) link ({shorten(_scheme(url), 40) or 'no scheme'})",
+                "url_too_long": f"URL longer than {MAX_URL_LENGTH} characters",
             }[code]
             yield SkippedUrl(norm, "skipped", code, msg, depth=depth, referrer=referrer, found_via=via)
             return
@@ -219,6 +219,9 @@ class SiteSpider(scrapy.Spider):
         for url in urls:
             if url in self.sitemaps_requested or not self.scope.url_host_allowed(url):
                 continue
+            if too_long(url):
+                logger.info("ignoring sitemap URL longer than %d characters: %s", MAX_URL_LENGTH, shorten(url, 80))
+                continue
             self.sitemaps_requested.add(url)
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self._ignore, meta={"sitemap": True}, priority=-1)
 
@@ -237,7 +240,7 @@ class SiteSpider(scrapy.Spider):
         try:
             sm = Sitemap(body)
         except Exception:
-            logger.info("ignoring invalid sitemap %s", response.url)
+            logger.info("ignoring invalid sitemap %s", shorten(response.url))
             return
         if sm.type == "sitemapindex":
             yield from self._sitemap_requests([e["loc"] for e in sm if e.get("loc")])
@@ -256,12 +259,19 @@ class SiteSpider(scrapy.Spider):
         common = dict(depth=depth, referrer=referrer, found_via=via, final_url=final,
                       http_status=response.status, content_type=ctype)
         if final != norm:
-            if self.scope.check(final):
-                yield SkippedUrl(norm, "skipped", "out_of_scope", f"redirects out of scope to {final}", **common)
+            code = self.scope.check(final)
+            if code == "url_too_long":
+                yield SkippedUrl(norm, "skipped", code, f"redirects to a URL longer than {MAX_URL_LENGTH} characters",
+                                 **common)
+                return
+            if code:
+                yield SkippedUrl(norm, "skipped", "out_of_scope", f"redirects out of scope to {shorten(final)}",
+                                 **common)
                 return
             # the requested URL is another name of the final page, which gets its own state below
             # (under its own URL) unless it has one already
-            yield SkippedUrl(norm, "skipped", "duplicate", f"redirects to {final}, audited once there", **common)
+            yield SkippedUrl(norm, "skipped", "duplicate", f"redirects to {shorten(final)}, audited once there",
+                             **common)
             common.update(referrer=referrer, found_via=via)
         if final in self.final_seen:
             return  # this page is accounted for already (reached first through a redirect)
@@ -288,7 +298,8 @@ class SiteSpider(scrapy.Spider):
             yield Document(url, kind, referrer, response.status, ctype, len(response.body))
             return
         if not _is_html(response):
-            yield SkippedUrl(url, "skipped", "not_html", f"content type {ctype or 'unknown'} is not HTML", **common)
+            yield SkippedUrl(url, "skipped", "not_html", f"content type {shorten(ctype or 'unknown', 80)} is not HTML",
+                             **common)
             return
         if self.pages >= self.max_pages:
             yield SkippedUrl(url, "skipped", "page_budget", f"page budget of {self.max_pages} reached", **common)
@@ -331,3 +342,9 @@ class SiteSpider(scrapy.Spider):
         """URLs scheduled but never answered (the run stopped first)."""
         return dict(self.queued)
 
+
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme
+    except ValueError:
+        return ""

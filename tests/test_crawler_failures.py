@@ -179,11 +179,15 @@ def test_states_agree_with_the_reason_vocabulary():
 # -- the fences as downloader middlewares ------------------------------------------------------
 
 
-def test_scope_middleware_fences_hosts():
+def test_scope_middleware_fences_length_and_hosts():
     mw = ScopeMiddleware(Scope.for_start_url("http://example.org/"))
-    assert mw.process_request(Request("http://example.org/a")) is None
+    base = "http://example.org/"
+    assert mw.process_request(Request(base + "a" * (2048 - len(base)))) is None
     with pytest.raises(Fenced) as exc:
-        mw.process_request(Request("http://other.org/x", meta={"redirect_urls": ["http://example.org/"]}))
+        mw.process_request(Request(base + "a" * (2049 - len(base))))
+    assert exc.value.reason_code == "url_too_long" and len(exc.value.reason) < 150
+    with pytest.raises(Fenced) as exc:
+        mw.process_request(Request("http://other.org/x", meta={"redirect_urls": [base]}))
     assert exc.value.reason_code == "out_of_scope" and exc.value.reason.endswith("to http://other.org/x")
     assert exc.value.final_url == "http://other.org/x"
 

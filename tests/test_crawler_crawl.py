@@ -1,0 +1,72 @@
+"""Crawl-level tests of ``crawler/`` (no browser): the trap site of ``crawler_trap_site.py`` on
+127.0.0.1, crawled by the real spider and Scrapy engine in a subprocess (one reactor per process),
+counting what the server was asked for."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler_trap_site import MAX, long_path, routes
+from siteserver import SiteServer
+
+HERE = Path(__file__).parent
+
+
+def crawl(sections: tuple[str, ...], **options) -> dict:
+    with SiteServer({}) as site:
+        site.routes.update(routes(site.url, sections))
+        config = {"start_url": site.url + "/", "max_pages": 300, **options}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+        res = subprocess.run([sys.executable, str(HERE / "crawler_harness.py"), json.dumps(config)],
+                             capture_output=True, text=True, timeout=180, env=env, cwd=HERE.parent)
+        requests = dict(site.requests)
+    assert res.returncode == 0, res.stderr[-3000:]
+    items = [json.loads(line) for line in res.stdout.splitlines()]
+    base = site.url
+    return dict(base=base, requests=requests, items=items,
+                by_path={i["url"][len(base):]: i for i in items if i["url"].startswith(base)})
+
+
+def fetched(result: dict, pattern: str) -> dict[str, int]:
+    return {p: n for p, n in result["requests"].items() if re.fullmatch(pattern, p)}
+
+
+@pytest.fixture(scope="module")
+def long_urls():
+    return crawl(("long",))
+
+
+def test_no_url_over_2048_characters_is_requested(long_urls):
+    base, requests, by_path = long_urls["base"], long_urls["requests"], long_urls["by_path"]
+    assert max(len(base) + len(p) for p in requests) == MAX
+    # exactly 2048 characters: fetched, as a link and from the sitemap
+    assert requests.get(long_path(base, MAX, "a")) == 1
+    assert requests.get(long_path(base, MAX, "c")) == 1
+    # one more: recorded, not fetched
+    for path in (long_path(base, MAX + 1, "b"), long_path(base, MAX + 1, "d")):
+        assert path not in requests
+        assert by_path[path]["reason_code"] == "url_too_long"
+    # a redirect to 2,062 characters and sitemap URLs of 2049 and 5,000 are not followed
+    assert long_path(base, 2062, "e") not in requests
+    assert by_path["/long-redirect"]["reason_code"] == "url_too_long"
+    assert requests.get("/sitemap-index.xml") == 1
+    assert not any(p.startswith(("/fff", "/ggg")) for p in requests)
+
+
+def test_reasons_never_carry_a_whole_long_url(long_urls):
+    assert all(len(i["reason"] or "") < 300 for i in long_urls["items"] if i["type"] == "SkippedUrl")
+
+
+def test_scrapy_url_length_limit_is_ours():
+    """Scrapy drops requests from callbacks over URLLENGTH_LIMIT (2083 by default): ours, 2048."""
+    from crawler.run import CrawlOptions
+    from crawler.settings import build_settings
+    from crawler.urls import Scope
+
+    opts = CrawlOptions(start_url="http://example.org/", scope=Scope.for_start_url("http://example.org/"))
+    assert build_settings(opts, sink=None)["URLLENGTH_LIMIT"] == MAX
