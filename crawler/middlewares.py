@@ -1,5 +1,5 @@
-"""Downloader middlewares: the scope and URL-length fence for every request (redirect hops
-included) and Retry-After on 429/503, on top of Scrapy's own retry middleware."""
+"""Downloader middlewares: the scope and URL-length fence for every request, the spider's
+fences for redirect hops, and Retry-After on 429/503, on top of Scrapy's own retry middleware."""
 
 from __future__ import annotations
 
@@ -40,6 +40,36 @@ class ScopeMiddleware:
         if not self.scope.url_host_allowed(request.url):
             raise Fenced("out_of_scope", f"redirects or refreshes out of scope to {shorten(request.url)}",
                          final_url=request.url)
+        return None
+
+
+class RedirectFenceMiddleware:
+    """Put each redirect or meta-refresh hop of a page request through the spider's fences
+    (include/exclude patterns, traps, pages recorded already), as links go through them.
+
+    Scrapy's RedirectMiddleware sends a hop back through the downloader middlewares with the
+    URLs so far in ``redirect_urls`` and their number in ``redirect_times``; a retried hop keeps
+    both, so it is checked (and counted) once.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        meta = request.meta
+        if not meta.get("redirect_urls") or "norm" not in meta:
+            return None  # not a hop, or not a page (robots.txt, a sitemap, a resource)
+        hop = meta.get("redirect_times", len(meta["redirect_urls"]))
+        if meta.get("a11y_hop_checked") == hop:
+            return None
+        meta["a11y_hop_checked"] = hop
+        check = getattr(self.crawler.spider, "check_redirect", None)
+        if check is not None:
+            check(request)  # raises Fenced
         return None
 
 

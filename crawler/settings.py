@@ -45,6 +45,7 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         "LOG_LEVEL": log_level or "ERROR",
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.ScopeMiddleware": 50,
+            "crawler.middlewares.RedirectFenceMiddleware": 60,
             "crawler.middlewares.RetryAfterMiddleware": 560,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.SinkPipeline": 100},

@@ -22,7 +22,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from .failures import Fenced, classify_failure, state_of
 from .items import DiscoveredPage, Document, SkippedUrl
-from .traps import TrapGuard
+from .traps import TrapGuard, url_template
 from .urls import MAX_URL_LENGTH, Scope, document_kind, is_asset, normalise_url, shorten, too_long
 
 logger = logging.getLogger(__name__)
@@ -138,6 +138,8 @@ class SiteSpider(scrapy.Spider):
         norm = normalise_url(url)
         if norm in self.seen and not force:
             return None
+        if force:  # the start URL, a resumed URL: fetched whatever the caps, but counted
+            self.traps.check(norm, force=True)
         self.seen.add(norm)
         self.queued[norm] = {"depth": depth, "referrer": referrer, "found_via": via}
         return scrapy.Request(
@@ -316,6 +318,32 @@ class SiteSpider(scrapy.Spider):
             return
         for link in self.link_extractor.extract_links(response):
             yield from self.follow(link.url, depth + 1, final, "link")
+
+    def check_redirect(self, request: scrapy.Request) -> None:
+        """Raise :class:`Fenced` when a redirect hop of a page request must not be followed:
+        outside the include/exclude patterns, to a page recorded already, or over a trap cap.
+        Called by :class:`crawler.middlewares.RedirectFenceMiddleware` once per hop."""
+        try:
+            target = normalise_url(request.url)
+        except ValueError:
+            target = request.url
+        if too_long(target):
+            raise Fenced("url_too_long", f"redirects to a URL longer than {MAX_URL_LENGTH} characters")
+        chain = {normalise_url(u) for u in request.meta.get("redirect_urls", ())}
+        if target in chain:
+            return  # a loop: Scrapy's redirect limit ends it, recorded as redirect_loop
+        code = self.scope.check(target)
+        if code is not None:
+            raise Fenced("out_of_scope", f"redirects out of scope to {shorten(target)}", final_url=target)
+        if target in self.seen:
+            raise Fenced("duplicate", f"redirects to {shorten(target)}, recorded under that URL", final_url=target)
+        # a hop into another template takes a place in its budget; a hop within the template of
+        # the URL that redirected (/r/1 -> /r/2) stays in the place that URL took, so a chain
+        # ends in too_many_redirects, not in a trap
+        previous = normalise_url(request.meta["redirect_urls"][-1])
+        trap = self.traps.check(target) if url_template(previous) != url_template(target) else None
+        if trap:
+            raise Fenced("trap_limit", f"redirects to {shorten(target, 80)}: {trap}", final_url=target)
 
     def on_error(self, failure) -> Iterable[Any]:
         request = failure.request

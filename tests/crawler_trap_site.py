@@ -7,6 +7,7 @@
   words; ``/cal?month=2026-01``: the month in the query string.
 - ``/events/2026/1``: next and previous are ``/events/next?from=...`` and
   ``/events/prev?from=...``, which redirect to the month's page.
+- ``/chain/0``: redirects to ``/chain/1``, which redirects to ``/chain/2``, and so on.
 - ``/app/...``: an app shell, the same HTML for every route, with the same links on each page:
   near-identical pages that are not a trap.
 - URLs of exactly 2048 and of 2049 characters as links and in the sitemap, a redirect to a
@@ -41,7 +42,7 @@ def long_path(base: str, length: int, letter: str) -> str:
     return "/" + letter * (length - len(base) - 1)
 
 
-SECTIONS = ("lost", "nf", "calendar", "diary", "cal", "events", "app", "long")
+SECTIONS = ("lost", "nf", "calendar", "diary", "cal", "events", "chain", "app", "long")
 
 
 def routes(base: str, sections: tuple[str, ...] = SECTIONS, seed: int = 1) -> dict:
@@ -95,6 +96,9 @@ def routes(base: str, sections: tuple[str, ...] = SECTIONS, seed: int = 1) -> di
             return Reply(302, headers={"Location": f"/events/{ny}/{nm}"})
         return handler
 
+    def chain(h):
+        return Reply(302, headers={"Location": f"/chain/{int(h.path.split('/')[2]) + 1}"})
+
     app_nav = "".join(f'<li><a href="/app/{r}">{r.title()}</a></li>' for r in "abcdefgh")
     app_shell = Reply(body=page("Council app", f"<nav><ul>{app_nav}</ul></nav>"
                                                "<div id=app>Loading the app, please wait.</div>"))
@@ -104,7 +108,7 @@ def routes(base: str, sections: tuple[str, ...] = SECTIONS, seed: int = 1) -> di
     redirect_long = long_path(base, 2062, "e")
     entries = {"lost": ["/lost/start"], "nf": ["/nf/start"], "calendar": ["/calendar/2026/1"],
                "diary": ["/diary/january-2026"], "cal": ["/cal?month=2026-01"], "events": ["/events/2026/1"],
-               "app": ["/app/"], "long": ["/long-redirect", link_ok, link_long]}
+               "chain": ["/chain/0"], "app": ["/app/"], "long": ["/long-redirect", link_ok, link_long]}
     links = [u for name in sections for u in entries[name]]
     home = page("Trap site", "<ul>" + "".join(f'<li><a href="{u}">{u[:40]}</a></li>' for u in links) + "</ul>")
     sitemap = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
@@ -128,6 +132,7 @@ def routes(base: str, sections: tuple[str, ...] = SECTIONS, seed: int = 1) -> di
         "/events/next": events_step(1),
         "/events/prev": events_step(-1),
         "/events/": events,
+        "/chain/": chain,
         "/app/": app_shell,
         **{f"/app/{r}": app_shell for r in "abcdefgh"},
         "/long-redirect": Reply(302, headers={"Location": redirect_long}),

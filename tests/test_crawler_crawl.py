@@ -36,6 +36,9 @@ def fetched(result: dict, pattern: str) -> dict[str, int]:
     return {p: n for p, n in result["requests"].items() if re.fullmatch(pattern, p)}
 
 
+CAP = 5
+
+
 @pytest.fixture(scope="module")
 def long_urls():
     return crawl(("long",))
@@ -62,6 +65,12 @@ def test_reasons_never_carry_a_whole_long_url(long_urls):
     assert all(len(i["reason"] or "") < 300 for i in long_urls["items"] if i["type"] == "SkippedUrl")
 
 
+def test_a_redirect_chain_is_too_many_redirects_not_a_trap():
+    result = crawl(("chain",), per_template_cap=3)
+    assert result["by_path"]["/chain/0"]["reason_code"] == "too_many_redirects"
+    assert len(fetched(result, r"/chain/\d+")) == 11  # the link and Scrapy's 10 redirects
+
+
 def test_scrapy_url_length_limit_is_ours():
     """Scrapy drops requests from callbacks over URLLENGTH_LIMIT (2083 by default): ours, 2048."""
     from crawler.run import CrawlOptions
@@ -70,3 +79,42 @@ def test_scrapy_url_length_limit_is_ours():
 
     opts = CrawlOptions(start_url="http://example.org/", scope=Scope.for_start_url("http://example.org/"))
     assert build_settings(opts, sink=None)["URLLENGTH_LIMIT"] == MAX
+
+
+@pytest.fixture(scope="module")
+def caps():
+    return crawl(("nf", "calendar", "diary", "cal", "events"), per_template_cap=CAP, query_variants_cap=100)
+
+
+@pytest.mark.parametrize("pattern", [
+    r"/calendar/\d+/\d+",  # next and previous as paths
+    r"/diary/[a-z]+-\d+",  # months written as words
+    r"/cal\?month=\d+-\d+",  # the month in the query string
+    r"/events/\d+/\d+",  # reached through /events/next?from=... redirects
+])
+def test_calendar_cap_holds_exactly(caps, pattern):
+    got = fetched(caps, pattern)
+    assert len(got) == CAP, sorted(got)
+    assert set(got.values()) == {1}, got  # and each page once: no redirect fetches one again
+
+
+def test_calendar_pages_over_the_cap_are_recorded(caps):
+    trapped = [p for p, i in caps["by_path"].items() if i.get("reason_code") == "trap_limit"]
+    for prefix in ("/calendar/", "/diary/", "/cal?", "/events/next"):
+        assert any(p.startswith(prefix) for p in trapped), prefix
+    hop = next(i for p, i in caps["by_path"].items()
+               if p.startswith("/events/next") and i.get("reason_code") == "trap_limit")
+    assert hop["status"] == "skipped" and hop["reason"].startswith("redirects to ") and "template" in hop["reason"]
+    assert hop["final_url"].startswith(caps["base"] + "/events/")
+
+
+def test_redirects_to_pages_seen_already_are_duplicates(caps):
+    hops = [i for p, i in caps["by_path"].items() if p.startswith(("/events/prev", "/events/next"))]
+    assert {i["reason_code"] for i in hops} == {"duplicate", "trap_limit"}
+    # "previous" leads back to a page fetched already: recorded without fetching it again
+    assert any(i["reason_code"] == "duplicate" and i["http_status"] is None for i in hops)
+
+
+def test_random_segments_share_one_template(caps):
+    # /nf/start, then made-up /nf/<token> links: one template, capped
+    assert len(fetched(caps, r"/nf/.*")) == 1 + CAP

@@ -20,7 +20,7 @@ from twisted.web.client import ResponseFailed, ResponseNeverReceived
 from twisted.web.http import PotentialDataLoss
 
 from crawler.failures import FAILURE_RULES, SKIPPED_CODES, Fenced, classify_failure, state_of
-from crawler.middlewares import RetryAfterMiddleware, ScopeMiddleware, retry_after_seconds
+from crawler.middlewares import RedirectFenceMiddleware, RetryAfterMiddleware, ScopeMiddleware, retry_after_seconds
 from crawler.urls import Scope
 
 URL = "http://example.org/page"
@@ -190,6 +190,30 @@ def test_scope_middleware_fences_length_and_hosts():
         mw.process_request(Request("http://other.org/x", meta={"redirect_urls": [base]}))
     assert exc.value.reason_code == "out_of_scope" and exc.value.reason.endswith("to http://other.org/x")
     assert exc.value.final_url == "http://other.org/x"
+
+
+def test_redirect_fence_checks_each_hop_once():
+    calls = []
+
+    class Spider:
+        def check_redirect(self, request):
+            calls.append(request.url)
+
+    class Crawler:
+        spider = Spider()
+
+    mw = RedirectFenceMiddleware(Crawler())
+    page = {"norm": "http://example.org/a"}
+    mw.process_request(Request("http://example.org/a", meta=dict(page)))  # not a hop
+    sitemap = Request("http://example.org/s.xml", meta={"redirect_urls": ["x"], "redirect_times": 1})
+    mw.process_request(sitemap)  # not a page
+    hop = Request("http://example.org/b", meta={**page, "redirect_urls": ["http://example.org/a"], "redirect_times": 1})
+    mw.process_request(hop)
+    mw.process_request(hop.replace(meta={**hop.meta, "retry_times": 1}))  # a retry of the same hop
+    nxt = hop.replace(url="http://example.org/c", meta={**hop.meta, "redirect_times": 2,
+                                                       "redirect_urls": ["http://example.org/a", "http://example.org/b"]})
+    mw.process_request(nxt)
+    assert calls == ["http://example.org/b", "http://example.org/c"]
 
 
 # -- Retry-After --------------------------------------------------------------------------------
