@@ -28,6 +28,7 @@ class CrawlOptions:
     max_response_bytes: int = 10 * 1024 * 1024
     per_template_cap: int = 50
     query_variants_cap: int = 10
+    near_duplicate_cap: int = 5  # near-identical pages that may each lead to new URLs (soft 404s)
     headers: dict[str, str] = field(default_factory=dict)
     http_user: str | None = None
     http_password: str | None = None
@@ -111,7 +112,8 @@ def start_crawl(
     kwargs: dict[str, Any] = dict(
         start_url=opts.start_url, scope=opts.scope, max_pages=opts.max_pages, max_depth=opts.max_depth,
         use_sitemaps=opts.use_sitemaps,
-        trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap),
+        trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap,
+                             near_duplicate_cap=opts.near_duplicate_cap),
         seen=seen, pages_so_far=pages_so_far, resume_urls=resume_urls, keep_alive=keep_alive,
         done=done if done is not None else set(), cookies=opts.cookies, seeds=opts.seeds,
         sitemap_urls=opts.sitemap_urls, follow_links=opts.follow_links, resume_links=list(resume_links),

@@ -23,7 +23,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from .failures import Fenced, classify_failure, state_of
 from .items import DiscoveredPage, Document, SkippedUrl
 from .traps import TrapGuard, url_template
-from .urls import MAX_URL_LENGTH, Scope, document_kind, is_asset, normalise_url, shorten, too_long
+from .urls import MAX_URL_LENGTH, Scope, document_kind, is_asset, normalise_url, origin_host, shorten, too_long
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,18 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 def _content_type(response: Response) -> str | None:
     ct = response.headers.get(b"Content-Type")
     return ct.decode("latin-1") if ct else None
+
+
+def _visible_text(response: Response) -> str:
+    """The text a reader sees (title and body, without scripts and styles)."""
+    if not isinstance(response, TextResponse):
+        return ""
+    try:
+        return " ".join(response.xpath(
+            "//title//text() | //body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+            " or ancestor::template)]").getall())
+    except Exception:  # not parseable as HTML or XML
+        return ""
 
 
 def _is_html(response: Response) -> bool:
@@ -92,6 +104,7 @@ class SiteSpider(scrapy.Spider):
         self.resume_urls = list(resume_urls)
         self.queued: dict[str, dict] = {}  # url -> meta, requested but no answer yet
         self.sitemaps_requested: set[str] = set()
+        self.page_groups: dict[str, int] = {}  # page URL -> its group of near-identical pages
         self.link_extractor = LinkExtractor(tags=("a", "area"), attrs=("href",), deny_extensions=[], unique=True, strip=True)
 
     @classmethod
@@ -201,6 +214,8 @@ class SiteSpider(scrapy.Spider):
         items = []
         if self.pages >= self.max_pages or not self.follow_links:
             return items
+        if referrer is not None and self.traps.similar.is_trap(self.page_groups.get(referrer)):
+            return items  # a page like too many others that keep inventing links: not followed
         for item_or_req in (x for u in urls for x in self.follow(u, depth, referrer, via)):
             if isinstance(item_or_req, scrapy.Request):
                 self.crawler.engine.crawl(item_or_req)
@@ -303,6 +318,17 @@ class SiteSpider(scrapy.Spider):
             yield SkippedUrl(url, "skipped", "not_html", f"content type {shorten(ctype or 'unknown', 80)} is not HTML",
                              **common)
             return
+        # near-identical pages (a "not found" page answered with 200) that keep inventing links:
+        # once a group of them is a trap, pages reached through their links are not audited
+        similar = self.traps.similar
+        group = similar.group(origin_host(final), _visible_text(response), final)
+        if similar.is_trap(group) and via == "link" and self.page_groups.get(referrer or "") == group:
+            yield SkippedUrl(url, "skipped", "trap_limit",
+                             f"near-identical to {similar.size(group) - 1} other pages of this site that keep linking "
+                             "to new URLs (such as a 'not found' page answered with 200)", **common)
+            return
+        if group is not None:
+            self.page_groups[final] = group
         if self.pages >= self.max_pages:
             yield SkippedUrl(url, "skipped", "page_budget", f"page budget of {self.max_pages} reached", **common)
             return
@@ -316,8 +342,15 @@ class SiteSpider(scrapy.Spider):
         )
         if self.pages >= self.max_pages or not isinstance(response, TextResponse) or not self.follow_links:
             return
+        if similar.is_trap(group):
+            return  # its links are as made-up as those of the pages like it
+        new_urls = 0
         for link in self.link_extractor.extract_links(response):
-            yield from self.follow(link.url, depth + 1, final, "link")
+            for out in self.follow(link.url, depth + 1, final, "link"):
+                new_urls += isinstance(out, scrapy.Request)
+                yield out
+        if new_urls and group is not None:
+            similar.led_to_new_urls(group, final)
 
     def check_redirect(self, request: scrapy.Request) -> None:
         """Raise :class:`Fenced` when a redirect hop of a page request must not be followed:

@@ -1,19 +1,24 @@
 """Crawler-trap detection, so that the budget cannot be eaten by one template or one page.
 
-Pure functions and counters over URLs, no I/O:
+Pure functions and counters over URLs and page text, no I/O:
 
 - :func:`url_template` folds the variable parts of a URL (numbers, dates written as words,
   ids and random tokens), so a calendar or a generator of random links shares one budget;
 - :class:`TrapGuard` counts the URLs it admits per template and query strings per path, and
-  refuses the first one over a cap.
+  refuses the first one over a cap;
+- :class:`NearDuplicates` groups pages whose visible text is (nearly) the same, such as a
+  "page not found" answered with 200, so that the crawler stops following the links that
+  such pages keep inventing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from typing import Iterable
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .urls import shorten
 
@@ -141,9 +146,15 @@ class TrapGuard:
     per_template: int = 50
     per_path_queries: int = 10
     max_path_segments: int = 20
+    near_duplicate_cap: int = 5
     _templates: Counter = field(default_factory=Counter)
     _queries: dict = field(default_factory=dict)
     _admitted: set = field(default_factory=set)
+    similar: "NearDuplicates" = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.similar is None:
+            self.similar = NearDuplicates(cap=self.near_duplicate_cap)
 
     def check(self, url: str, force: bool = False) -> str | None:
         """Admit ``url`` (count it) and return None, or return a human reason why it is a trap.
@@ -172,3 +183,141 @@ class TrapGuard:
         self._templates[tpl] += 1
         self._admitted.add(url)
         return None
+
+
+# -- near-identical pages -------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+_BANDS = 4  # 64-bit signatures in 4 bands of 16 bits: two within 3 bits share a band
+_LANE = 32  # bits per counter in simhash(): room for 4 billion shingles
+_SPREAD = [sum((b >> i & 1) << (_LANE * i) for i in range(8)) for b in range(256)]  # byte -> 8 lanes
+
+
+def text_features(text: str, fold: Iterable[str] = ()) -> list[str]:
+    """The words of a page's visible text, lower-cased, with numbers, random tokens and the
+    words in ``fold`` (those of the page's own URL, which a "not found" page may echo) folded.
+
+    >>> text_features("Page 7Hk2x9Qw3 not found, 22 Nov 2026")
+    ['page', '#', 'not', 'found', '#', 'nov', '#']
+    >>> text_features("No page at /lost/bakomu", fold=url_words("http://example.org/lost/bakomu"))
+    ['no', 'page', 'at', '#', '#']
+    """
+    fold = frozenset(fold)
+    out = []
+    for w in _WORD.findall(text):
+        low = w.lower()
+        if low in fold or any(c.isdigit() for c in w) or is_random_token(w):
+            out.append("#")
+        else:
+            out.append(low)
+    return out
+
+
+def url_words(url: str) -> frozenset[str]:
+    """The words of a URL's path and query, lower-cased.
+
+    >>> sorted(url_words("http://example.org/Lost/caf%C3%A9?q=x-y"))
+    ['café', 'lost', 'q', 'x', 'y']
+    """
+    parts = urlsplit(url)
+    return frozenset(w.lower() for w in _WORD.findall(unquote(f"{parts.path} {parts.query}")))
+
+
+def simhash(words: Iterable[str], size: int = 3) -> int:
+    """A 64-bit similarity hash (Charikar) of a text's distinct runs of ``size`` words
+    (shingles): texts made of the same sentences give hashes at most a few bits apart.
+
+    Each shingle counts once: with counts, the words every page repeats ("you", "the") would
+    make different pages look alike.
+
+    >>> simhash("page not found here".split()) == simhash("page not found here".split())
+    True
+    >>> bin(simhash("page not found here".split()) ^ simhash("our opening hours today".split())).count("1") > 3
+    True
+    """
+    words = list(words)
+    feats = {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+    # count, for each of the 64 bits, how many shingle hashes have it set: each hash is spread
+    # over 64 lanes of a big integer (one lane per bit), so one addition counts all 64 bits
+    total = 0
+    for feat in feats:
+        h = int.from_bytes(hashlib.blake2b(feat.encode("utf-8"), digest_size=8).digest(), "big")
+        spread = 0
+        for j in range(8):
+            spread |= _SPREAD[h >> (8 * j) & 0xFF] << (_LANE * 8 * j)
+        total += spread
+    mask = (1 << _LANE) - 1
+    return sum(1 << bit for bit in range(64) if 2 * (total >> (_LANE * bit) & mask) > len(feats))
+
+
+
+@dataclass
+class _Group:
+    signature: int
+    pages: int = 0
+    generative: set = field(default_factory=set)  # pages whose links led to new URLs
+
+
+@dataclass
+class NearDuplicates:
+    """Groups pages of a site whose visible text is the same once numbers, random tokens and
+    the words of the page's URL are folded, or nearly so (simhash within ``max_distance``
+    bits), and says when a group is a trap.
+
+    A group is a trap once more than ``cap`` of its pages have each led to new URLs: pages
+    that look the same but keep inventing links (a "not found" page answered with 200 whose
+    links change on every visit). Pages that look the same and link to the same places (an
+    app shell served for every route) never become a trap: their links lead nowhere new.
+
+    >>> nd = NearDuplicates(cap=2)
+    >>> text = "Page not found. Sorry, we could not find that page."
+    >>> groups = [nd.group("example.org", text + f" Try {token}") for token in ("x7Gk29Qa", "Zp31kQ8v", "b9Xr2Lm4")]
+    >>> len(set(groups)), nd.size(groups[0])
+    (1, 3)
+    >>> for url in ["/a", "/b", "/c"]:
+    ...     nd.led_to_new_urls(groups[0], url)
+    ...     print(nd.is_trap(groups[0]))
+    False
+    False
+    True
+    >>> nd.group("example.org", "Our opening hours: the library opens every weekday morning") == groups[0]
+    False
+    """
+
+    cap: int = 5
+    max_distance: int = 3
+    min_words: int = 3  # pages with less text (an app shell) are not grouped
+    max_words: int = 5000  # enough to tell pages apart; a 10 MB page costs no more
+    _groups: list = field(default_factory=list)
+    _bands: dict = field(default_factory=dict)
+
+    def group(self, site: str, text: str, url: str = "") -> int | None:
+        """Add a page's visible text (and its URL, whose words it may echo); return its group's
+        id, or None when it has too little text to compare."""
+        features = text_features(text, url_words(url) if url else ())[: self.max_words]
+        if len(features) < self.min_words:
+            return None
+        sig = simhash(features)
+        keys = [(site, band, sig >> (16 * band) & 0xFFFF) for band in range(_BANDS)]
+        for key in keys:
+            for gid in self._bands.get(key, ()):
+                if bin(self._groups[gid].signature ^ sig).count("1") <= self.max_distance:
+                    self._groups[gid].pages += 1
+                    return gid
+        gid = len(self._groups)
+        self._groups.append(_Group(sig, pages=1))
+        for key in keys:
+            self._bands.setdefault(key, []).append(gid)
+        return gid
+
+    def size(self, gid: int) -> int:
+        """How many pages fell into the group."""
+        return self._groups[gid].pages
+
+    def led_to_new_urls(self, gid: int, url: str) -> None:
+        """Record that page ``url`` of the group linked to URLs never seen before."""
+        self._groups[gid].generative.add(url)
+
+    def is_trap(self, gid: int | None) -> bool:
+        """True once more than ``cap`` pages of the group have led to new URLs."""
+        return gid is not None and len(self._groups[gid].generative) > self.cap

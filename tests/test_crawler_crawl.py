@@ -83,7 +83,9 @@ def test_scrapy_url_length_limit_is_ours():
 
 @pytest.fixture(scope="module")
 def caps():
-    return crawl(("nf", "calendar", "diary", "cal", "events"), per_template_cap=CAP, query_variants_cap=100)
+    # near-duplicate detection out of the way: the template caps alone must hold
+    return crawl(("nf", "calendar", "diary", "cal", "events"), per_template_cap=CAP, query_variants_cap=100,
+                 near_duplicate_cap=10_000)
 
 
 @pytest.mark.parametrize("pattern", [
@@ -118,3 +120,23 @@ def test_redirects_to_pages_seen_already_are_duplicates(caps):
 def test_random_segments_share_one_template(caps):
     # /nf/start, then made-up /nf/<token> links: one template, capped
     assert len(fetched(caps, r"/nf/.*")) == 1 + CAP
+
+
+@pytest.fixture(scope="module")
+def soft404():
+    return crawl(("lost", "app"), per_template_cap=50, near_duplicate_cap=3)
+
+
+def test_soft_404_is_fetched_a_few_times_only(soft404):
+    lost = fetched(soft404, r"/lost/.*")
+    # the group is a trap at its 4th page leading somewhere new; each led to two more
+    assert 4 <= len(lost) <= 1 + 2 * (3 + 1), sorted(lost)
+    trapped = [i for p, i in soft404["by_path"].items()
+               if p.startswith("/lost/") and i.get("reason_code") == "trap_limit"]
+    assert trapped and all("near-identical" in i["reason"] and i["status"] == "skipped" for i in trapped)
+
+
+def test_app_shell_is_not_a_trap(soft404):
+    app = {p: i for p, i in soft404["by_path"].items() if p.startswith("/app/")}
+    assert sorted(app) == ["/app/"] + [f"/app/{r}" for r in "abcdefgh"]
+    assert {i["type"] for i in app.values()} == {"DiscoveredPage"}

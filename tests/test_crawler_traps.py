@@ -1,5 +1,5 @@
-"""crawler.traps: URL templates, caps that hold exactly, random segments; and the spider's use
-of them, driven with hand-made responses (no reactor, no network)."""
+"""crawler.traps: URL templates, caps that hold exactly, random segments, near-identical pages;
+and the spider's use of them, driven with hand-made responses (no reactor, no network)."""
 
 import random
 import string
@@ -10,9 +10,11 @@ import scrapy
 from scrapy.http import HtmlResponse
 
 from crawler.failures import Fenced
-from crawler.items import SkippedUrl
+from crawler.items import DiscoveredPage, SkippedUrl
 from crawler.spider import SiteSpider
-from crawler.traps import TrapGuard, is_random_token, repeated_segments, url_template
+from crawler.traps import (
+    NearDuplicates, TrapGuard, is_random_token, repeated_segments, simhash, text_features, url_template,
+)
 from crawler.urls import Scope, normalise_url
 
 BASE = "http://example.org"
@@ -146,6 +148,75 @@ def test_a_long_template_is_shortened_in_the_reason():
     assert reason and len(reason) < 200 and reason.endswith("\u2026")
 
 
+# -- near-identical pages ----------------------------------------------------------------------
+
+NOT_FOUND = "Page not found. Sorry, we could not find the page you asked for. It may have moved. Try {}."
+ARTICLE = ("The library on {} Street opens at nine every weekday. Children's reading groups meet on "
+           "Tuesdays, and the computers can be booked at the front desk or online.")
+
+
+def test_text_features_fold_numbers_and_random_tokens():
+    assert text_features("Request 7Hk2x9Qw3 failed at 12:04") == ["request", "#", "failed", "at", "#", "#"]
+
+
+def test_simhash_tells_texts_apart():
+    a = text_features(NOT_FOUND.format("x7Gk29Qa"))
+    assert simhash(a) == simhash(list(a)) == simhash(text_features(NOT_FOUND.format("Zp31kQ8v")))
+    for other in (ARTICLE.format("High"), NOT_FOUND.format("again, or ask us at the front desk")):
+        assert bin(simhash(a) ^ simhash(text_features(other))).count("1") > 3
+
+
+def test_a_page_echoing_its_url_is_still_the_same_page():
+    nd = NearDuplicates()
+    ids = {nd.group("example.org", f"No page at /lost/{w}. Sorry, it may have moved.", f"{BASE}/lost/{w}")
+           for w in ("bakomu", "tiravo", "melu")}
+    assert len(ids) == 1
+    assert nd.group("example.org", "No page at /lost/bakomu. Sorry, it may have moved.", f"{BASE}/x") not in ids
+
+
+def test_near_duplicates_group_soft_404s_and_not_real_pages():
+    nd = NearDuplicates(cap=3)
+    soft = [nd.group("example.org", NOT_FOUND.format(tok)) for tok in ("x7Gk29Qa", "Zp31kQ8v", "b9Xr2Lm4qq")]
+    assert len(set(soft)) == 1 and nd.size(soft[0]) == 3
+    real = {nd.group("example.org", ARTICLE.format(s)) for s in ("High", "Mill", "Church")}
+    assert soft[0] not in real
+    assert nd.group("other.example.org", NOT_FOUND.format("x7Gk29Qa")) != soft[0]  # counted per site
+    assert nd.group("example.org", "Loading") is None  # too little text to compare
+
+
+def test_pages_of_a_real_looking_site_are_not_near_identical():
+    """The benchmark's synthetic council site: shared header, menus and footer, one small
+    vocabulary, 120 different pages; none may be taken for another."""
+    import sys
+    from pathlib import Path
+
+    from crawler.spider import _visible_text
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from sitegen import build_site
+
+    nd = NearDuplicates()
+    groups = {}
+    for path, body in build_site(120, seed=3).pages.items():
+        url = BASE + path
+        response = HtmlResponse(url, body=body if isinstance(body, bytes) else body.encode(), encoding="utf-8")
+        groups.setdefault(nd.group("example.org", _visible_text(response), url), []).append(path)
+    assert None not in groups
+    assert [paths for paths in groups.values() if len(paths) > 1] == []
+
+
+def test_near_duplicates_become_a_trap_only_when_they_keep_leading_somewhere_new():
+    nd = NearDuplicates(cap=2)
+    gid = nd.group("example.org", NOT_FOUND.format("x"))
+    for n in range(3):
+        assert not nd.is_trap(gid)
+        nd.led_to_new_urls(gid, f"/page{n}")
+    assert nd.is_trap(gid)
+    nd.led_to_new_urls(gid, "/page0")  # the same page again changes nothing
+    assert len(nd._groups[gid].generative) == 3
+    assert not nd.is_trap(None)
+
+
 # -- the spider, with hand-made responses -----------------------------------------------------
 
 
@@ -179,13 +250,76 @@ def crawl(spider: SiteSpider, site, start_links: list[str], limit: int = 2000):
     return fetched, items
 
 
+def test_soft_404_stops_after_a_few_near_identical_pages():
+    rng = random.Random(5)
+
+    def word():  # letters only: no URL template folds these
+        return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4))
+
+    def site(path):
+        return html("Page not found", f'<p>Sorry, we could not find that page.</p><a href="{word()}">Try this</a> '
+                                      f'<a href="{word()}">or this</a>')
+
+    cap = 3
+    spider = make_spider(near_duplicate_cap=cap)
+    fetched, items = crawl(spider, site, ["/lost/start"])
+    lost = [p for p in fetched if p.startswith("/lost/")]
+    # the group becomes a trap at its (cap + 1)th page that leads somewhere new; each led to 2 pages
+    assert cap + 1 <= len(lost) <= 1 + 2 * (cap + 1), len(lost)
+    trapped = [i for i in items if isinstance(i, SkippedUrl) and i.reason_code == "trap_limit"]
+    assert trapped and all("near-identical" in i.reason and i.status == "skipped" for i in trapped)
+    audited = [i for i in items if isinstance(i, DiscoveredPage) and i.url.startswith(BASE + "/lost/")]
+    assert len(audited) <= cap + 1 + 1
+
+
+def test_links_of_a_trapped_group_are_not_followed_from_anywhere():
+    rng = random.Random(7)
+
+    def body():
+        w = lambda: "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4))  # noqa: E731
+        return html("Page not found", f'<p>Sorry.</p><a href="{w()}">Try this</a> <a href="{w()}">or this</a>')
+
+    spider = make_spider(near_duplicate_cap=2)
+    crawl(spider, lambda path: body(), ["/lost/start"])
+    # the same page reached from the home page (not from one like it): audited, links not followed
+    req = spider._request(BASE + "/other/missing", 1, BASE + "/", "link")
+    out = list(spider.parse_page(respond(req, body())))
+    assert [type(o) for o in out] == [DiscoveredPage]
+    # nor its links found in the rendered page
+    assert spider.feed([BASE + "/other/new-link"], 2, BASE + "/other/missing") == []
+    assert BASE + "/other/new-link" not in spider.seen
+
+
+def test_soft_404_without_near_duplicate_detection_runs_away():
+    """The guard above is what stops it: with a cap too high to matter, the crawl runs on."""
+    rng = random.Random(5)
+
+    def site(path):
+        w = lambda: "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4))  # noqa: E731
+        return html("Page not found", f'<p>Sorry.</p><a href="{w()}">Try this</a> <a href="{w()}">or this</a>')
+
+    fetched, _ = crawl(make_spider(near_duplicate_cap=10_000), site, ["/lost/start"], limit=300)
+    assert len(fetched) == 300
+
+
+def test_app_shell_pages_are_near_identical_but_not_a_trap():
+    routes = [f"/app/{r}" for r in "abcdefghij"]
+    shell = html("Council app", "<nav>" + "".join(f'<a href="{r}">{r}</a>' for r in routes) + "</nav>"
+                 "<div id=app>Loading the app, please wait.</div>")
+    spider = make_spider(near_duplicate_cap=2)
+    fetched, items = crawl(spider, lambda path: shell, routes[:1])
+    assert sorted(p for p in fetched if p.startswith("/app/")) == routes
+    assert not [i for i in items if isinstance(i, SkippedUrl)]
+    assert len([i for i in items if isinstance(i, DiscoveredPage)]) == 11
+
+
 def test_calendar_cap_holds_exactly_through_links():
     def site(path):
         y, m = map(int, path.split("/")[2:4])
         return html(f"Calendar {y} {m}", f'<a href="/calendar/{y + (m == 12)}/{m % 12 + 1}">Next</a>'
                                          f'<a href="/calendar/{y - (m == 1)}/{(m - 2) % 12 + 1}">Previous</a>')
 
-    spider = make_spider(per_template=7)
+    spider = make_spider(per_template=7, near_duplicate_cap=10_000)
     fetched, items = crawl(spider, site, ["/calendar/2026/6"])
     assert len([p for p in fetched if p.startswith("/calendar/")]) == 7
     assert {i.reason_code for i in items if isinstance(i, SkippedUrl)} == {"trap_limit"}
