@@ -1,19 +1,25 @@
-"""Downloader middlewares: the scope fence for every request (redirect hops included), login
-secrets only for the login's origins, and Retry-After on 429/503, on top of Scrapy's own retry
-middleware."""
+"""Downloader middlewares: the scope and URL-length fence for every request, the spider's
+fences for redirect hops, login secrets only for the login's origins, and Retry-After on
+429/503, on top of Scrapy's own retry middleware."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import email.utils
+import re
 import time
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
+
+from .failures import Fenced
+from .urls import MAX_URL_LENGTH, shorten, too_long
 
 
 class ScopeMiddleware:
-    """Drop any request outside the scope, including redirect targets and meta refreshes.
+    """Drop any request outside the scope or longer than 2048 characters, including redirect
+    targets and meta refreshes.
 
     Runs before robots.txt and redirects are handled, so an out-of-scope host never receives a
     request, not even for its robots.txt.
@@ -30,8 +36,42 @@ class ScopeMiddleware:
         return cls(scope)
 
     def process_request(self, request, spider=None):
+        if too_long(request.url):
+            what = "redirects to a URL" if request.meta.get("redirect_urls") else "URL"
+            raise Fenced("url_too_long", f"{what} longer than {MAX_URL_LENGTH} characters ({shorten(request.url, 80)})")
         if not self.scope.url_host_allowed(request.url):
-            raise IgnoreRequest(f"out of scope: {request.url}")
+            raise Fenced("out_of_scope", f"redirects or refreshes out of scope to {shorten(request.url)}",
+                         final_url=request.url)
+        return None
+
+
+class RedirectFenceMiddleware:
+    """Put each redirect or meta-refresh hop of a page request through the spider's fences
+    (include/exclude patterns, traps, pages recorded already), as links go through them.
+
+    Scrapy's RedirectMiddleware sends a hop back through the downloader middlewares with the
+    URLs so far in ``redirect_urls`` and their number in ``redirect_times``; a retried hop keeps
+    both, so it is checked (and counted) once.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        meta = request.meta
+        if not meta.get("redirect_urls") or "norm" not in meta:
+            return None  # not a hop, or not a page (robots.txt, a sitemap, a resource)
+        hop = meta.get("redirect_times", len(meta["redirect_urls"]))
+        if meta.get("a11y_hop_checked") == hop:
+            return None
+        meta["a11y_hop_checked"] = hop
+        check = getattr(self.crawler.spider, "check_redirect", None)
+        if check is not None:
+            check(request)  # raises Fenced
         return None
 
 
@@ -111,23 +151,41 @@ class RetryAfterMiddleware:
         tries = request.meta.get("retry_times", 0)
         if tries >= request.meta.get("max_retry_times", self.max_retries):
             return response  # no retry will follow: do not wait
-        wait = retry_after_seconds(response.headers.get(b"Retry-After")) if response.status in (429, 503) else None
+        await asyncio.sleep(self.wait_seconds(response.status, response.headers.get(b"Retry-After"), tries))
+        return response
+
+    def wait_seconds(self, status: int, retry_after: bytes | str | None, tries: int, now: float | None = None) -> float:
+        """How long to wait before retry number ``tries + 1``: the server's Retry-After on 429
+        and 503, else exponential backoff; never more than :attr:`MAX_WAIT`."""
+        wait = retry_after_seconds(retry_after, now) if status in (429, 503) else None
         if wait is None:
             wait = self.BASE * (2 ** tries)
-        await asyncio.sleep(min(wait, self.MAX_WAIT))
-        return response
+        return min(wait, self.MAX_WAIT)
+
+
+_DELTA_SECONDS = re.compile(r"[0-9]+")
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None when
+    the header is missing or not valid. A date in the past means no wait.
+
+    >>> retry_after_seconds(b"120"), retry_after_seconds("-5"), retry_after_seconds("soon")
+    (120.0, None, None)
+    >>> retry_after_seconds("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412480.0)
+    30.0
+    """
     if not value:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
+    if _DELTA_SECONDS.fullmatch(text):  # ASCII digits only: str.isdigit() accepts "\u00b2"
         return float(text)
     try:
-        when = email.utils.parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(text)
+        if when.tzinfo is None:  # an HTTP date is always in GMT
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        ts = when.timestamp()
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when - (now if now is not None else time.time()))
+    return max(0.0, ts - (now if now is not None else time.time()))

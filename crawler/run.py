@@ -29,6 +29,7 @@ class CrawlOptions:
     max_response_bytes: int = 10 * 1024 * 1024
     per_template_cap: int = 50
     query_variants_cap: int = 10
+    near_duplicate_cap: int = 5  # near-identical pages that may each lead to new URLs (soft 404s)
     # login secrets (repr=False: never in a log line or a traceback): headers and cookies go to
     # the start URL's origin and ``login_origins`` only, basic auth to the start URL's origin
     headers: dict[str, str] = field(default_factory=dict, repr=False)
@@ -81,7 +82,7 @@ class CrawlHandle:
         apply): ``(status, body)``, or ``(None, None)`` when it could not be fetched."""
         import scrapy
 
-        engine = getattr(self._crawler, "engine", None)
+        engine = _engine(self._crawler)
         if engine is None or self.task.done():
             return None, None
         try:
@@ -124,7 +125,8 @@ def start_crawl(
     kwargs: dict[str, Any] = dict(
         start_url=opts.start_url, scope=opts.scope, max_pages=opts.max_pages, max_depth=opts.max_depth,
         use_sitemaps=opts.use_sitemaps,
-        trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap),
+        trap_guard=TrapGuard(per_template=opts.per_template_cap, per_path_queries=opts.query_variants_cap,
+                             near_duplicate_cap=opts.near_duplicate_cap),
         seen=seen, pages_so_far=pages_so_far, resume_urls=resume_urls, keep_alive=keep_alive,
         # cookies=None: the login's cookies are added by LoginMiddleware for the login's origins
         # only; cookies given to a Request would enter Scrapy's jar for whatever host it names
@@ -139,8 +141,7 @@ def start_crawl(
 
 async def finish_if_idle(handle: CrawlHandle) -> bool:
     """Close the crawl now if Scrapy has nothing left to do (saves waiting for its idle heartbeat)."""
-    crawler = handle._crawler
-    engine = getattr(crawler, "engine", None)
+    engine = _engine(handle._crawler)
     if engine is None or handle.task.done():
         return False
     try:
@@ -150,3 +151,12 @@ async def finish_if_idle(handle: CrawlHandle) -> bool:
     if idle:
         await engine.close_spider_async(reason="finished")
     return idle
+
+
+def _engine(crawler):
+    """The crawler's engine, or None before the crawl has started (Scrapy 2.18 and later raise
+    RuntimeError when ``Crawler.engine`` is read that early, earlier versions give None)."""
+    try:
+        return crawler.engine
+    except (AttributeError, RuntimeError):
+        return None

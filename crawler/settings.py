@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .urls import MAX_URL_LENGTH
+
 
 def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
     """Settings for one site's crawl. ``sink`` is an async callable receiving every item."""
@@ -30,6 +32,9 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         "DEPTH_LIMIT": 0,  # the spider enforces --max-depth itself and records what it cuts
         "DEPTH_PRIORITY": 0,
         "REDIRECT_MAX_TIMES": 10,
+        # Scrapy's own limit (2083 by default) for requests from callbacks, made ours; the
+        # spider records the links it refuses, and the middlewares fence redirects
+        "URLLENGTH_LIMIT": MAX_URL_LENGTH,
         "METAREFRESH_ENABLED": True,
         "HTTPERROR_ALLOW_ALL": True,
         "COOKIES_ENABLED": True,
@@ -39,6 +44,7 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         "LOG_LEVEL": log_level or "ERROR",
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.ScopeMiddleware": 50,
+            "crawler.middlewares.RedirectFenceMiddleware": 60,
             "crawler.middlewares.RetryAfterMiddleware": 560,
             # after CookiesMiddleware (700), which rebuilds the Cookie header from its jar
             "crawler.middlewares.LoginMiddleware": 720,

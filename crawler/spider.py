@@ -14,15 +14,16 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from .failures import Fenced, classify_failure, state_of
 from .items import DiscoveredPage, Document, SkippedUrl
-from .traps import TrapGuard
-from .urls import Scope, document_kind, is_asset, normalise_url
+from .traps import TrapGuard, url_template
+from .urls import MAX_URL_LENGTH, Scope, document_kind, is_asset, normalise_url, origin_host, shorten, too_long
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,18 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 def _content_type(response: Response) -> str | None:
     ct = response.headers.get(b"Content-Type")
     return ct.decode("latin-1") if ct else None
+
+
+def _visible_text(response: Response) -> str:
+    """The text a reader sees (title and body, without scripts and styles)."""
+    if not isinstance(response, TextResponse):
+        return ""
+    try:
+        return " ".join(response.xpath(
+            "//title//text() | //body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+            " or ancestor::template)]").getall())
+    except Exception:  # not parseable as HTML or XML
+        return ""
 
 
 def _is_html(response: Response) -> bool:
@@ -91,6 +104,7 @@ class SiteSpider(scrapy.Spider):
         self.resume_urls = list(resume_urls)
         self.queued: dict[str, dict] = {}  # url -> meta, requested but no answer yet
         self.sitemaps_requested: set[str] = set()
+        self.page_groups: dict[str, int] = {}  # page URL -> its group of near-identical pages
         self.link_extractor = LinkExtractor(tags=("a", "area"), attrs=("href",), deny_extensions=[], unique=True, strip=True)
 
     @classmethod
@@ -137,6 +151,8 @@ class SiteSpider(scrapy.Spider):
         norm = normalise_url(url)
         if norm in self.seen and not force:
             return None
+        if force:  # the start URL, a resumed URL: fetched whatever the caps, but counted
+            self.traps.check(norm, force=True)
         self.seen.add(norm)
         self.queued[norm] = {"depth": depth, "referrer": referrer, "found_via": via}
         return scrapy.Request(
@@ -163,8 +179,8 @@ class SiteSpider(scrapy.Spider):
             self.seen.add(norm)
             msg = {
                 "out_of_scope": "outside the audit's hosts or include/exclude patterns",
-                "non_http_scheme": f"not an http(s) link ({urlsplit(url).scheme or 'no scheme'})",
-                "url_too_long": "URL longer than 2048 characters",
+                "non_http_scheme": f"not an http(s) link ({shorten(_scheme(url), 40) or 'no scheme'})",
+                "url_too_long": f"URL longer than {MAX_URL_LENGTH} characters",
             }[code]
             yield SkippedUrl(norm, "skipped", code, msg, depth=depth, referrer=referrer, found_via=via)
             return
@@ -198,6 +214,8 @@ class SiteSpider(scrapy.Spider):
         items = []
         if self.pages >= self.max_pages or not self.follow_links:
             return items
+        if referrer is not None and self.traps.similar.is_trap(self.page_groups.get(referrer)):
+            return items  # a page like too many others that keep inventing links: not followed
         for item_or_req in (x for u in urls for x in self.follow(u, depth, referrer, via)):
             if isinstance(item_or_req, scrapy.Request):
                 self.crawler.engine.crawl(item_or_req)
@@ -218,6 +236,9 @@ class SiteSpider(scrapy.Spider):
         for url in urls:
             if url in self.sitemaps_requested or not self.scope.url_host_allowed(url):
                 continue
+            if too_long(url):
+                logger.info("ignoring sitemap URL longer than %d characters: %s", MAX_URL_LENGTH, shorten(url, 80))
+                continue
             self.sitemaps_requested.add(url)
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self._ignore, meta={"sitemap": True}, priority=-1)
 
@@ -236,7 +257,7 @@ class SiteSpider(scrapy.Spider):
         try:
             sm = Sitemap(body)
         except Exception:
-            logger.info("ignoring invalid sitemap %s", response.url)
+            logger.info("ignoring invalid sitemap %s", shorten(response.url))
             return
         if sm.type == "sitemapindex":
             yield from self._sitemap_requests([e["loc"] for e in sm if e.get("loc")])
@@ -255,12 +276,19 @@ class SiteSpider(scrapy.Spider):
         common = dict(depth=depth, referrer=referrer, found_via=via, final_url=final,
                       http_status=response.status, content_type=ctype)
         if final != norm:
-            if self.scope.check(final):
-                yield SkippedUrl(norm, "skipped", "out_of_scope", f"redirects out of scope to {final}", **common)
+            code = self.scope.check(final)
+            if code == "url_too_long":
+                yield SkippedUrl(norm, "skipped", code, f"redirects to a URL longer than {MAX_URL_LENGTH} characters",
+                                 **common)
+                return
+            if code:
+                yield SkippedUrl(norm, "skipped", "out_of_scope", f"redirects out of scope to {shorten(final)}",
+                                 **common)
                 return
             # the requested URL is another name of the final page, which gets its own state below
             # (under its own URL) unless it has one already
-            yield SkippedUrl(norm, "skipped", "duplicate", f"redirects to {final}, audited once there", **common)
+            yield SkippedUrl(norm, "skipped", "duplicate", f"redirects to {shorten(final)}, audited once there",
+                             **common)
             common.update(referrer=referrer, found_via=via)
         if final in self.final_seen:
             return  # this page is accounted for already (reached first through a redirect)
@@ -287,8 +315,20 @@ class SiteSpider(scrapy.Spider):
             yield Document(url, kind, referrer, response.status, ctype, len(response.body))
             return
         if not _is_html(response):
-            yield SkippedUrl(url, "skipped", "not_html", f"content type {ctype or 'unknown'} is not HTML", **common)
+            yield SkippedUrl(url, "skipped", "not_html", f"content type {shorten(ctype or 'unknown', 80)} is not HTML",
+                             **common)
             return
+        # near-identical pages (a "not found" page answered with 200) that keep inventing links:
+        # once a group of them is a trap, pages reached through their links are not audited
+        similar = self.traps.similar
+        group = similar.group(origin_host(final), _visible_text(response), final)
+        if similar.is_trap(group) and via == "link" and self.page_groups.get(referrer or "") == group:
+            yield SkippedUrl(url, "skipped", "trap_limit",
+                             f"near-identical to {similar.size(group) - 1} other pages of this site that keep linking "
+                             "to new URLs (such as a 'not found' page answered with 200)", **common)
+            return
+        if group is not None:
+            self.page_groups[final] = group
         if self.pages >= self.max_pages:
             yield SkippedUrl(url, "skipped", "page_budget", f"page budget of {self.max_pages} reached", **common)
             return
@@ -302,8 +342,41 @@ class SiteSpider(scrapy.Spider):
         )
         if self.pages >= self.max_pages or not isinstance(response, TextResponse) or not self.follow_links:
             return
+        if similar.is_trap(group):
+            return  # its links are as made-up as those of the pages like it
+        new_urls = 0
         for link in self.link_extractor.extract_links(response):
-            yield from self.follow(link.url, depth + 1, final, "link")
+            for out in self.follow(link.url, depth + 1, final, "link"):
+                new_urls += isinstance(out, scrapy.Request)
+                yield out
+        if new_urls and group is not None:
+            similar.led_to_new_urls(group, final)
+
+    def check_redirect(self, request: scrapy.Request) -> None:
+        """Raise :class:`Fenced` when a redirect hop of a page request must not be followed:
+        outside the include/exclude patterns, to a page recorded already, or over a trap cap.
+        Called by :class:`crawler.middlewares.RedirectFenceMiddleware` once per hop."""
+        try:
+            target = normalise_url(request.url)
+        except ValueError:
+            target = request.url
+        if too_long(target):
+            raise Fenced("url_too_long", f"redirects to a URL longer than {MAX_URL_LENGTH} characters")
+        chain = {normalise_url(u) for u in request.meta.get("redirect_urls", ())}
+        if target in chain:
+            return  # a loop: Scrapy's redirect limit ends it, recorded as redirect_loop
+        code = self.scope.check(target)
+        if code is not None:
+            raise Fenced("out_of_scope", f"redirects out of scope to {shorten(target)}", final_url=target)
+        if target in self.seen:
+            raise Fenced("duplicate", f"redirects to {shorten(target)}, recorded under that URL", final_url=target)
+        # a hop into another template takes a place in its budget; a hop within the template of
+        # the URL that redirected (/r/1 -> /r/2) stays in the place that URL took, so a chain
+        # ends in too_many_redirects, not in a trap
+        previous = normalise_url(request.meta["redirect_urls"][-1])
+        trap = self.traps.check(target) if url_template(previous) != url_template(target) else None
+        if trap:
+            raise Fenced("trap_limit", f"redirects to {shorten(target, 80)}: {trap}", final_url=target)
 
     def on_error(self, failure) -> Iterable[Any]:
         request = failure.request
@@ -311,9 +384,9 @@ class SiteSpider(scrapy.Spider):
         norm = meta.get("norm", request.url)
         self.queued.pop(norm, None)
         code, reason = classify_failure(failure)
-        status = "skipped" if code in ("robots_disallowed", "out_of_scope") else "failed"
-        yield SkippedUrl(norm, status, code, reason, depth=meta.get("a11y_depth"), referrer=meta.get("referrer"),
-                         found_via=meta.get("found_via"))
+        final = failure.value.final_url if isinstance(failure.value, Fenced) else None
+        yield SkippedUrl(norm, state_of(code), code, reason, depth=meta.get("a11y_depth"),
+                         referrer=meta.get("referrer"), found_via=meta.get("found_via"), final_url=final)
 
     def _ignore(self, failure) -> None:
         return None
@@ -331,37 +404,8 @@ class SiteSpider(scrapy.Spider):
         return dict(self.queued)
 
 
-def classify_failure(failure) -> tuple[str, str]:
-    """Map a Scrapy/Twisted download failure to a reason code and message."""
-    from scrapy.exceptions import (
-        CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError, DownloadTimeoutError,
-    )
-
-    exc = failure.value
-    name = type(exc).__name__
-    text = str(exc) or name
-    if isinstance(exc, IgnoreRequest):
-        if "robots.txt" in text:
-            return "robots_disallowed", "disallowed by robots.txt"
-        if text.startswith("out of scope"):
-            return "out_of_scope", text.replace("out of scope: ", "redirects or refreshes out of scope to ")
-        if "max redirections" in text.lower():
-            chain = [normalise_url(u) for u in failure.request.meta.get("redirect_urls", [])]
-            chain.append(normalise_url(failure.request.url))
-            if len(set(chain)) < len(chain):
-                return "redirect_loop", "redirects come back to " + next(u for u in chain if chain.count(u) > 1)
-            return "too_many_redirects", f"more than {len(chain) - 1} redirects"
-        if "maxsize" in text.lower() or "too large" in text.lower() or "cancelled" in text.lower():
-            return "too_large", text
-        return "out_of_scope", text
-    if isinstance(exc, DownloadTimeoutError) or "TimeoutError" in name:
-        return "timeout", f"no complete response in time ({text})"
-    if isinstance(exc, (DownloadConnectionRefusedError, CannotResolveHostError)) or "Connect" in name or "DNS" in name:
-        return "connection_error", text
-    if "ConnectionLost" in text or "ConnectionDone" in text or "Connection reset" in text:
-        return "connection_error", "the server closed the connection without an answer"
-    if "Cancelled" in name or "maxsize" in text.lower() or "size" in text.lower():
-        return "too_large", text
-    if isinstance(exc, DownloadFailedError) or "ResponseNeverReceived" in name or "PotentialDataLoss" in name or "ResponseFailed" in name:
-        return "protocol_error", text
-    return "connection_error", f"{name}: {text}"
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme
+    except ValueError:
+        return ""

@@ -46,10 +46,37 @@ ASSET_EXTENSIONS = frozenset(
     ".png .jpg .jpeg .gif .svg .webp .ico .bmp .tif .tiff .css .js .mjs .json .xml .txt .zip .gz .tgz "
     ".rar .7z .mp3 .mp4 .m4a .wav .ogg .webm .avi .mov .woff .woff2 .ttf .eot .exe .dmg .iso .apk".split()
 )
+#: The longest URL the crawler requests or records as a page; longer ones are ``url_too_long``.
 MAX_URL_LENGTH = 2048
 
 
+def too_long(url: str) -> bool:
+    """True when ``url`` is longer than :data:`MAX_URL_LENGTH` characters.
+
+    >>> too_long("http://example.org/" + "a" * 2029), too_long("http://example.org/" + "a" * 2030)
+    (False, True)
+    """
+    return len(url) > MAX_URL_LENGTH
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in an ellipsis when cut: for URLs
+    and server messages inside reasons and log lines.
+
+    >>> shorten("http://example.org/" + "x" * 5000, 30)
+    'http://example.org/xxxxxxxxxx…'
+    >>> shorten("http://example.org/")
+    'http://example.org/'
+    """
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "\u2026"
+
+
 def is_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host.
+
+    >>> is_http_url("https://example.org/a"), is_http_url("mailto:a@example.org"), is_http_url("/a")
+    (True, False, False)
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -105,7 +132,15 @@ def _is_tracking(key: str) -> bool:
 
 
 def document_kind(url: str, content_type: str | None = None) -> str | None:
-    """'pdf', 'word', 'excel', 'powerpoint', 'odf', 'csv' for documents, else None."""
+    """'pdf', 'word', 'excel', 'powerpoint', 'odf', 'csv' for documents, else None.
+
+    The content type wins over the extension:
+
+    >>> document_kind("http://example.org/minutes.PDF"), document_kind("http://example.org/a", "application/pdf")
+    ('pdf', 'pdf')
+    >>> document_kind("http://example.org/page.html") is None
+    True
+    """
     if content_type:
         ct = content_type.split(";")[0].strip().lower()
         if ct in DOCUMENT_CONTENT_TYPES:
@@ -250,7 +285,7 @@ class Scope:
             return "out_of_scope"
         if parts.scheme not in ("http", "https"):
             return "non_http_scheme"
-        if len(url) > MAX_URL_LENGTH:
+        if too_long(url):
             return "url_too_long"
         if not self.url_host_allowed(url):
             return "out_of_scope"
