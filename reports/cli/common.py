@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Callable, NoReturn
@@ -27,6 +28,16 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def stdout_console() -> Console:
+    """What a command exists to produce (a league table, a history) goes to stdout, so that it
+    can be redirected. Piped to a file, tables keep their natural width (nothing wrapped or left
+    out) unless COLUMNS says otherwise; on a terminal they fit its width."""
+    console = Console(highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(highlight=False, width=1000)
+    return console
+
+
 def fail(message: str) -> NoReturn:
     """Print ``a11ycrawl: error: MESSAGE`` on one line and exit 2."""
     from rich.markup import escape
@@ -39,7 +50,7 @@ db_option = click.option(
     "--db", "db", type=click.Path(dir_okay=False), default=None,
     help="SQLite results database (default: a11ycrawl.db in the current directory, or A11YCRAWL_DB).",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout instead of tables to stderr.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout instead of the tables.")
 sites_option = click.option(
     "--sites", "sites_file", type=click.Path(dir_okay=False),
     help="Site list TOML with baselines and targets (default: [[sites]] in a11ycrawl.toml, if any).",
@@ -129,4 +140,6 @@ def write_json(store, outcomes, json_file) -> None:
     if json_file == "-":
         click.echo(text)
     else:
-        Path(json_file).write_text(text + "\n", encoding="utf-8")
+        from reports.files import write_text
+
+        write_text(json_file, text + "\n")
