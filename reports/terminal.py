@@ -156,9 +156,7 @@ class RunProgress:
 
             self._live = Live(self, console=self.console, transient=True, refresh_per_second=4)
             self._live.start()
-        else:
-            self.console.print(Text(f"a11ycrawl: {self.label}: started; a progress line every {self.interval:g} s"),
-                               soft_wrap=True)
+        else:  # the first line after one interval: a quick run, or one that fails at once, prints none
             self._thread = threading.Thread(target=self._beat, name="a11ycrawl-progress", daemon=True)
             self._thread.start()
         return self
