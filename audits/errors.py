@@ -7,6 +7,7 @@ with a reason code), never one of these.
      +-- BrowserError              no Chromium found, or it would not start
      +-- CrawlError                the site could not be crawled at all (unreachable start URL, ...)
      +-- StoreError                the database cannot be opened, or is not ours / too new
+     +-- OutputError               a report, export or CI file could not be written
 """
 
 from __future__ import annotations
@@ -30,3 +31,7 @@ class CrawlError(A11yCrawlError):
 
 class StoreError(A11yCrawlError):
     """The results database cannot be used."""
+
+
+class OutputError(A11yCrawlError):
+    """A file the user asked for (report, export, JSON, JUnit, SARIF) could not be written."""

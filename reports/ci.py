@@ -3,7 +3,9 @@ annotations and a GitHub job summary.
 
 Reporters are small functions chosen by name (:data:`REPORTERS`), each ``CheckReport -> str``;
 pure: they render a :class:`~audits.analysis.gate.CheckReport` (the run, its pages and the gate's
-verdict) and never touch the store, the network or the clock.
+verdict) and never touch the store, the network or the clock. JUnit and SARIF hold no time and no
+run id, so two checks that find the same give byte-identical files (the run id is in the job
+summary and on the terminal).
 
 What counts as a failure in every output is the gate's ``flagged()``: with a baseline, the
 failing elements that are new (known ones are listed, not failed); without, every failing
@@ -58,9 +60,9 @@ def junit_xml(report: CheckReport) -> str:
     """JUnit XML: one testcase per gate check, one per page (audited or failed); a failure per
     rule that fails the gate on a page, an error for a page that could not be audited."""
     g, run = report.gate, report.run
-    suite = ET.Element("testsuite", name=f"a11ycrawl: {run.site}", timestamp=(run.started_at or "")[:19])
+    suite = ET.Element("testsuite", name=f"a11ycrawl: {run.site}")
     props = ET.SubElement(suite, "properties")
-    for name, value in (("run", run.run_id), ("start_url", run.start_url), ("score", run.score),
+    for name, value in (("start_url", run.start_url), ("score", run.score),
                         ("axe_version", run.axe_version), ("baseline", g.baseline_source)):
         if value is not None:
             ET.SubElement(props, "property", name=name, value=str(value))
@@ -188,12 +190,12 @@ def sarif_log(report: CheckReport) -> dict:
             "name": "a11ycrawl", "version": run.tool_version or "unknown", "informationUri": INFORMATION_URI,
             "rules": [_sarif_rule(r, report.rules.get(r, {}), samples[r]) for r in rule_ids],
         }},
-        "automationDetails": {"id": f"a11ycrawl/{run.site}/run-{run.run_id}"},
+        "automationDetails": {"id": f"a11ycrawl/{run.site}/"},  # a category; no run id (see the module doc)
         "invocations": [{"executionSuccessful": True,
                          "toolExecutionNotifications": [
                              {"level": "error", "message": {"text": c.detail}} for c in g.failed_checks]}],
         "results": results,
-        "properties": {"site": run.site, "startUrl": run.start_url, "run": run.run_id, "score": run.score,
+        "properties": {"site": run.site, "startUrl": run.start_url, "score": run.score,
                        "axeVersion": run.axe_version, "gate": "passed" if g.passed else "failed",
                        "checks": [{"name": c.name, "passed": c.passed, "limit": c.limit, "actual": c.actual}
                                   for c in g.checks]},
@@ -296,3 +298,34 @@ REPORTERS: dict[str, Callable[[CheckReport], str]] = {
     "github": github_annotations,
     "summary": markdown_summary,
 }
+
+
+# -- stable names (check --dir) -----------------------------------------------------------------------
+
+def site_path(url: str | None, root: str) -> str | None:
+    """A URL under ``root`` (the temporary server of ``check --dir``, whose port changes every
+    run) as its path on the site: ``http://127.0.0.1:46789/contact.html`` -> ``/contact.html``.
+    Other URLs are returned as they are."""
+    if url and url.startswith(root):
+        return "/" + url[len(root):]
+    return url
+
+
+def with_site_paths(report: CheckReport, root: str | None = None) -> CheckReport:
+    """The report with pages in URL order and, given ``root``, every page named by its path on
+    the site (:func:`site_path`) rather than by the temporary server's URL, so that test names,
+    annotations, SARIF locations and the summary are the same on every run."""
+    from dataclasses import replace
+
+    def name(url):
+        return site_path(url, root) if root else url
+
+    def rename(f: Finding) -> Finding:
+        return replace(f, url=name(f.url))
+
+    g = report.gate
+    gate = replace(g, counted=tuple(rename(f) for f in g.counted),
+                   ignored=tuple(replace(i, finding=rename(i.finding)) for i in g.ignored))
+    pages = sorted((replace(p, url=name(p.url)) for p in report.pages), key=lambda p: p.url)
+    return replace(report, run=replace(report.run, start_url=name(report.run.start_url)), pages=tuple(pages),
+                   gate=gate, files={name(u): f for u, f in report.files.items()})

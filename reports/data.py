@@ -62,8 +62,30 @@ def run_document(store, run_id: int) -> dict:
             "violations": list(groups["violation"].values()),
             "incomplete": list(groups["incomplete"].values()),
         })
+    unfinished = unfinished_pages(store, run_id, {p["url"] for p in pages_out})
+    pages_out += unfinished
+    run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
     docs = [{"url": d["url"], "kind": d["kind"], "linked_from": d["page_url"]} for d in store.documents(run_id)]
     return {"run": run_out, "pages": pages_out, "documents": docs}
+
+
+def unfinished_pages(store, run_id: int, listed: set[str]) -> list[dict]:
+    """URLs the run had queued for the browser but never finished (it was stopped with Ctrl-C, or
+    killed), as page rows marked ``interrupted``, so that a stopped run's JSON lists every URL it
+    knew of. Empty for a run that finished."""
+    from audits.reasons import REASONS
+
+    out = []
+    for q in store.pending(run_id):
+        if q["url"] in listed:
+            continue
+        out.append({
+            "url": q["url"], "final_url": None, "status": "skipped", "reason_code": "interrupted",
+            "reason": REASONS["interrupted"][1], "http_status": None, "content_type": None, "title": None,
+            "depth": q["depth"], "referrer": q["referrer"], "found_via": q["found_via"], "load_ms": None,
+            "audit_ms": None, "frames": None, "reused": False, "violations": [], "incomplete": [],
+        })
+    return out
 
 
 def run_summary(store, run_id: int, top: int = 10) -> dict:
@@ -244,3 +266,19 @@ def pick_run(store, site: str | None = None, run_id: int | None = None) -> dict:
     if run is None:
         raise StoreError(f"no runs in {store.path} yet: run 'a11ycrawl audit URL' first")
     return run
+
+
+def with_site_paths(doc: dict, root: str) -> dict:
+    """A run document (:func:`run_document`) with every URL under ``root`` (``check --dir``'s
+    temporary server) written as its path on the site, ``/contact.html``, so that it is the same
+    on every run; pages in URL order."""
+    def name(url):
+        return "/" + url[len(root):] if isinstance(url, str) and url.startswith(root) else url
+
+    run = dict(doc["run"], start_url=name(doc["run"]["start_url"]))
+    if isinstance(run.get("config"), dict) and "start_url" in run["config"]:
+        run["config"] = dict(run["config"], start_url=name(run["config"]["start_url"]))
+    pages = [dict(p, url=name(p["url"]), final_url=name(p["final_url"]), referrer=name(p["referrer"]))
+             for p in doc["pages"]]
+    docs = [dict(d, url=name(d["url"]), linked_from=name(d["linked_from"])) for d in doc["documents"]]
+    return {**doc, "run": run, "pages": sorted(pages, key=lambda p: p["url"]), "documents": docs}

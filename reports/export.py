@@ -17,9 +17,10 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from audits.errors import StoreError
+from audits.errors import OutputError, StoreError
 
 from reports.data import FINDING_COLUMNS, finding_rows, run_document
+from reports.files import prepare_output, write_text
 
 FORMATS = ("json", "csv", "sqlite")
 
@@ -39,9 +40,11 @@ def export_csv(store, run_id: int) -> str:
 
 def export_sqlite(store, path: str | Path, run_id: int | None = None) -> Path:
     """Copy the database to ``path`` (replacing it), optionally with one run only."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".a11ycrawl-export-", suffix=".db", dir=path.parent)
+    path = prepare_output(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".a11ycrawl-export-", suffix=".db", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"could not write {path}: {exc.strerror or exc}") from None
     os.close(fd)
     os.unlink(tmp)  # VACUUM INTO wants to create the file itself
     try:
@@ -49,6 +52,8 @@ def export_sqlite(store, path: str | Path, run_id: int | None = None) -> Path:
         os.replace(tmp, path)
     except sqlite3.Error as exc:
         raise StoreError(f"could not write the SQLite export {path}: {exc}") from None
+    except OSError as exc:
+        raise OutputError(f"could not write {path}: {exc.strerror or exc}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -66,5 +71,5 @@ def write_export(store, fmt: str, output: str, run_id: int | None) -> str:
     text = export_json(store, run_id) if fmt == "json" else export_csv(store, run_id)
     if output == "-":
         return text
-    Path(output).write_text(text, encoding="utf-8", newline="")
+    write_text(output, text, newline="")
     return ""

@@ -38,6 +38,7 @@ from audits.results import diff_runs, history, league, rule_texts, score_stored_
 from reports.data import (
     FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, _loads, fix_first, needs_review, pick_run, wcag_criteria, wcag_label,
 )
+from reports.files import write_text
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_PATTERNS_PER_RULE = 25
@@ -510,7 +511,7 @@ def render_report(report: Report) -> str:
 def write_report(store, path: str | Path, **kw) -> Report:
     """Build and write the report for one run; returns what it showed."""
     report = build_report(store, **kw)
-    Path(path).write_text(render_report(report), encoding="utf-8")
+    write_text(path, render_report(report))  # all or nothing; missing folders created
     return report
 
 

@@ -12,7 +12,9 @@ from dataclasses import asdict, is_dataclass
 from typing import Any, Iterable
 
 from audits.analysis.scoring import LOAD_HALF
+from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from reports.data import IMPACTS, fix_first
@@ -107,22 +109,87 @@ def print_components(console: Console, row) -> None:
     fix_first_table(console, fix_first(c, limit=None), title=f"Fix first (run {row.run_id})")
 
 
+def wide_table(title: str | None, columns, rows, caption: str | None = None) -> Table:
+    """A table with many columns: light rules and two spaces between columns, so that more fits
+    in 80 columns (see :func:`print_fitted`). ``columns``: (header, justify) pairs."""
+    t = Table(title=title, caption=caption, header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1),
+              collapse_padding=True, show_edge=False, pad_edge=False)
+    for header, justify in columns:
+        t.add_column(header, justify=justify)
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+def _column_range(console: Console, column) -> tuple[int, int]:
+    """The narrowest width (the longest word) and the natural width of a column's header and cells."""
+    sizes = [Measurement.get(console, console.options, c) for c in (column.header, *column.cells)]
+    return max(m.minimum for m in sizes), max(m.maximum for m in sizes)
+
+
+def print_fitted(console: Console, title: str | None, columns, rows, drop: Iterable[str] = (),
+                 caption: str | None = None) -> list[str]:
+    """Print a :func:`wide_table` within the console's width without breaking a word or cropping
+    a column: while its longest words do not fit, the columns named in ``drop`` are left out, in
+    that order, and a line says which. Columns then get at least their longest word, and the
+    room left goes to those that would wrap (rich's own squeezing can split words). Returns
+    the headers left out."""
+    width = console.width
+    unbounded = console.options.update_width(10 ** 6)
+    columns, rows = list(columns), [list(r) for r in rows]
+    left_out: list[str] = []
+    drop = list(drop)
+    while True:
+        table = wide_table(title, columns, rows, caption)
+        ranges = [_column_range(console, c) for c in table.columns]
+        gaps = console.measure(table, options=unbounded).maximum - sum(hi for _, hi in ranges)
+        if sum(lo for lo, _ in ranges) + gaps <= width or not drop:
+            break
+        name = drop.pop(0)
+        headers = [h for h, _ in columns]
+        if name in headers:
+            i = headers.index(name)
+            del columns[i]
+            for r in rows:
+                del r[i]
+            left_out.append(name)
+    if sum(hi for _, hi in ranges) + gaps > width:
+        widths = [lo for lo, _ in ranges]
+        spare = width - gaps - sum(widths)
+        while spare > 0 and any(w < hi for w, (_, hi) in zip(widths, ranges)):
+            for i, (_, hi) in enumerate(ranges):
+                if spare > 0 and widths[i] < hi:
+                    widths[i] += 1
+                    spare -= 1
+        for column, w in zip(table.columns, widths):
+            column.width = w
+    console.print(table)
+    if left_out:
+        console.print(f"[dim]Left out at {width} columns: {', '.join(left_out)} "
+                      "(widen the terminal, or use --json).[/]")
+    return left_out
+
+
+#: short headers for the violation columns of wide tables (explained in a line under them)
+IMPACT_HEADERS = {"critical": "crit.", "serious": "ser.", "moderate": "mod.", "minor": "minor"}
+
+
 def print_history(console: Console, h) -> None:
     """``a11ycrawl history``: one row per run, then the latest score's components and targets."""
-    t = Table(title=f"History of {h.site}", header_style="bold")
-    for col, j in (("run", "right"), ("date", "left"), ("status", "left"), ("score", "right"),
-                   ("change", "right"), ("pages", "right"), *((i, "right") for i in IMPACTS),
-                   ("model / axe-core", "left"), ("note", "left")):
-        t.add_column(col, justify=j, overflow="fold")
+    columns = [("run", "right"), ("date", "left"), ("status", "left"), ("score", "right"), ("change", "right"),
+               ("pages", "right"), *((IMPACT_HEADERS[i], "right") for i in IMPACTS), ("model / axe-core", "left"),
+               ("note", "left")]
+    rows = []
     for r in h.rows:
         note = r.note or ("" if r.score is not None else r.reason or "")
-        t.add_row(
+        rows.append((
             str(r.run_id), _date(r.started_at), r.status, fmt_score(r.score), fmt_change(r.change),
             f"{r.pages_audited}" + (f" (+{r.pages_failed} failed)" if r.pages_failed else ""),
             *(str(r.violations.get(i, 0)) for i in IMPACTS),
             f"{r.model_version or '—'} / {r.axe_version or '?'}", note,
-        )
-    console.print(t)
+        ))
+    print_fitted(console, f"History of {h.site}", columns, rows, drop=("model / axe-core", "date", "note"),
+                 caption="crit., ser., mod., minor: failing elements by impact")
     latest = h.latest
     if latest is not None:
         print_components(console, latest)
@@ -135,18 +202,14 @@ def print_league(console: Console, rows: Iterable, top_climbers: Iterable) -> No
     rows = list(rows)
     engines = sorted({(r.model_version, r.axe_version) for r in rows if r.rank is not None})
     under = "; ".join(f"{m}, axe-core {a}" for m, a in engines)
-    t = Table(title="League table" + (f" (scores under {under})" if under else ""), header_style="bold")
-    for col, j in (("rank", "right"), ("site", "left"), ("score", "right"), ("change", "right"),
-                   ("places", "right"), ("pages", "right"), ("run", "right"), ("date", "left"),
-                   ("targets", "left"), ("note", "left")):
-        t.add_column(col, justify=j, overflow="fold")
-    for r in rows:
-        t.add_row(
-            str(r.rank) if r.rank is not None else "—", r.site, fmt_score(r.score), fmt_change(r.change),
-            fmt_rank_change(r.rank_change, r.rank is not None), "" if r.pages_audited is None else str(r.pages_audited),
-            "" if r.run_id is None else str(r.run_id), _date(r.started_at), _targets_summary(r.targets), r.note or "",
-        )
-    console.print(t)
+    columns = [("rank", "right"), ("site", "left"), ("score", "right"), ("change", "right"), ("places", "right"),
+               ("pages", "right"), ("run", "right"), ("date", "left"), ("targets", "left"), ("note", "left")]
+    table_rows = [(
+        str(r.rank) if r.rank is not None else "—", r.site, fmt_score(r.score), fmt_change(r.change),
+        fmt_rank_change(r.rank_change, r.rank is not None), "" if r.pages_audited is None else str(r.pages_audited),
+        "" if r.run_id is None else str(r.run_id), _date(r.started_at), _targets_summary(r.targets), r.note or "",
+    ) for r in rows]
+    print_fitted(console, "League table" + (f" (scores under {under})" if under else ""), columns, table_rows, drop=("run", "date", "pages", "targets", "note"))
     up = list(top_climbers)
     if up:
         console.print("[bold]Biggest climbers:[/] " + "; ".join(
@@ -192,3 +255,28 @@ def print_rescore(console: Console, report) -> None:
         for c in report.changed:
             t.add_row(str(c.run_id), c.site, fmt_score(c.before), c.before_model or "not scored", fmt_score(c.after))
         console.print(t)
+
+
+LEAGUE_CSV_COLUMNS = ("rank", "site", "score", "change", "previous_rank", "rank_change", "pages_audited", "run_id",
+                      "started_at", "model_version", "axe_version", "comparable", "targets", "note")
+
+
+def league_csv(rows: Iterable) -> str:
+    """The league table as CSV (RFC 4180, a header row): one row per site, best first, the
+    figures unformatted (scores to one decimal as shown, empty where there is none)."""
+    import csv
+    import io
+
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(LEAGUE_CSV_COLUMNS)
+    for r in rows:
+        values = {
+            "rank": r.rank, "site": r.site, "score": None if r.score is None else f"{r.score:.1f}",
+            "change": None if r.change is None else f"{r.change:+.1f}", "previous_rank": r.previous_rank,
+            "rank_change": r.rank_change, "pages_audited": r.pages_audited, "run_id": r.run_id,
+            "started_at": r.started_at, "model_version": r.model_version, "axe_version": r.axe_version,
+            "comparable": "yes" if r.comparable else "no", "targets": _targets_summary(r.targets), "note": r.note,
+        }
+        writer.writerow(["" if values[c] is None else values[c] for c in LEAGUE_CSV_COLUMNS])
+    return buf.getvalue()

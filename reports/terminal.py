@@ -2,49 +2,193 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from reports.data import FIX_FIRST, IMPACTS, run_summary
 
 IMPACT_STYLE = {"critical": "bold red", "serious": "red", "moderate": "yellow", "minor": "cyan"}
 
 
-class RunProgress:
-    """A live progress display for one site: discovered, audited, failed, skipped, rate."""
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
-    def __init__(self, console: Console, label: str, clock=time.monotonic):
+
+def _duration(seconds: float | None) -> str:
+    """``42s``, ``4m12s``, ``1h05m``; ``?`` when unknown."""
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "?"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _rate(per_second: float) -> str:
+    return f"{per_second:.2f}/s" if per_second < 1 else f"{per_second:.1f}/s"
+
+
+class ProgressFigures:
+    """What a progress display shows, from the pipeline's counts and the clock: pages done (audited
+    or failed) of those known so far (capped by the page budget), the rate over the last minute
+    and an estimate of the time left. Pure: the clock is passed in."""
+
+    WINDOW = 60.0  # seconds of history behind the rate
+
+    def __init__(self, start: float, budget: int | None = None):
+        self.start = start
+        self.budget = budget
+        self.counts: dict[str, int] = {}
+        self.samples: list[tuple[float, int]] = [(start, 0)]
+
+    def update(self, now: float, counts: dict[str, int]) -> None:
+        self.counts = dict(counts)
+        self.samples.append((now, self.done))
+        while len(self.samples) > 2 and now - self.samples[1][0] > self.WINDOW:
+            self.samples.pop(0)
+
+    @property
+    def done(self) -> int:
+        return self.counts.get("audited", 0) + self.counts.get("failed", 0)
+
+    @property
+    def total(self) -> int:
+        known = max(self.counts.get("discovered", 0), self.done, 1)
+        return min(known, max(self.budget, self.done)) if self.budget else known
+
+    def rate(self, now: float) -> float:
+        t0, d0 = self.samples[0]
+        if now - t0 < 1e-6:
+            return 0.0
+        return max(self.done - d0, 0) / (now - t0)
+
+    def eta(self, now: float) -> float | None:
+        left = self.total - self.done
+        if left <= 0:
+            return 0.0
+        r = self.rate(now)
+        return left / r if r > 0 else None
+
+    def plain(self, label: str, now: float) -> str:
+        """One line for logs: every figure, no colour."""
+        c = self.counts
+        return (f"a11ycrawl: {label}: {self.done}/{self.total} pages done ({c.get('audited', 0)} audited, "
+                f"{c.get('failed', 0)} failed, {c.get('reused', 0)} reused; {c.get('skipped', 0)} skipped, "
+                f"{c.get('documents', 0)} documents), {_rate(self.rate(now))}, ETA {_duration(self.eta(now))}, "
+                f"elapsed {_duration(now - self.start)}")
+
+    def line(self, label: str, now: float, width: int) -> Text:
+        """The live line, fitted to ``width``: counts, failures, rate and ETA always; then the
+        elapsed time, skipped URLs, the site's name (shortened) and a bar, as room allows."""
+        c = self.counts
+        spinner = SPINNER[int(now * 10) % len(SPINNER)]
+        core = [(f"{self.done}/{self.total} pages", "bold")]
+        if c.get("failed"):
+            core.append((f"{c['failed']} failed", "red"))
+        core += [(_rate(self.rate(now)), ""), (f"ETA {_duration(self.eta(now))}", "bold")]
+        extra = [(f"{_duration(now - self.start)} elapsed", "dim")]
+        if c.get("skipped"):
+            extra.append((f"{c['skipped']} skipped", "dim"))
+        sep = " · "
+
+        def length(parts) -> int:
+            return sum(len(t) for t, _ in parts) + len(sep) * (len(parts) - 1)
+
+        parts = list(core)
+        room = width - 2 - length(parts) - 1
+        name = ""
+        if room >= 8:
+            cap = min(room, 24)
+            name = label if len(label) <= cap else label[:cap - 1] + "…"
+        for e in extra:
+            if 2 + (len(name) + 1 if name else 0) + length(parts + [e]) <= width:
+                parts.append(e)
+        room = width - 2 - (len(name) + 1 if name else 0) - length(parts)
+        bar = room - 1 if room >= 11 else 0
+        text = Text(spinner + " ")
+        if name:
+            text.append(name + " ", style="bold")
+        if bar:
+            filled = round(bar * self.done / max(self.total, 1))
+            text.append("━" * filled, style="green")
+            text.append("━" * (bar - filled) + " ", style="grey37")
+        for i, (t, style) in enumerate(parts):
+            if i:
+                text.append(sep, style="dim")
+            text.append(t, style=style)
+        return text
+
+
+class RunProgress:
+    """Progress of one site's run on stderr. On a terminal, a live line fitted to its width
+    (counts, failures, rate and ETA, then more as room allows); otherwise (CI logs, cron mail)
+    one plain line every ``interval`` seconds with the same figures. ``--quiet`` uses no
+    RunProgress at all."""
+
+    def __init__(self, console: Console, label: str, clock=time.monotonic, interval: float = 30.0,
+                 budget: int | None = None, live: bool | None = None):
         self.console = console
+        self.label = label
         self.clock = clock
-        self.start = clock()
-        self.progress = Progress(
-            SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-            TextColumn("{task.completed}/{task.total} pages"), TextColumn("{task.fields[detail]}"),
-            TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal,
-        )
-        self.task = self.progress.add_task(label, total=1, detail="starting")
+        self.interval = interval
+        self.figures = ProgressFigures(clock(), budget)
+        self.live_mode = console.is_terminal if live is None else live
         self.last: dict[str, int] = {}
+        self.next_line = self.figures.start + interval
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._live = None
+
+    def __rich_console__(self, console: Console, options):
+        yield self.figures.line(self.label, self.clock(), options.max_width)
 
     def __enter__(self):
-        self.progress.start()
+        if self.live_mode:
+            from rich.live import Live
+
+            self._live = Live(self, console=self.console, transient=True, refresh_per_second=4)
+            self._live.start()
+        else:  # the first line after one interval: a quick run, or one that fails at once, prints none
+            self._thread = threading.Thread(target=self._beat, name="a11ycrawl-progress", daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(self, *exc):
-        self.progress.stop()
+        self._stop.set()
+        if self._live is not None:
+            self._live.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(min(self.interval, 1.0)):
+            self.tick()
+
+    def tick(self) -> bool:
+        """Print the plain line if one is due (not on a terminal); True if it printed."""
+        if self.live_mode:
+            return False
+        now = self.clock()
+        with self._lock:
+            if now < self.next_line:
+                return False
+            self.next_line = now + self.interval
+            line = self.figures.plain(self.label, now)
+        self.console.print(Text(line), soft_wrap=True)
+        return True
 
     def update(self, **counts: int) -> None:
         self.last = counts
-        done = counts.get("audited", 0) + counts.get("failed", 0)
-        total = max(counts.get("discovered", 0), done, 1)
-        elapsed = max(self.clock() - self.start, 1e-6)
-        detail = (f"[green]{counts.get('audited', 0)} audited[/] [red]{counts.get('failed', 0)} failed[/] "
-                  f"{counts.get('skipped', 0)} skipped {counts.get('documents', 0)} docs "
-                  f"{counts.get('audited', 0) / elapsed:.1f}/s")
-        self.progress.update(self.task, completed=done, total=total, detail=detail)
+        with self._lock:
+            self.figures.update(self.clock(), counts)
+        self.tick()
 
 
 def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
@@ -160,3 +304,13 @@ def print_comparison(console: Console, store, run_ids: list[int]) -> None:
     console.print(f"[dim]Score out of 10 ({', '.join(models) or 'not scored'}); failing elements per impact. "
                   "Next: 'a11ycrawl league', 'a11ycrawl history SITE', 'a11ycrawl demo --variant after' then "
                   "'a11ycrawl diff A B'.[/]")
+
+
+def print_reuse(console: Console, store, run_id: int) -> None:
+    """After a re-audit: how many pages were carried over unchanged from the previous run."""
+    run = store.get_run(run_id)
+    reused = run.get("pages_reused") or 0
+    audited = run.get("pages_audited") or 0
+    if reused:
+        console.print(f"Reused {reused} of {audited} audited pages unchanged from the previous comparable run "
+                      f"(not rendered again); {audited - reused} rendered and audited. --full renders every page.")

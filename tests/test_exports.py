@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -93,3 +94,56 @@ def test_sqlite_export_of_one_run(store, tmp_path):
 def test_sqlite_export_needs_a_file(store):
     with pytest.raises(StoreError, match="needs a file"):
         export(store, "--format", "sqlite", "-o", "-")
+
+
+# -- files: folders created, all or nothing --------------------------------------------------------
+
+def test_exports_create_missing_folders(store, tmp_path):
+    for fmt in ("csv", "json", "sqlite"):
+        out = tmp_path / "new" / fmt / f"x.{fmt}"
+        res = export(store, "--format", fmt, "--run", "3", "-o", str(out))
+        assert res.exit_code == 0, res.output
+        assert out.stat().st_size > 0
+        assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary file left
+
+
+LIMIT_FILE_SIZE = """
+import resource, sys
+from reports.cli import main
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))  # like a full disk: writes past 1000 bytes fail
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["export", "--format", "csv", "--run", "3", "-o", "out/findings.csv"],
+    ["export", "--format", "json", "--run", "3", "-o", "out/run.json"],
+    ["report", "--run", "3", "-o", "out/report.html"],
+])
+def test_a_write_that_fails_names_the_file_exits_2_and_leaves_nothing(store, tmp_path, args):
+    """A full disk (here: a 1000-byte file size limit, EFBIG) must not leave a 0-byte or cut file;
+    an older good file stays as it was."""
+    import subprocess
+    import sys
+
+    (tmp_path / "out").mkdir()
+    target = tmp_path / args[-1]
+    target.write_text("the previous good export\n")
+    res = subprocess.run([sys.executable, "-c", LIMIT_FILE_SIZE, *args, "--db", store.path], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert f"a11ycrawl: error: could not write {args[-1]}: File too large" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert target.read_text() == "the previous good export\n"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_write_text_is_atomic_and_keeps_the_mode(tmp_path):
+    from reports.files import write_text
+
+    path = tmp_path / "a" / "b" / "c.txt"
+    write_text(path, "one\r\n", newline="")
+    assert path.read_bytes() == b"one\r\n"
+    os.chmod(path, 0o640)
+    write_text(path, "two\n")
+    assert path.read_text() == "two\n" and (path.stat().st_mode & 0o777) == 0o640

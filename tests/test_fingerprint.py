@@ -133,8 +133,8 @@ def test_diff_command(store):
     assert [f["rule"] for f in doc["new"]] == ["select-name"]
     assert [f["rule"] for f in doc["fixed"]] == ["label"]
     res = runner.invoke(a11ycrawl, ["diff", str(a), str(b), "--db", store.path])
-    assert res.exit_code == 0 and res.stdout == ""
-    assert "1 new" in res.stderr and "1 fixed" in res.stderr and "select-name" in res.stderr
+    assert res.exit_code == 0 and res.stderr == ""
+    assert "1 new" in res.stdout and "1 fixed" in res.stdout and "select-name" in res.stdout
     res = runner.invoke(a11ycrawl, ["diff", str(a), "999", "--db", store.path])
     assert "no run 999" in str(res.exception)
 

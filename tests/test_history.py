@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -17,7 +19,7 @@ from audits.analysis.history import (
 )
 from audits.analysis.scoring import MODEL_1, MODEL_VERSION
 from audits.results import history, league, rescore_all, score_run
-from helpers import make_run, violation
+from helpers import history_store, make_run, violation
 
 TODAY = dt.date(2027, 1, 1)
 HOME = "https://c.example/"
@@ -226,20 +228,27 @@ def test_history_league_and_rescore_commands(store, tmp_path):
     assert [r["score"] for r in doc["rows"]] == [r.score for r in history(store, "A").rows]
     assert doc["baseline"]["score"] == 3.0 and doc["targets"][0]["status"] == "met"
     res = runner.invoke(a11ycrawl, ["history", "A", *db, "--sites", str(sites)])
-    assert res.exit_code == 0 and res.stdout == ""
-    assert "History of A" in res.stderr and "components" in res.stderr and "score 9.0 by 2099-01-01" in res.stderr
+    assert res.exit_code == 0 and res.stderr == ""  # the tables are what it exists for: stdout
+    assert "History of A" in res.stdout and "components" in res.stdout and "score 9.0 by 2099-01-01" in res.stdout
 
     res = runner.invoke(a11ycrawl, ["league", *db, "--json"])
     doc = json.loads(res.stdout)
     assert [(s["site"], s["rank"], s["rank_change"]) for s in doc["sites"]] == [("A", 1, 2), ("C", 2, -1), ("B", 3, -1)]
     assert doc["climbers"] == ["A"] and doc["model_version"] == MODEL_VERSION
     res = runner.invoke(a11ycrawl, ["league", *db, "--sites", str(sites)])
-    assert "League table" in res.stderr and "Biggest climbers" in res.stderr and "1/1 met" in res.stderr
+    assert "League table" in res.stdout and "Biggest climbers" in res.stdout and "1/1 met" in res.stdout
+    assert res.stderr == ""
+    res = runner.invoke(a11ycrawl, ["league", *db, "--sites", str(sites), "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert [(r["site"], r["rank"], r["rank_change"], r["targets"]) for r in rows] == [
+        ("A", "1", "2", "1/1 met"), ("C", "2", "-1", ""), ("B", "3", "-1", "")]
+    assert res.stdout.startswith("rank,site,score,") and res.stderr == ""
+    assert json.loads(runner.invoke(a11ycrawl, ["league", *db, "--format", "json"]).stdout)["climbers"] == ["A"]
 
     res = runner.invoke(a11ycrawl, ["rescore", *db, "--json"])
     assert json.loads(res.stdout)["changed"] == [] and json.loads(res.stdout)["runs"] == 6
     res = runner.invoke(a11ycrawl, ["rescore", *db])
-    assert "Rescored 6 run(s)" in res.stderr and "0 changed" in res.stderr
+    assert "Rescored 6 run(s)" in res.stdout and "0 changed" in res.stdout
 
 
 def test_command_errors_are_one_line_and_exit_2(cli, store, tmp_path):
@@ -278,11 +287,54 @@ def test_history_and_league_commands_name_the_model(store):  # noqa: F811
     assert res.exit_code == 0, res.output
     assert {r["model_version"] for r in json.loads(res.stdout)["rows"]} == {MODEL_1}
     res = runner.invoke(a11ycrawl, ["league", "--db", store.path])
-    assert f"scores under {MODEL_VERSION}, axe-core 4.12.1" in res.stderr
+    assert f"scores under {MODEL_VERSION}, axe-core 4.12.1" in res.stdout
     res = runner.invoke(a11ycrawl, ["league", "--db", store.path, "--model", MODEL_1, "--json"])
     assert json.loads(res.stdout)["model_version"] == MODEL_1
     assert {s["model_version"] for s in json.loads(res.stdout)["sites"]} == {MODEL_1}
     res = runner.invoke(a11ycrawl, ["history", "B", "--db", store.path])
-    assert "Fix first (run" in res.stderr and "points lost" in res.stderr and "1.1.1 Non-text Content" in res.stderr
+    assert "Fix first (run" in res.stdout and "points lost" in res.stdout and "1.1.1 Non-text Content" in res.stdout
     res = runner.invoke(a11ycrawl, ["history", "A", "--db", store.path, "--model", "a11ycrawl-score/9"])
     assert res.exit_code == 2 and "a11ycrawl-score/9" in res.output
+
+
+def test_tables_fit_80_columns_without_splitting_a_word(tmp_path):
+    """League and history at 80 columns: every line fits, every site name and header is whole
+    (rich alone squeezed 'Council' into 'Counci' / 'l'), and what was left out is said."""
+    from rich.console import Console
+
+    from audits.analysis.history import climbers
+    from reports.tables import print_history, print_league
+    store = history_store(tmp_path / "h.db")
+    out = io.StringIO()
+    console = Console(file=out, width=80, highlight=False)
+    rows = league(store)
+    print_league(console, rows, climbers(rows))
+    for site in store.sites():
+        print_history(console, history(store, site))
+    text = out.getvalue()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    words = {w for line in lines for w in line.split()}
+    for name in ("Northbrook", "District", "Council", "Eastmarsh", "Borough", "Westfold", "complete",
+                 "places", "targets", "change", "crit.", "minor", "axe-core"):
+        assert name in words, (name, text)
+    assert "Left out at 80 columns: model / axe-core, date" in " ".join(text.split())
+    wide = io.StringIO()
+    print_league(Console(file=wide, width=200), rows, climbers(rows))
+    assert "Northbrook District Council" in wide.getvalue() and "Left out" not in wide.getvalue()
+    store.close()
+
+
+def test_league_redirected_to_a_file_is_the_table(cli, tmp_path):
+    """Through the real entry point: `a11ycrawl league > league.txt` holds the table (stdout)."""
+    history_store(tmp_path / "h.db").close()
+    with open(tmp_path / "league.txt", "w") as fh:
+        import subprocess
+        import sys
+
+        res = subprocess.run([sys.executable, "-m", "reports.cli", "league", "--db", str(tmp_path / "h.db")],
+                             stdout=fh, stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=120)
+    assert res.returncode == 0 and res.stderr == ""
+    text = (tmp_path / "league.txt").read_text()
+    assert "League table" in text and "Northbrook District Council" in text  # natural width in a file
+    assert "\x1b[" not in text  # no terminal colour codes in a file

@@ -11,31 +11,13 @@ import time
 
 import pytest
 
-from audits.engine.static_server import Reply
-from fixture_site import page
+from helpers import N, audited_count, site_routes
 
 pytestmark = pytest.mark.browser
-N = 30
 
 
-def site_routes():
-    r = {"/": Reply(body=page("Home", "".join(f'<a href="/p{i}">Page {i}</a>' for i in range(N))))}
-    for i in range(N):
-        # a little slow, so that the run can be stopped part-way
-        r[f"/p{i}"] = Reply(body=page(f"Page {i}", f'<p>Page {i}</p><img src="/i{i}.png"><a href="/p{(i + 1) % N}">next</a>'),
-                            delay=0.15)
-    r["/robots.txt"] = Reply(404)
-    return r
 
 
-def audited_count(db):
-    if not os.path.exists(db):
-        return 0
-    try:
-        con = sqlite3.connect(db, timeout=5)
-        return con.execute("select count(*) from pages where status = 'audited'").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
 
 
 def start_and_stop(server, db, tmp_path, sig):

@@ -361,6 +361,7 @@ class SiteRun:
             for w in workers:
                 w.cancel()
             await _stop_quietly(self.handle)
+            self._record_interrupted()
             self.store.finish_run(self.run_id, "incomplete", discovered=self.counts["discovered"], error="interrupted")
             await _close_all(auditors)
             raise
@@ -382,6 +383,17 @@ class SiteRun:
                 self.record(PageRecord(url=cut.url, status="skipped", reason_code="time_budget",
                                        reason="the run's time budget ran out while it was audited",
                                        depth=cut.depth, referrer=cut.referrer, found_via=cut.found_via))
+
+    def _record_interrupted(self) -> None:
+        """Ctrl-C: URLs Scrapy had scheduled but not fetched are recorded as ``interrupted`` (those
+        already queued for the browser stay in the frontier), so the stopped run still lists every
+        URL it knew of, and --resume audits them."""
+        try:
+            for url, meta in self.handle.unanswered().items():
+                self.record(PageRecord(url=url, status="skipped", reason_code="interrupted",
+                                       reason="the run was stopped before this URL was fetched", **meta))
+        except Exception:  # never let bookkeeping stop the run from closing
+            log.exception("could not record the URLs left when the run was stopped")
 
     def _record_unanswered(self, status: str) -> None:
         """URLs Scrapy had scheduled but never answered (budget or time ran out first)."""

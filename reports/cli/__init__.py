@@ -37,7 +37,7 @@ def cli() -> None:
     """
 
 
-for _command in (audit.audit, audit.demo, scores.history_cmd, scores.league_cmd, scores.diff_cmd,
+for _command in (audit.audit, audit.demo, audit.close_cmd, scores.history_cmd, scores.league_cmd, scores.diff_cmd,
                  scores.rescore_cmd, outputs.report_cmd, outputs.export_cmd, check.check_cmd):
     cli.add_command(_command)
 
@@ -56,7 +56,8 @@ def main(argv=None) -> None:
     except A11yCrawlError as exc:
         fail(str(exc))
     except Interrupted:
-        stderr_console().print("[yellow]a11ycrawl: interrupted; what was audited is saved. Continue with --resume.[/]")
+        stderr_console().print("[yellow]a11ycrawl: interrupted; what was audited is saved (and --json written, if "
+                               "asked for). Continue with --resume.[/]", soft_wrap=True)
         sys.exit(130)
     except KeyboardInterrupt:
         stderr_console().print("[yellow]a11ycrawl: interrupted.[/]")

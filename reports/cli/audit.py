@@ -7,7 +7,8 @@ import sys
 import click
 
 from reports.cli.common import (
-    EXIT_TOOL, add_budget_options, audit_flags, config_option, db_option, run_audits, stderr_console, write_json,
+    EXIT_TOOL, add_budget_options, add_scope_options, audit_flags, config_option, db_option, open_results,
+    progress_option, run_audits, stderr_console, write_json,
 )
 
 
@@ -17,9 +18,7 @@ from reports.cli.common import (
 @config_option
 @click.option("--name", help="Site name used in history and league tables (default: the host).")
 @add_budget_options
-@click.option("--max-time", type=float, help="Time budget for the run, in seconds (default: none).")
-@click.option("--include", multiple=True, help="Regex a URL must match to be in scope (repeatable).")
-@click.option("--exclude", multiple=True, help="Regex that puts a URL out of scope (repeatable).")
+@add_scope_options
 @click.option("--allow-host", "allowed_hosts", multiple=True, help="Extra host to crawl besides the start URL's (repeatable). Login secrets are never sent to it; "
               "from a public start URL a loopback, private or link-local host is refused.")
 @click.option("--subdomains/--no-subdomains", "include_subdomains", default=None, help="Also crawl subdomains of the allowed hosts.")
@@ -31,10 +30,11 @@ from reports.cli.common import (
 @click.option("--resume", is_flag=True, help="Continue the site's last interrupted run instead of starting a new one.")
 @click.option("--full", is_flag=True, help="Re-render every page even if unchanged since the last run.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+@progress_option
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawler's log on stderr (login secrets masked as ***).")
 def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrency, page_timeout, tags, include,
           exclude, allowed_hosts, include_subdomains, obey_robots, sitemaps, chromium, json_file, all_sites,
-          sites_file, resume, full, quiet, verbose):
+          sites_file, resume, full, quiet, progress_interval, verbose):
     """Crawl URL, audit every page found with axe-core, store and summarise the run.
 
     \b
@@ -44,7 +44,10 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
       a11ycrawl audit https://www.example.gov.uk/ --resume      # after Ctrl-C or a crash
       a11ycrawl audit --all --sites config/sites.example.toml   # every site in a list
 
-    Progress and the summary go to stderr; --json - writes the run's JSON to stdout.
+    Progress and the summary go to stderr: on a terminal a live line (pages done, failures,
+    rate, time left); otherwise (CI logs, cron mail) a plain line every 30 s (--progress-interval).
+    --json - writes the run's JSON to stdout. After Ctrl-C the JSON is still written, with every
+    URL known to the run (those not audited marked "interrupted").
     """
     from audits.config import load_config
     from audits.sites import load_sites
@@ -52,7 +55,7 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
     flags = audit_flags(
         start_url=url, db=db, name=name, max_pages=max_pages, max_depth=max_depth, max_time=max_time,
         concurrency=concurrency, page_timeout=page_timeout, tags=tags,
-        include=list(include) or None, exclude=list(exclude) or None, allowed_hosts=list(allowed_hosts) or None,
+        include=include, exclude=exclude, allowed_hosts=list(allowed_hosts) or None,
         include_subdomains=include_subdomains, obey_robots=obey_robots, sitemaps=sitemaps, chromium=chromium,
         full=full or None,
     )
@@ -68,9 +71,20 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
             cfgs = [base]
         else:
             cfgs = [load_config(flags, config_file)]
-    outcomes = run_audits(cfgs, cfgs[0].db, quiet=quiet, verbose=verbose, resume=resume, keep_going=all_sites)
+    if json_file and json_file != "-":
+        from reports.files import prepare_output
+
+        prepare_output(json_file, "--json")  # before an hour of auditing, not after
+    from audits.engine.runtime import Interrupted
     from audits.store import open_store
 
+    try:
+        outcomes = run_audits(cfgs, cfgs[0].db, quiet=quiet, verbose=verbose, resume=resume, keep_going=all_sites,
+                              progress_interval=progress_interval)
+    except Interrupted as exc:
+        if json_file and getattr(exc, "run_ids", None):
+            write_json(open_store(cfgs[0].db), [], json_file, run_ids=exc.run_ids)
+        raise
     store = open_store(cfgs[0].db)
     if json_file:
         write_json(store, outcomes, json_file)
@@ -131,3 +145,33 @@ def demo(db, variant, serve, concurrency, json_file, quiet):
         sys.exit(EXIT_TOOL)
 
 
+
+
+@click.command("close")
+@click.argument("run_id", type=int)
+@db_option
+def close_cmd(run_id, db):
+    """Close a run that was killed and is still marked running (a power cut, the OOM killer,
+    kill -9): it becomes incomplete, like a run stopped with Ctrl-C. What it audited is kept and
+    scored, the URLs it did not reach count as not audited, and 'a11ycrawl audit URL --resume'
+    can still continue it.
+
+    \b
+    Examples:
+      a11ycrawl history www.example.gov.uk     # run 12: running (for days)
+      a11ycrawl close 12
+    """
+    from audits.errors import StoreError
+    from audits.results import score_run
+
+    store = open_results(db)
+    run = store.get_run(run_id)
+    if run["status"] != "running":
+        raise StoreError(f"run {run_id} of {run['site']} is {run['status']}, not running: nothing to close")
+    store.finish_run(run_id, "incomplete", error="interrupted: closed with 'a11ycrawl close' (the run had been killed)")
+    score = score_run(store, run_id)
+    run = store.get_run(run_id)
+    stderr_console().print(
+        f"Closed run {run_id} of {run['site']}: incomplete, {run['pages_audited']} page(s) audited; score "
+        + ("none" if score.score is None else f"{score.score:.1f}") + f". Continue it with: a11ycrawl audit "
+        f"{run['start_url']} --resume", soft_wrap=True, highlight=False)

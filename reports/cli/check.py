@@ -14,7 +14,10 @@ from urllib.parse import urlsplit
 import click
 from rich.console import Console
 
-from reports.cli.common import EXIT_GATE, add_budget_options, audit_flags, config_option, db_option, run_audits, stderr_console
+from reports.cli.common import (
+    EXIT_GATE, add_budget_options, add_scope_options, audit_flags, config_option, db_option, progress_option,
+    run_audits, stderr_console,
+)
 
 
 def _read_url_list(path: str) -> list[str]:
@@ -75,6 +78,7 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @config_option
 @click.option("--name", help="Site name the run is stored under (default: the host; for --dir, the directory's name).")
 @add_budget_options
+@add_scope_options
 @click.option("--min-score", type=click.FloatRange(0, 10), help="Fail below this score (0-10).")
 @click.option("--max-critical", type=click.IntRange(0), help="Fail with more critical failing elements than this.")
 @click.option("--max-serious", type=click.IntRange(0), help="Fail with more serious failing elements than this.")
@@ -86,11 +90,15 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Write JUnit XML to FILE.")
 @click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False), help="Write SARIF 2.1.0 to FILE.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Write the HTML report of the run to FILE.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the run as JSON to FILE ('-' for stdout), as 'audit --json' does.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when the gate fails (scheduled runs); tool failures still exit 2.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr (the verdict is still printed).")
+@progress_option
 def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_pages, max_depth, concurrency,
-              page_timeout, tags, chromium, min_score, max_critical, max_serious, max_moderate, max_minor, baseline,
-              write_baseline, ignore_file, junit_file, sarif_file, html_file, exit_zero, quiet):
+              page_timeout, tags, chromium, max_time, include, exclude, min_score, max_critical, max_serious,
+              max_moderate, max_minor, baseline, write_baseline, ignore_file, junit_file, sarif_file, html_file,
+              json_file, exit_zero, quiet, progress_interval):
     """Audit a site for CI and apply a gate: exit 0 if it passes, 1 if it fails.
 
     TARGET is a URL to crawl; or use --urls FILE (a URL list), --sitemap URL, or --dir PATH (a
@@ -111,6 +119,11 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     Under GitHub Actions (GITHUB_ACTIONS=true) failures are printed as ::error annotations on
     stdout, and a Markdown summary is appended to $GITHUB_STEP_SUMMARY.
 
+    For --dir, every output names pages by their path on the site (/contact.html), never by
+    the temporary server's port, and JUnit and SARIF hold no time or run id: checking the same
+    build twice gives byte-identical files. Everything that can be checked before the audit
+    (baseline file or run, ignore file, output paths) is checked first.
+
     \b
     Examples:
       a11ycrawl check https://staging.example.gov.uk/ --max-critical 0 --junit a11y.xml
@@ -118,6 +131,7 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
       a11ycrawl check --dir public/ --write-baseline a11y-baseline.json --exit-zero
       a11ycrawl check --urls key-pages.txt --min-score 8 --max-serious 0
       a11ycrawl check --sitemap https://www.example.gov.uk/sitemap.xml --baseline 41
+      a11ycrawl check https://www.example.gov.uk/ --exclude '/search' --max-time 1800 --json run.json
 
     \b
     Exit codes: 0 the gate passed (or --exit-zero), 1 the gate failed,
@@ -135,6 +149,10 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     from audits.engine.static_server import serve_directory
     from audits.store import open_store
 
+    from audits.engine.runtime import Interrupted
+    from reports.ci import with_site_paths
+    from reports.files import prepare_output, write_text
+
     flags, serve_dir = _target_flags(target, urls_file, sitemap, directory)
     ignores = load_ignores(ignore_file, config_file)
     thresholds = Thresholds(min_score=min_score, max_critical=max_critical, max_serious=max_serious,
@@ -142,18 +160,32 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     base_file = None
     if baseline is not None and not (baseline.isdigit() and not Path(baseline).exists()):
         base_file = read_baseline(baseline)  # read before the audit: a bad file fails fast
+    for option, path in (("--junit", junit_file), ("--sarif", sarif_file), ("--html", html_file),
+                         ("--json", json_file), ("--write-baseline", write_baseline)):
+        if path and path != "-":
+            prepare_output(path, option)  # a typo in a path fails now, not after an hour of auditing
     flags.update(audit_flags(db=db, name=name, max_pages=max_pages, max_depth=max_depth, concurrency=concurrency,
-                             page_timeout=page_timeout, chromium=chromium, tags=tags))
+                             page_timeout=page_timeout, chromium=chromium, tags=tags, max_time=max_time,
+                             include=include, exclude=exclude))
     console = stderr_console()
     files: dict[str, str] = {}
+    root = None
     with (serve_directory(serve_dir) if serve_dir else contextlib.nullcontext()) as server:
         if server is not None:
-            flags["start_url"] = server.url
+            flags["start_url"] = root = server.url
             flags.setdefault("name", Path(serve_dir).resolve().name or "site")
         cfg = load_config(flags, config_file)
         if not cfg.start_url:
             raise click.UsageError("missing TARGET (example: a11ycrawl check https://staging.example.gov.uk/)")
-        outcome = run_audits([cfg], cfg.db, quiet=quiet)[0]
+        if baseline is not None and base_file is None:
+            # a stored run as the baseline: it must exist before we audit
+            baseline_from_run(open_store(cfg.db, create=False), int(baseline))
+        try:
+            outcome = run_audits([cfg], cfg.db, quiet=quiet, progress_interval=progress_interval)[0]
+        except Interrupted as exc:
+            if json_file and getattr(exc, "run_ids", None):
+                _write_run_json(open_store(cfg.db), exc.run_ids[-1], json_file, root)
+            raise
         store = open_store(cfg.db)
         if server is not None:
             for p in store.pages(outcome.run_id):
@@ -167,14 +199,17 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
         base_file = baseline_from_run(store, int(baseline))
     report = check_stored_run(store, outcome.run_id, thresholds=thresholds, baseline=base_file, ignores=ignores,
                               files=files, dom_matches=dom)
+    report = with_site_paths(report, root)  # --dir: /contact.html, not the temporary port; pages in order
     outputs = [(junit_file, junit_xml), (sarif_file, sarif_json)]
     for path, render in outputs:
         if path:
-            Path(path).write_text(render(report), encoding="utf-8")
+            write_text(path, render(report))
     if html_file:
         from reports.html import write_report
 
         write_report(store, html_file, run_id=outcome.run_id)
+    if json_file:
+        _write_run_json(store, outcome.run_id, json_file, root)
     if write_baseline:
         counted, _ = split_ignored(run_findings(store, outcome.run_id), ignores, dom)
         n = save_baseline(write_baseline, counted)
@@ -188,6 +223,23 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     _print_verdict(console, report)
     if not report.gate.passed and not exit_zero:
         sys.exit(EXIT_GATE)
+
+
+def _write_run_json(store, run_id: int, json_file: str, root: str | None) -> None:
+    """The run's JSON document (``audit --json``'s), for --dir with pages named by their path."""
+    import json
+
+    from reports.data import run_document, with_site_paths
+    from reports.files import write_text
+
+    doc = run_document(store, run_id)
+    if root:
+        doc = with_site_paths(doc, root)
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if json_file == "-":
+        click.echo(text, nl=False)
+    else:
+        write_text(json_file, text)
 
 
 def _print_verdict(console: Console, report) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
-from pathlib import Path
 from typing import Callable, NoReturn
 
 import click
@@ -25,6 +25,16 @@ EXIT_OK, EXIT_GATE, EXIT_TOOL = 0, 1, 2
 def stderr_console() -> Console:
     """People's output (progress, summaries, messages) goes to stderr; stdout is for machines."""
     return Console(stderr=True, highlight=False)
+
+
+def stdout_console() -> Console:
+    """What a command exists to produce (a league table, a history) goes to stdout, so that it
+    can be redirected. Piped to a file, tables keep their natural width (nothing wrapped or left
+    out) unless COLUMNS says otherwise; on a terminal they fit its width."""
+    console = Console(highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(highlight=False, width=1000)
+    return console
 
 
 def fail(message: str) -> NoReturn:
@@ -39,7 +49,7 @@ db_option = click.option(
     "--db", "db", type=click.Path(dir_okay=False), default=None,
     help="SQLite results database (default: a11ycrawl.db in the current directory, or A11YCRAWL_DB).",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout instead of tables to stderr.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Write JSON to stdout instead of the tables.")
 sites_option = click.option(
     "--sites", "sites_file", type=click.Path(dir_okay=False),
     help="Site list TOML with baselines and targets (default: [[sites]] in a11ycrawl.toml, if any).",
@@ -72,8 +82,19 @@ add_budget_options = _compose(
 )
 
 
+#: Scope and time budget shared by ``audit`` and ``check`` (declared once here).
+add_scope_options = _compose(
+    click.option("--max-time", type=float, help="Time budget for the run, in seconds (default: none)."),
+    click.option("--include", multiple=True, help="Regex a URL must match to be in scope (repeatable)."),
+    click.option("--exclude", multiple=True, help="Regex that puts a URL out of scope (repeatable)."),
+)
+
+
 def audit_flags(**kw) -> dict:
     """Options the user gave, as config keys (None and empty tuples are "not given")."""
+    for key in ("include", "exclude"):
+        if isinstance(kw.get(key), tuple):
+            kw[key] = list(kw[key]) or None
     if isinstance(kw.get("tags"), str):
         kw["tags"] = [t.strip() for t in kw["tags"].split(",") if t.strip()] or None
     return {k: v for k, v in kw.items() if v is not None and v != () and v != []}
@@ -88,22 +109,60 @@ def open_results(db: str | None, create: bool = False):
     return open_store(load_config({"db": db} if db else {}).db, create=create)
 
 
-def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=False):
-    """Audit configs with progress and summaries on stderr; returns the outcomes."""
+progress_option = click.option(
+    "--progress-interval", type=click.FloatRange(min=1), envvar="A11YCRAWL_PROGRESS_INTERVAL", default=30.0,
+    show_default=True, help="When stderr is not a terminal (CI logs, cron mail): seconds between progress lines "
+                            "(or A11YCRAWL_PROGRESS_INTERVAL). On a terminal the progress line is live.")
+
+
+def warn_stuck_runs(console, store, cfgs) -> None:
+    """Say so when a site's latest run is still marked ``running``: killed (power cut, OOM
+    killer, SIGKILL), or another a11ycrawl is auditing the site right now. A new audit starts a
+    new run either way; the message says how to resume or close the old one."""
+    from rich.markup import escape
+
+    from audits.engine.runner import find_resumable
+
+    for cfg in cfgs:
+        run = find_resumable(store, cfg)
+        if run is None or run["status"] != "running":
+            continue
+        console.print(
+            f"[yellow]note:[/] run {run['id']} of {escape(run['site'])} (started {escape(run['started_at'])}) is still "
+            f"marked running: it was killed, or another a11ycrawl is auditing the site now. This audit starts a new run. "
+            f"To continue run {run['id']} instead: a11ycrawl audit {escape(run['start_url'])} --resume; to close it: "
+            f"a11ycrawl close {run['id']}.", soft_wrap=True)
+
+
+def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=False, progress_interval=30.0):
+    """Audit configs with progress and summaries on stderr; returns the outcomes.
+
+    On Ctrl-C, :class:`~audits.engine.runtime.Interrupted` propagates with ``run_ids``: the runs
+    this command started or resumed (finished or stopped), so that callers can still write them.
+    """
     from audits.engine.pipeline import NullProgress
     from audits.engine.runner import audit_sites
-    from audits.store import open_store
-    from reports.terminal import RunProgress, print_summary
+    from audits.engine.runtime import Interrupted
+    from audits.store import open_store, utcnow
+    from reports.terminal import RunProgress, print_reuse, print_summary
 
     console = stderr_console()
     store = open_store(db)
+    budgets = {cfg.site_name(): cfg.max_pages for cfg in cfgs}
+    labels: list[str] = []
+    done: list[int] = []
+    if not resume:
+        warn_stuck_runs(console, store, cfgs)
 
     def progress(label: str):
+        labels.append(label)
         if quiet:
             return contextlib.nullcontext(NullProgress())
-        return RunProgress(console, label)
+        return RunProgress(console, label, interval=progress_interval, budget=budgets.get(label))
 
     def after(outcome):
+        if outcome.run_id:
+            done.append(outcome.run_id)
         if quiet:
             return
         if outcome.status == "failed":
@@ -112,21 +171,41 @@ def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=Fa
             console.print(f"[bold red]{escape(outcome.site)}:[/] {escape(outcome.error or '')}")
         else:
             print_summary(console, store, outcome.run_id)
+            print_reuse(console, store, outcome.run_id)
 
     if verbose:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    return audit_sites(cfgs, store, progress=progress, resume=resume, keep_going=keep_going,
-                       log_level="INFO" if verbose else None, after_run=after)
+    began = utcnow()
+    try:
+        return audit_sites(cfgs, store, progress=progress, resume=resume, keep_going=keep_going,
+                           log_level="INFO" if verbose else None, after_run=after)
+    except Interrupted as exc:
+        exc.run_ids = done + [r for r in _runs_touched_since(store, labels[-1:], began) if r not in done]
+        raise
 
 
-def write_json(store, outcomes, json_file) -> None:
-    """Write the runs' JSON documents (one run: the document itself; several: ``{"runs": [...]}``)."""
+def _runs_touched_since(store, sites, began: str) -> list[int]:
+    """Runs of ``sites`` started or resumed at or after ``began`` (an ISO time, seconds)."""
+    out = []
+    for site in sites:
+        for run in store.runs(site):
+            if (run["started_at"] or "") >= began or (run.get("resumed_at") or "") >= began:
+                out.append(run["id"])
+    return out
+
+
+def write_json(store, outcomes, json_file, run_ids=None) -> None:
+    """Write the runs' JSON documents (one run: the document itself; several: ``{"runs": [...]}``).
+    ``run_ids`` instead of ``outcomes``: after Ctrl-C, the runs started (see :func:`run_audits`)."""
     from reports.data import run_document
 
-    docs = [run_document(store, o.run_id) for o in outcomes if o.run_id]
+    ids = list(run_ids) if run_ids is not None else [o.run_id for o in outcomes if o.run_id]
+    docs = [run_document(store, r) for r in ids]
     payload = docs[0] if len(docs) == 1 else {"runs": docs}
     text = json.dumps(payload, indent=2, ensure_ascii=False)
     if json_file == "-":
         click.echo(text)
     else:
-        Path(json_file).write_text(text + "\n", encoding="utf-8")
+        from reports.files import write_text
+
+        write_text(json_file, text + "\n")

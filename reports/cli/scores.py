@@ -1,8 +1,9 @@
 """The score commands: ``history``, ``league``, ``diff`` and ``rescore``.
 
 Like every
-command, each parses its options, calls one library function and renders: people's output goes
-to stderr, ``--json`` writes machine output to stdout. Errors are :mod:`audits.errors`
+command, each parses its options, calls one library function and renders. What the command
+exists to produce (its tables, or ``--json``) goes to stdout, so that it can be redirected;
+messages go to stderr. Errors are :mod:`audits.errors`
 exceptions, which the CLI's ``main`` turns into one line and exit code 2.
 
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import click
 
 from audits.analysis.scoring import MODEL_VERSION, MODELS
-from reports.cli.common import db_option, json_option, open_results, sites_option, stderr_console
+from reports.cli.common import db_option, json_option, open_results, sites_option, stdout_console
 
 model_option = click.option(
     "--model", type=click.Choice(MODELS), default=MODEL_VERSION, show_default=True,
@@ -52,15 +53,17 @@ def history_cmd(site, db, sites_file, model, as_json):
     if as_json:
         click.echo(to_json(h))
     else:
-        print_history(stderr_console(), h)
+        print_history(stdout_console(), h)
 
 
 @click.command("league")
 @db_option
 @sites_option
 @model_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="table (default), csv (one row per site) or json; written to stdout alone.")
 @json_option
-def league_cmd(db, sites_file, model, as_json):
+def league_cmd(db, sites_file, model, fmt, as_json):
     """Rank every site by the score of its latest complete scored run, with the change in score
     and places since each site's previous run, the biggest climbers and progress against targets.
 
@@ -72,20 +75,27 @@ def league_cmd(db, sites_file, model, as_json):
     Examples:
       a11ycrawl league
       a11ycrawl league --sites config/sites.example.toml
-      a11ycrawl league --json > league.json
+      a11ycrawl league > league.txt
+      a11ycrawl league --format csv > league.csv
+      a11ycrawl league --format json > league.json     # same as --json
       a11ycrawl league --model a11ycrawl-score/1
     """
-    from reports.tables import print_league, to_json
+    from reports.tables import league_csv, print_league, to_json
 
     from audits.analysis.history import climbers, load_goals
     from audits.results import league
 
     rows = league(open_results(db), load_goals(sites_file), model=model)
     up = climbers(rows)
-    if as_json:
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"give --format {fmt} or --json, not both")
+    fmt = "json" if as_json else fmt or "table"
+    if fmt == "json":
         click.echo(to_json({"model_version": model, "sites": rows, "climbers": [r.site for r in up]}))
+    elif fmt == "csv":
+        click.echo(league_csv(rows), nl=False)
     else:
-        print_league(stderr_console(), rows, up)
+        print_league(stdout_console(), rows, up)
 
 
 @click.command("diff")
@@ -113,7 +123,7 @@ def diff_cmd(run_a, run_b, db, as_json):
     if as_json:
         click.echo(to_json(d))
     else:
-        print_diff(stderr_console(), d)
+        print_diff(stdout_console(), d)
 
 
 @click.command("rescore")
@@ -138,4 +148,4 @@ def rescore_cmd(db, as_json):
     if as_json:
         click.echo(to_json(report))
     else:
-        print_rescore(stderr_console(), report)
+        print_rescore(stdout_console(), report)
