@@ -256,3 +256,31 @@ def test_check_exit_2_for_an_unreachable_site(cli, tmp_path):
     res = check(cli, f"http://127.0.0.1:{port}/", "--exit-zero", tmp_path=tmp_path)
     assert res.returncode == 2, res.stderr
     assert "could not be audited" in res.stderr
+
+
+# -- a gate that cannot be fooled ----------------------------------------------------------------------
+
+def test_junit_is_well_formed_whatever_the_pages_held():
+    """Control characters (an ANSI escape, DEL, a lone surrogate) from an audited page in every
+    text JUnit carries: an element's HTML and selector, titles, reasons, the ignore's reason."""
+    from audits.analysis.gate import CheckReport, Finding, GateResult, IgnoredFinding, PageOutcome, RunInfo
+
+    nasty = "a\x01b\x1b[31mc\x7fd\ud800e\x0cf\ufffe"
+    url = "https://x.example/p\x1b"
+    f = Finding(fingerprint="fp", rule="image-alt", impact="critical", url=url, target=("img." + nasty,),
+                html=f"<img alt='{nasty}'>", help=nasty, help_url="https://x.example/help", failure_summary=nasty,
+                page_title=nasty)
+    ignored = IgnoredFinding(f, Ignore(reason=nasty, rule="image-alt"))
+    gate = GateResult(passed=False, checks=(), counted=(f,), ignored=(ignored,), new_flags=None,
+                      counts={"critical": 1}, baseline_source=None, thresholds=Thresholds())
+    run = RunInfo(run_id=1, site=nasty, start_url=url, status="complete", started_at="2026-01-01T00:00:00",
+                  axe_version=nasty, tool_version="0", score=None, score_reason=None)
+    pages = (PageOutcome(url, "audited", title=nasty),
+             PageOutcome(url + "/x", "failed", reason_code="http_error", reason=nasty))
+    text = junit_xml(CheckReport(run=run, pages=pages, gate=gate))
+    text.encode("utf-8")  # no lone surrogate left to stop the file being written
+    root = ET.fromstring(text)
+    failure = root.find(".//failure")
+    assert "\\x1b[31m" in failure.text and "\\ud800" in failure.text  # shown, not dropped silently
+    assert root.find(".//error").get("message") == "http_error: a\\x01b\\x1b[31mc\\x7fd\\ud800e\\x0cf\\ufffe"
+    assert "\\x1b" in root.find("testsuite").get("name")
