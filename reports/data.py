@@ -10,7 +10,8 @@ from typing import Any
 IMPACTS = ("critical", "serious", "moderate", "minor")
 
 
-def _loads(v: str | None, default: Any) -> Any:
+def json_or(v: str | None, default: Any) -> Any:
+    """A stored JSON column's value, or ``default`` when it is empty or not JSON."""
     if v is None:
         return default
     try:
@@ -27,7 +28,7 @@ def run_document(store, run_id: int) -> dict:
         "started_at": run["started_at"], "finished_at": run["finished_at"], "tool_version": run["tool_version"],
         "axe_version": run["axe_version"], "browser": run.get("browser"), "config_hash": run["config_hash"],
         "error": run["error"],
-        "config": _loads(run["config"], {}),
+        "config": json_or(run["config"], {}),
         "counts": {"discovered": run["pages_discovered"], "audited": run["pages_audited"],
                    "failed": run["pages_failed"], "skipped": run["pages_skipped"], "reused": run["pages_reused"]},
     }
@@ -41,9 +42,9 @@ def run_document(store, run_id: int) -> dict:
             g = groups[f["kind"]].setdefault(
                 f["rule"],
                 {"rule": f["rule"], "impact": None, "help": f["help"], "help_url": f["help_url"],
-                 "tags": _loads(f["tags"], []), "nodes": []},
+                 "tags": json_or(f["tags"], []), "nodes": []},
             )
-            g["nodes"].append({"target": _loads(f["target"], []), "html": f["html"], "impact": f["impact"],
+            g["nodes"].append({"target": json_or(f["target"], []), "html": f["html"], "impact": f["impact"],
                                "failure_summary": f["failure_summary"], "fingerprint": f["fingerprint"]})
         for kind in groups.values():
             for g in kind.values():
@@ -178,9 +179,9 @@ def finding_rows(store, run_id: int) -> list[dict]:
            where findings.run_id = ? and findings.kind = 'violation' order by pages.url, findings.rule, findings.id""",
         [run_id],
     ):
-        target = _loads(r["target"], [])
+        target = json_or(r["target"], [])
         r["target"] = " | ".join(" >>> ".join(map(str, t)) if isinstance(t, list) else str(t) for t in target)
-        r["wcag"] = " ".join(wcag_criteria(_loads(r.pop("tags"), [])))
+        r["wcag"] = " ".join(wcag_criteria(json_or(r.pop("tags"), [])))
         out.append({k: r[k] for k in FINDING_COLUMNS})
     return out
 

@@ -29,12 +29,12 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from audits.analysis.fingerprint import Diff, _target_selectors, diff_runs, normalise_snippet
+from audits.analysis.fingerprint import Diff, diff_runs, normalise_snippet, target_selectors
 from audits.analysis.gate import rule_texts
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals, history, league
 from audits.analysis.scoring import MODEL_VERSION, score_stored_run, wcag_level
 
-from reports.data import IMPACTS, _loads, pick_run, wcag_criteria, wcag_label
+from reports.data import IMPACTS, json_or, pick_run, wcag_criteria, wcag_label
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_PATTERNS_PER_RULE = 25
@@ -229,19 +229,19 @@ def _issue_groups(rows: list[dict], texts: dict[str, dict], gains: dict[str, flo
     for rule, items in by_rule.items():
         patterns: dict[tuple, list[dict]] = defaultdict(list)
         for r in items:
-            patterns[(_target_selectors(r["target"]), normalise_snippet(r["html"]))].append(r)
+            patterns[(target_selectors(r["target"]), normalise_snippet(r["html"]))].append(r)
         pats = []
         for members in patterns.values():
             pages: dict[str, PageRef] = {}
             for m in members:
                 pages.setdefault(m["url"], PageRef(m["url"], m["title"]))
             first = members[0]
-            pats.append(ElementPattern(selector=_selector(_loads(first["target"], [])), html=first["html"],
+            pats.append(ElementPattern(selector=_selector(json_or(first["target"], [])), html=first["html"],
                                        failure_summary=first["failure_summary"],
                                        pages=tuple(sorted(pages.values(), key=lambda p: p.url)), elements=len(members)))
         pats.sort(key=lambda p: (-len(p.pages), -p.elements, p.selector))
         text = texts.get(rule, {})
-        tags = _loads(items[0]["tags"], []) or text.get("tags") or []
+        tags = json_or(items[0]["tags"], []) or text.get("tags") or []
         groups.append(IssueGroup(
             rule=rule, impact=_worst(r["impact"] for r in items), help=text.get("help") or items[0]["help"] or rule,
             description=text.get("description"), help_url=text.get("help_url") or items[0]["help_url"],
@@ -268,7 +268,7 @@ def _page_details(rows: list[dict], pages: list[dict], page_scores: dict[str, fl
             prs.append(PageRule(
                 rule=rule, impact=_worst(i["impact"] for i in items), help=items[0]["help"] or rule,
                 help_url=items[0]["help_url"],
-                elements=tuple(PageElement(_selector(_loads(i["target"], [])), i["html"], i["failure_summary"])
+                elements=tuple(PageElement(_selector(json_or(i["target"], [])), i["html"], i["failure_summary"])
                                for i in items[:MAX_ELEMENTS_PER_PAGE_RULE]),
                 more=max(0, len(items) - MAX_ELEMENTS_PER_PAGE_RULE)))
         prs.sort(key=lambda r: (_impact_rank(r.impact), -len(r.elements), r.rule))

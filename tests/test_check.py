@@ -284,3 +284,26 @@ def test_junit_is_well_formed_whatever_the_pages_held():
     assert "\\x1b[31m" in failure.text and "\\ud800" in failure.text  # shown, not dropped silently
     assert root.find(".//error").get("message") == "http_error: a\\x01b\\x1b[31mc\\x7fd\\ud800e\\x0cf\\ufffe"
     assert "\\x1b" in root.find("testsuite").get("name")
+
+
+def test_check_exit_2_for_an_empty_url_list_or_an_unreadable_ignore_selector(cli, tmp_path):
+    (tmp_path / "pages.txt").write_text("# nothing yet\n\n")
+    res = check(cli, "--urls", "pages.txt", tmp_path=tmp_path)
+    assert res.returncode == 2 and "--urls pages.txt: no URLs in it" in res.stderr
+    (tmp_path / "ignores.toml").write_text('[[ignore]]\nrule = "image-alt"\nselector = "<<<"\nreason = "x"\n')
+    res = check(cli, "https://a.example/", "--ignore-file", "ignores.toml", tmp_path=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "ignores.toml: ignore[0]: selector: '<<<' is not a CSS selector" in res.stderr
+
+
+@pytest.mark.browser
+def test_an_ignore_with_a_pseudo_class_ignores_only_what_it_says(cli, serve, tmp_path):
+    """`img:not([src])` once ignored every image (pseudo-classes were dropped): the gate passed
+    with every failing image "ignored". Now the page decides: only the image without src."""
+    server = serve({"/": Reply(body=page("Home", '<p><img src="/logo.png"> <img></p>'))})
+    (tmp_path / "a11ycrawl.toml").write_text(
+        '[[ignore]]\nrule = "image-alt"\nselector = "img:not([src])"\nreason = "placeholder until the CMS fills it"\n')
+    res = check(cli, server.url + "/", "--max-critical", "0", tmp_path=tmp_path)
+    assert res.returncode == 1, res.stderr
+    assert "1 critical failing element (maximum 0)" in res.stderr
+    assert "1 failing element(s) ignored" in res.stderr

@@ -8,7 +8,8 @@ What the gate judges, in order:
 
 1. **Ignores** (``[[ignore]]`` in ``a11ycrawl.toml`` or an ``--ignore-file``, each with a
    ``reason``) take failing elements out of the count. They stay in every output, marked
-   ignored with their reason.
+   ignored with their reason. A selector cssselect cannot read is refused when the ignores are
+   loaded, and one the text of axe-core's target cannot decide matches only if the page says so.
 2. **Thresholds**: ``min_score`` (the run's stored score, which counts every failure, ignored
    or not: ignores decide what blocks a release, not what a site scores) and a maximum number of
    failing elements per impact.
@@ -31,7 +32,8 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from audits.errors import ConfigError
-from audits.analysis.fingerprint import _compounds, _target_selectors, finding_fingerprint, page_key
+from audits.analysis.fingerprint import finding_fingerprint, page_key
+from audits.analysis.css import InvalidSelector, covers, parse_selector, target_selectors
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
 
@@ -119,6 +121,13 @@ class Ignore:
     selector: str | None = None
     url: str | None = None
     source: str = ""  # where it was configured, e.g. "a11ycrawl.toml ignore[0]"
+
+    def __post_init__(self) -> None:
+        if self.selector is not None:
+            try:
+                check_selector(self.selector)
+            except ValueError as exc:
+                raise ConfigError(f"{self.source or 'ignore'}: selector: {exc}") from None
 
     def matches(self, f: Finding, dom_matches: frozenset = frozenset()) -> bool:
         """Whether the ignore covers ``f``. ``dom_matches`` holds ``(fingerprint, selector)``
@@ -272,7 +281,7 @@ def new_flags(findings: Iterable[Finding], baseline: Baseline) -> list[bool]:
             by_element[_element_key(e.rule, e.url, e.selector)] += 1
     for i, f in enumerate(findings):
         if flags[i]:
-            key = _element_key(f.rule, page_key(f.url), _target_selectors(_listed(f.target)))
+            key = _element_key(f.rule, page_key(f.url), target_selectors(_listed(f.target)))
             if by_element[key] > 0:
                 by_element[key] -= 1
                 flags[i] = False
@@ -326,118 +335,41 @@ def baseline_entries(findings: Iterable[Finding]) -> list[dict]:
     and path, stable selector), sorted, so that the committed file changes only when the
     failures do."""
     rows = [{"fingerprint": f.fingerprint, "rule": f.rule, "url": page_key(f.url),
-             "selector": _target_selectors(_listed(f.target))} for f in findings]
+             "selector": target_selectors(_listed(f.target))} for f in findings]
     return sorted(rows, key=lambda r: (r["url"], r["rule"], r["fingerprint"]))
 
 
 # -- selectors ----------------------------------------------------------------------------------
 
-_SIMPLE = re.compile(
-    r"""(?P<tag>^(?:\*|[a-zA-Z][\w-]*))|\#(?P<id>(?:\\.|[\w-])+)|\.(?P<cls>(?:\\.|[\w-])+)
-        |\[\s*(?P<attr>[\w:-]+)\s*(?:[~|^$*]?=\s*(?P<val>"[^"]*"|'[^']*'|[^\]\s]*)\s*)?\]
-        |(?P<pseudo>::?[\w-]+(?:\([^)]*\))?)""",
-    re.X,
-)
-
-
-@dataclass(frozen=True)
-class _Compound:
-    tag: str | None
-    ids: frozenset
-    classes: frozenset
-    attrs: tuple  # (name, value or None)
-
-
-def _parse_compound(text: str) -> _Compound:
-    tag, ids, classes, attrs = None, set(), set(), []
-    for m in _SIMPLE.finditer(text):
-        if m.group("tag"):
-            tag = None if m.group("tag") == "*" else m.group("tag").lower()
-        elif m.group("id"):
-            ids.add(m.group("id"))
-        elif m.group("cls"):
-            classes.add(m.group("cls"))
-        elif m.group("attr"):
-            val = m.group("val")
-            attrs.append((m.group("attr").lower(), val.strip("\"'") if val is not None else None))
-    return _Compound(tag, frozenset(ids), frozenset(classes), tuple(attrs))
-
-
-def _satisfies(element: _Compound, wanted: _Compound) -> bool:
-    if wanted.tag is not None and element.tag != wanted.tag:
-        return False
-    if not wanted.ids <= element.ids or not wanted.classes <= element.classes:
-        return False
-    have = dict(element.attrs)
-    return all(name in have and (value is None or have[name] == value) for name, value in wanted.attrs)
-
-
-def _target_compounds(target: Any) -> list[_Compound]:
-    parts: list[str] = []
-
-    def walk(t: Any) -> None:
-        if isinstance(t, (list, tuple)):
-            for x in t:
-                walk(x)
-        elif t is not None:
-            parts.extend(c for c in _compounds(str(t)) if c not in (">", "+", "~", " "))
-
-    walk(target)
-    return [_parse_compound(c) for c in parts]
+def check_selector(selector: str) -> str:
+    """An ignore's selector, refused (ValueError with the reason) when cssselect cannot read it
+    or it names a pseudo-element (which no failing element is)."""
+    try:
+        parsed = parse_selector(selector)
+    except InvalidSelector as exc:
+        raise ValueError(f"{exc}; write a CSS selector such as \".legacy-footer a\" or \"img.hero\"") from None
+    if any(s.pseudo_element for s in parsed):
+        raise ValueError(f"{selector!r} names a pseudo-element, never a failing element")
+    return selector
 
 
 def selector_matches(selector: str, target: Any) -> bool:
     """Whether an ignore's CSS ``selector`` matches an element named by axe-core's ``target``.
 
-    Judged on the selectors' text, since the page is gone by the time the gate runs: the last
-    compound of ``selector`` must describe the element (every tag, id, class and attribute it
-    names appears in the target's last compound) and its other compounds must describe, in
-    order, compounds further up the target (frame levels included). Combinators count as
-    "inside"; pseudo-classes are not checked. A comma means "any of".
+    Judged on the selectors' text (both parsed by cssselect), since the page is gone by the time
+    the gate runs; see :func:`audits.analysis.css.covers`. What the text cannot decide
+    (pseudo-classes such as ``:not()``, sibling combinators, an attribute value axe-core did not
+    spell out) does not match here, so an ignore never covers more than it says; ``check`` then
+    asks the page itself (:func:`dom_selector_matches`). A comma means "any of".
 
     >>> selector_matches(".legacy-footer *", ["footer.legacy-footer > p > a"])
     True
     >>> selector_matches("img.hero", ["main > img.hero.wide"]), selector_matches("img.hero", ["img.logo"])
     (True, False)
+    >>> selector_matches("img:not([src])", ["main > img.hero"])
+    False
     """
-    have = _target_compounds(target)
-    if not have:
-        return False
-    for alternative in _split_commas(selector):
-        want = [_parse_compound(c) for c in _compounds(alternative.strip()) if c not in (">", "+", "~", " ")]
-        if not want or not _satisfies(have[-1], want[-1]):
-            continue
-        i = 0
-        ancestors = have[:-1]
-        for w in want[:-1]:
-            while i < len(ancestors) and not _satisfies(ancestors[i], w):
-                i += 1
-            if i == len(ancestors):
-                break
-            i += 1
-        else:
-            return True
-    return False
-
-
-def _split_commas(selector: str) -> list[str]:
-    out, buf, depth, quote = [], "", 0, ""
-    for ch in selector:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(buf)
-            buf = ""
-            continue
-        buf += ch
-    out.append(buf)
-    return [s for s in out if s.strip()]
+    return covers(selector, target)
 
 
 # -- the store's side -----------------------------------------------------------------------------
@@ -645,6 +577,11 @@ class IgnoreEntry(BaseModel):
         if not v.strip():
             raise ValueError("say why it is ignored (reason = \"...\")")
         return v.strip()
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, v: str | None) -> str | None:
+        return None if v is None else check_selector(v)
 
     @field_validator("url")
     @classmethod

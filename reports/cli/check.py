@@ -95,8 +95,12 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
 
     The gate: --min-score, --max-critical/--max-serious/--max-moderate/--max-minor (failing
     elements), and --baseline ("no new failures", matched by finding fingerprint). With none
-    of them, any failing element fails the gate. [[ignore]] tables in a11ycrawl.toml (or
-    --ignore-file) leave elements out of the gate, each with a reason:
+    of them, any failing element fails the gate.
+
+    [[ignore]] tables in a11ycrawl.toml (or --ignore-file) leave elements out of the gate, each
+    with a reason. A selector must be one cssselect can read (else exit 2); it ignores an element
+    when axe-core's selector for it proves the match, or else when the page itself says the
+    element matches (Chromium's element.matches()):
 
     \b
       [[ignore]]
