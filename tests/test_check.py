@@ -296,6 +296,38 @@ def test_check_exit_2_for_an_empty_url_list_or_an_unreadable_ignore_selector(cli
     assert "ignores.toml: ignore[0]: selector: '<<<' is not a CSS selector" in res.stderr
 
 
+def test_check_help_names_the_coverage_gate(cli, tmp_path):
+    res = cli("check", "--help", cwd=tmp_path)
+    assert "--min-coverage" in res.stdout and "[default: 90" in res.stdout
+
+
+@pytest.mark.browser
+def test_check_fails_when_it_saw_too_few_pages(cli, serve, tmp_path):
+    """Nineteen of twenty pages gone (404): the one page left must not pass for the site."""
+    links = "".join(f'<li><a href="/gone/{i}">Page {i}</a></li>' for i in range(17))  # and /a, /b
+    server = serve({"/": Reply(body=page("Home", f"<ul>{links}</ul>"))})
+    res = check(cli, server.url + "/", "--max-critical", "0", "--junit", "cov.xml", tmp_path=tmp_path)
+    assert res.returncode == 1, res.stderr
+    assert "coverage 5% (1 of 20 pages audited) is below 90%" in res.stderr
+    cases = {c.get("name"): c for c in ET.parse(tmp_path / "cov.xml").getroot().iter("testcase")}
+    assert cases["min-coverage"].find("failure") is not None
+    res = check(cli, server.url + "/", "--max-critical", "0", "--min-coverage", "5", tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "coverage 5% (1 of 20 pages audited; minimum 5%)" in res.stderr
+
+
+@pytest.mark.browser
+def test_check_exit_2_when_the_sitemap_gives_no_page(cli, serve, tmp_path):
+    empty = '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>'
+    server = serve({"/": Reply(body=page("Home", "<p>Welcome.</p>")),
+                    "/empty.xml": Reply(body=empty, ctype="application/xml"),
+                    "/html.xml": Reply(body=page("Not a sitemap", "<p>Oops.</p>"))})
+    for name in ("missing.xml", "empty.xml", "html.xml"):
+        res = check(cli, "--sitemap", f"{server.url}/{name}", "--min-score", "0", tmp_path=tmp_path)
+        assert res.returncode == 2, (name, res.stderr)
+        assert f"sitemap {server.url}/{name} gave no page to audit" in res.stderr
+
+
 @pytest.mark.browser
 def test_an_ignore_with_a_pseudo_class_ignores_only_what_it_says(cli, serve, tmp_path):
     """`img:not([src])` once ignored every image (pseudo-classes were dropped): the gate passed

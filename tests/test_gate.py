@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.errors import ConfigError
+from audits.errors import ConfigError, CrawlError
 from audits.analysis.gate import (
-    Baseline, BaselineEntry, Finding, Ignore, Thresholds, baseline_entries, baseline_from_run, evaluate, load_ignores,
-    parse_ignores, read_baseline, run_findings, selector_candidates, selector_matches, write_baseline,
+    Baseline, BaselineEntry, Finding, Ignore, PageOutcome, Thresholds, baseline_entries, baseline_from_run,
+    check_sitemaps, evaluate, load_ignores, parse_ignores, read_baseline, run_findings, selector_candidates,
+    selector_matches, write_baseline,
 )
 from test_scoring import make_run, store, violation  # noqa: F401  (store is a fixture)
 
@@ -50,6 +51,57 @@ def test_thresholds_per_impact_and_min_score():
 def test_a_run_without_a_score_fails_a_minimum_score():
     result = evaluate([], score=None, score_reason="only 1 of 4 pages could be audited", thresholds=Thresholds(min_score=1))
     assert not result.passed and "only 1 of 4 pages" in result.checks[0].detail
+
+
+def pages(audited, failed=0, **more):
+    out = [PageOutcome(f"{HOME}a{i}", "audited") for i in range(audited)]
+    out += [PageOutcome(f"{HOME}f{i}", "failed", reason_code="http_error") for i in range(failed)]
+    for code, n in more.items():
+        out += [PageOutcome(f"{HOME}{code}{i}", "skipped", reason_code=code) for i in range(n)]
+    return out
+
+
+def test_a_run_that_saw_too_few_pages_fails_the_coverage_gate():
+    t = Thresholds(max_critical=0, min_coverage=90)
+    result = evaluate([], thresholds=t, pages=pages(1, 19))
+    assert not result.passed and [c.name for c in result.failed_checks] == ["min-coverage"]
+    assert result.failed_checks[0].detail == "coverage 5% (1 of 20 pages audited) is below 90%"
+    assert evaluate([], thresholds=t, pages=pages(3, 4)).failed_checks[0].detail == (
+        "coverage 42.8% (3 of 7 pages audited) is below 90%")  # rounded down, never up to the limit
+    ok = evaluate([], thresholds=t, pages=pages(9, 1))
+    assert ok.passed and ok.checks[0].detail == "coverage 90% (9 of 10 pages audited; minimum 90%)"
+    assert not evaluate([], thresholds=Thresholds(min_coverage=90.5), pages=pages(181, 20)).passed  # 90.05%
+    almost = evaluate([], thresholds=t, pages=pages(43, 5))  # 89.58%: not rounded up to a pass
+    assert almost.failed_checks[0].detail == "coverage 89.5% (43 of 48 pages audited) is below 90%"
+    exact = evaluate([], thresholds=Thresholds(min_coverage=29), pages=pages(29, 71))  # 0.29 * 100 < 29 in floats
+    assert exact.passed and exact.checks[0].actual == "29%"
+
+
+def test_coverage_counts_failed_and_unfinished_pages_not_skipped_ones():
+    t = Thresholds(min_coverage=90)
+    assert evaluate([], thresholds=t, pages=pages(2, robots_disallowed=5, out_of_scope=5, page_budget=9)).passed
+    assert not evaluate([], thresholds=t, pages=pages(2, time_budget=1)).passed
+    assert not evaluate([], thresholds=t, pages=pages(2, interrupted=1)).passed
+
+
+def test_the_coverage_gate_fails_closed():
+    t = Thresholds(min_coverage=50)
+    assert "no page was audited" in evaluate([], thresholds=t, pages=[]).failed_checks[0].detail
+    assert "coverage unknown" in evaluate([], thresholds=t).failed_checks[0].detail  # pages not given
+    # a coverage minimum alone keeps the strict default for failing elements
+    strict = evaluate([finding(impact="minor")], thresholds=t, pages=pages(1))
+    assert [c.name for c in strict.failed_checks] == ["max-minor"] and strict.checks[0].name == "min-coverage"
+
+
+def test_a_sitemap_that_gave_no_page_is_an_error():
+    sm = "https://www.example.gov.uk/sitemap.xml"
+    home = PageOutcome(HOME, "audited", found_via="start")
+    with pytest.raises(CrawlError, match=re.escape(f"sitemap {sm} gave no page to audit")):
+        check_sitemaps([home], [sm])
+    check_sitemaps([home, PageOutcome(HOME + "a", "failed", found_via="sitemap")], [sm])
+    check_sitemaps([home], [])  # no sitemap asked for
+    with pytest.raises(CrawlError, match="none of the sitemaps"):
+        check_sitemaps([home], [sm, sm + ".gz"])
 
 
 def test_thresholds_alone_do_not_flag_baseline_state():

@@ -6,14 +6,17 @@ clock. The store's side (:func:`run_findings`, :func:`baseline_from_run`) and th
 
 What the gate judges, in order:
 
-1. **Ignores** (``[[ignore]]`` in ``a11ycrawl.toml`` or an ``--ignore-file``, each with a
+1. **Coverage** (``min_coverage``, a percentage): a run that could audit too few of the pages it
+   set out to audit (the rest failed: HTTP errors, timeouts, the site going down) fails, whatever
+   it found on the pages it saw (:func:`page_coverage`).
+2. **Ignores** (``[[ignore]]`` in ``a11ycrawl.toml`` or an ``--ignore-file``, each with a
    ``reason``) take failing elements out of the count. They stay in every output, marked
    ignored with their reason. A selector cssselect cannot read is refused when the ignores are
    loaded, and one the text of axe-core's target cannot decide matches only if the page says so.
-2. **Thresholds**: ``min_score`` (the run's stored score, which counts every failure, ignored
+3. **Thresholds**: ``min_score`` (the run's stored score, which counts every failure, ignored
    or not: ignores decide what blocks a release, not what a site scores) and a maximum number of
    failing elements per impact.
-3. **Baseline** ("no new failures"): findings are matched to the baseline by fingerprint, as
+4. **Baseline** ("no new failures"): findings are matched to the baseline by fingerprint, as
    counts (two identical elements in the baseline and three now is one new failure), then by
    rule, page and stable selector (see :func:`new_flags`).
 
@@ -23,16 +26,19 @@ With no threshold and no baseline the gate is strict: any failing element fails 
 from __future__ import annotations
 
 import json
+import math
 import re
+from fractions import Fraction
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from audits.errors import ConfigError
+from audits.errors import ConfigError, CrawlError
 from audits.analysis.fingerprint import finding_fingerprint, page_key
+from audits.analysis.scoring import Coverage, coverage_of
 from audits.analysis.css import InvalidSelector, covers, parse_selector, target_selectors
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
@@ -71,6 +77,7 @@ class PageOutcome:
     title: str | None = None
     reason_code: str | None = None
     reason: str | None = None
+    found_via: str | None = None  # start, link, sitemap, list, ...
 
 
 @dataclass(frozen=True)
@@ -88,18 +95,25 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Limits the run must stay within. None: not checked."""
+    """Limits the run must stay within. None: not checked.
+
+    ``min_coverage`` is a percentage of the pages the run set out to audit (see
+    :func:`page_coverage`); it guards the others (a site the run could not see does not pass)
+    and does not count as a threshold for :meth:`is_empty`.
+    """
 
     min_score: float | None = None
     max_critical: int | None = None
     max_serious: int | None = None
     max_moderate: int | None = None
     max_minor: int | None = None
+    min_coverage: float | None = None
 
     def max_for(self, impact: str) -> int | None:
         return getattr(self, f"max_{impact}")
 
     def is_empty(self) -> bool:
+        """No score or failure threshold (``min_coverage`` aside)."""
         return self.min_score is None and all(self.max_for(i) is None for i in IMPACTS)
 
 
@@ -288,20 +302,70 @@ def new_flags(findings: Iterable[Finding], baseline: Baseline) -> list[bool]:
     return flags
 
 
+def page_coverage(pages: Iterable[PageOutcome]) -> Coverage:
+    """Pages audited against pages the run set out to audit: the one definition the gate's
+    ``min-coverage`` and the score share (:func:`audits.analysis.scoring.coverage_of`). Failed
+    pages (HTTP errors, timeouts, the site going down) and pages a time budget or Ctrl-C cut
+    short count against it; pages skipped on purpose (robots.txt, scope, --max-pages) do not."""
+    return coverage_of(pages)
+
+
+def _percent(share: Fraction) -> str:
+    """A percentage with one decimal, rounded down, so a run just under a minimum never reads as
+    meeting it."""
+    return f"{math.floor(share * 1000) / 10:g}%"
+
+
+def coverage_check(pages: Iterable[PageOutcome] | None, minimum: float) -> Check:
+    """The ``min-coverage`` check: fails below ``minimum`` percent, and when it cannot tell."""
+    limit = f"{minimum:g}%"
+    if pages is None:
+        return Check("min-coverage", False, limit, "unknown", "coverage unknown: the run's pages were not given")
+    cov = page_coverage(pages)
+    wanted = cov.audited + cov.failed + cov.unfinished
+    if cov.ratio is None:
+        return Check("min-coverage", False, limit, "none", "coverage unknown: no page was audited or failed")
+    share = Fraction(cov.audited, wanted)  # exact: 29 of 100 meets 29%
+    ok = share * 100 >= Fraction(str(minimum))
+    pct = _percent(share)
+    audited = f"{cov.audited} of {wanted} page{'s' if wanted != 1 else ''} audited"
+    detail = (f"coverage {pct} ({audited}; minimum {limit})" if ok
+              else f"coverage {pct} ({audited}) is below {limit}")
+    return Check("min-coverage", ok, limit, pct, detail)
+
+
+def check_sitemaps(pages: Iterable[PageOutcome], sitemap_urls: Iterable[str]) -> None:
+    """Raise :class:`~audits.errors.CrawlError` when the run was asked to audit the URLs of
+    sitemaps and no URL of the run came from one: the sitemap could not be fetched, was not a
+    sitemap, or listed no page in scope. A gate must not pass on the home page alone. (A sitemap
+    that lists nothing but the start URL looks the same: check that URL instead.)"""
+    sitemap_urls = list(sitemap_urls)
+    if not sitemap_urls or any(p.found_via == "sitemap" for p in pages):
+        return
+    which = f"sitemap {sitemap_urls[0]}" if len(sitemap_urls) == 1 else "none of the sitemaps " + ", ".join(sitemap_urls)
+    verb = "gave" if len(sitemap_urls) == 1 else "gave any"
+    raise CrawlError(f"{which} {verb} no page to audit: it could not be fetched or read as a sitemap, "
+                     "or lists no page of the site")
+
+
 def evaluate(findings: Iterable[Finding], *, score: float | None = None, score_reason: str | None = None,
              thresholds: Thresholds = Thresholds(), baseline: Baseline | None = None,
-             ignores: Iterable[Ignore] = (), dom_matches: frozenset = frozenset()) -> GateResult:
+             ignores: Iterable[Ignore] = (), dom_matches: frozenset = frozenset(),
+             pages: Iterable[PageOutcome] | None = None) -> GateResult:
     """Judge a run's failing elements. With no threshold and no baseline, :data:`STRICT` applies.
-    ``dom_matches``: see :meth:`Ignore.matches`."""
+    ``dom_matches``: see :meth:`Ignore.matches`. ``pages``: the run's pages, for
+    ``thresholds.min_coverage`` (without them that check fails: the gate fails closed)."""
     counted, ignored = split_ignored(findings, ignores, dom_matches)
     counted.sort(key=_order)
     ignored.sort(key=lambda i: _order(i.finding))
     if thresholds.is_empty() and baseline is None:
-        thresholds = STRICT
+        thresholds = replace(STRICT, min_coverage=thresholds.min_coverage)
     counts = {i: 0 for i in IMPACTS}
     for f in counted:
         counts[f.impact if f.impact in counts else "moderate"] += 1
     checks = []
+    if thresholds.min_coverage is not None:
+        checks.append(coverage_check(None if pages is None else list(pages), thresholds.min_coverage))
     if thresholds.min_score is not None:
         ok = score is not None and score >= thresholds.min_score
         detail = (f"score {score:.1f} (minimum {thresholds.min_score:.1f})" if score is not None
@@ -410,7 +474,7 @@ def run_findings(store, run_id: int) -> list[Finding]:
 
 def run_pages(store, run_id: int) -> list[PageOutcome]:
     return [PageOutcome(url=p["url"], status=p["status"], title=p["title"], reason_code=p["reason_code"],
-                        reason=p["reason"]) for p in store.pages(run_id)]
+                        reason=p["reason"], found_via=p.get("found_via")) for p in store.pages(run_id)]
 
 
 def run_info(store, run_id: int) -> RunInfo:
@@ -446,9 +510,10 @@ def check_stored_run(store, run_id: int, *, thresholds: Thresholds = Thresholds(
                      dom_matches: frozenset = frozenset()) -> CheckReport:
     """Apply the gate to a stored run: the library call behind ``a11ycrawl check``."""
     info = run_info(store, run_id)
+    pages = tuple(run_pages(store, run_id))
     result = evaluate(run_findings(store, run_id), score=info.score, score_reason=info.score_reason,
-                      thresholds=thresholds, baseline=baseline, ignores=ignores, dom_matches=dom_matches)
-    return CheckReport(run=info, pages=tuple(run_pages(store, run_id)), gate=result,
+                      thresholds=thresholds, baseline=baseline, ignores=ignores, dom_matches=dom_matches, pages=pages)
+    return CheckReport(run=info, pages=pages, gate=result,
                        rules=rule_texts(store, info.axe_version), files=dict(files or {}))
 
 
