@@ -100,6 +100,12 @@ def test_a_sitemap_that_gave_no_page_is_an_error():
         check_sitemaps([home], [sm])
     check_sitemaps([home, PageOutcome(HOME + "a", "failed", found_via="sitemap")], [sm])
     check_sitemaps([home], [])  # no sitemap asked for
+    skipped = [PageOutcome(HOME + f"x{i}", "skipped", reason_code=code, found_via="sitemap")
+               for i, code in enumerate(["out_of_scope", "out_of_scope", "robots_disallowed"])]
+    with pytest.raises(CrawlError, match=re.escape(
+            "the 3 URLs listed were all skipped (out_of_scope: 2, robots_disallowed: 1)")):
+        check_sitemaps([home, *skipped], [sm])
+    check_sitemaps([home, *skipped, PageOutcome(HOME + "y", "skipped", reason_code="page_budget", found_via="sitemap")], [sm])
     with pytest.raises(CrawlError, match="none of the sitemaps"):
         check_sitemaps([home], [sm, sm + ".gz"])
 

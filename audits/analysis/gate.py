@@ -334,18 +334,29 @@ def coverage_check(pages: Iterable[PageOutcome] | None, minimum: float) -> Check
     return Check("min-coverage", ok, limit, pct, detail)
 
 
+# Sitemap URLs skipped for these reasons were still given to the run to audit.
+_SITEMAP_KEPT = frozenset({"page_budget", "time_budget", "interrupted", "duplicate"})
+
+
 def check_sitemaps(pages: Iterable[PageOutcome], sitemap_urls: Iterable[str]) -> None:
     """Raise :class:`~audits.errors.CrawlError` when the run was asked to audit the URLs of
-    sitemaps and no URL of the run came from one: the sitemap could not be fetched, was not a
-    sitemap, or listed no page in scope. A gate must not pass on the home page alone. (A sitemap
-    that lists nothing but the start URL looks the same: check that URL instead.)"""
+    sitemaps and none of them gave it a page: the sitemap could not be fetched, was not a sitemap,
+    listed nothing, or listed only URLs the run skipped (out of scope, robots.txt, ...). A gate
+    must not pass on the home page alone. (A sitemap that lists nothing but the start URL looks
+    the same: check that URL instead.)"""
     sitemap_urls = list(sitemap_urls)
-    if not sitemap_urls or any(p.found_via == "sitemap" for p in pages):
+    listed = [p for p in pages if p.found_via == "sitemap"]
+    if not sitemap_urls or any(p.status != "skipped" or p.reason_code in _SITEMAP_KEPT for p in listed):
         return
     which = f"sitemap {sitemap_urls[0]}" if len(sitemap_urls) == 1 else "none of the sitemaps " + ", ".join(sitemap_urls)
     verb = "gave" if len(sitemap_urls) == 1 else "gave any"
-    raise CrawlError(f"{which} {verb} no page to audit: it could not be fetched or read as a sitemap, "
-                     "or lists no page of the site")
+    if listed:
+        reasons = Counter(p.reason_code or "skipped" for p in listed)
+        why = (f"the {len(listed)} URL{'s' if len(listed) != 1 else ''} listed were all skipped ("
+               + ", ".join(f"{code}: {n}" for code, n in sorted(reasons.items())) + ")")
+    else:
+        why = "it could not be fetched or read as a sitemap, or lists no page of the site"
+    raise CrawlError(f"{which} {verb} no page to audit: {why}")
 
 
 def evaluate(findings: Iterable[Finding], *, score: float | None = None, score_reason: str | None = None,
