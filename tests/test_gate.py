@@ -320,12 +320,14 @@ def test_bad_ignore_tables_name_the_entry_and_key(entry, message):
 
 # -- the text matcher against the browser ----------------------------------------------------------
 
+_ATTRS = {"href": ("/terms", "/news/2024/", "terms", "/a b"), "name": ("q", 'a"b', "x"), "title": ("t", "T", "a.b")}
+
+
 class _El:
     """An element of a random tree, and axe-like selectors for it."""
 
     TAGS, LEAVES = ("div", "footer", "nav", "span", "aside", "em", "b"), ("a", "img", "input")
     CLASSES, IDS = ("x", "hero", "legacy", "--dark", "md:flex", "a-b"), ("q", "main", "1st", "n-2")
-    ATTRS = {"href": ("/terms", "/news/2024/", "terms", "/a b"), "name": ("q", 'a"b', "x"), "title": ("t", "T", "a.b")}
 
     def __init__(self, rnd, parent=None, depth=0):
         leaf = depth == 4 or (depth and rnd.random() < 0.2)
@@ -333,7 +335,7 @@ class _El:
         self.parent, self.rnd = parent, rnd
         self.classes = rnd.sample(self.CLASSES, rnd.randint(0, 2))
         self.id = rnd.choice(self.IDS + (None,) * 6)
-        self.attrs = {k: rnd.choice(v) for k, v in self.ATTRS.items() if rnd.random() < 0.3}
+        self.attrs = {k: rnd.choice(v) for k, v in _ATTRS.items() if rnd.random() < 0.3}
         self.children = [] if leaf else [_El(rnd, self, depth + 1) for _ in range(rnd.randint(0, 3))]
 
     def html(self) -> str:
@@ -387,8 +389,8 @@ def _random_selector(rnd) -> str:
             elif k < 0.45:
                 c += "#" + css_escape(rnd.choice(_El.IDS))
             elif k < 0.8:
-                name = rnd.choice(list(_El.ATTRS))
-                v = rnd.choice(_El.ATTRS[name])
+                name = rnd.choice(list(_ATTRS))
+                v = rnd.choice(_ATTRS[name])
                 op = rnd.choice(["", "=", "$=", "^=", "*=", "~=", "|="])
                 c += f'[{name}{op}"{v[:rnd.randint(0, len(v))].replace(chr(34), chr(92) + chr(34))}"]' if op else f"[{name}]"
             else:

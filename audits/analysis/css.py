@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import cssselect
@@ -87,7 +87,10 @@ def parse_selector(text: str) -> tuple[Selector, ...]:
 
 def _unmask(compound: Any) -> None:
     element, parts = simple_selectors(compound)
-    fix = lambda v: v.replace(_BACKSLASH, "\\") if isinstance(v, str) else v  # noqa: E731
+
+    def fix(v: str | None) -> str | None:
+        return v.replace(_BACKSLASH, "\\") if isinstance(v, str) else v
+
     element.element, element.namespace = fix(element.element), fix(element.namespace)
     for node in parts:
         if isinstance(node, Hash):
@@ -401,11 +404,9 @@ def covers(selector: str, target: Any) -> bool:
             parent.append(None)
             ancestors.append(())
 
-    for sel in wanted:
-        if sel.pseudo_element:
-            continue
-        want = chain(sel)
-
+    def proved(want: list) -> bool:
+        """Whether the ignore's chain ``want`` is proved with its last compound at the element."""
+        @cache  # (k, j) pairs: linear in both chains, however deep they are
         def match(k: int, j: int) -> bool:
             if not _satisfies(facts[j], want[k][1]):
                 return False
@@ -416,8 +417,8 @@ def covers(selector: str, target: Any) -> bool:
                 return parent[j] is not None and match(k - 1, parent[j])
             if combinator == " ":
                 return any(match(k - 1, a) for a in ancestors[j])
-            return False
+            return False  # + and ~ in the ignore: a target does not say which siblings an element has
 
-        if match(len(want) - 1, len(have) - 1):
-            return True
-    return False
+        return match(len(want) - 1, len(have) - 1)
+
+    return any(not sel.pseudo_element and proved(chain(sel)) for sel in wanted)
