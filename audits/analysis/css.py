@@ -406,7 +406,7 @@ def covers(selector: str, target: Any) -> bool:
 
     def proved(want: list) -> bool:
         """Whether the ignore's chain ``want`` is proved with its last compound at the element."""
-        @cache  # (k, j) pairs: linear in both chains, however deep they are
+        @cache  # one call per (k, j) pair, however deep the chains
         def match(k: int, j: int) -> bool:
             if not _satisfies(facts[j], want[k][1]):
                 return False
