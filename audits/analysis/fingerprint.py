@@ -10,7 +10,8 @@ parts, each normalised so that it survives small DOM changes:
     (:func:`page_key`).
 ``selector``
     axe-core's CSS selector without positions and generated names, so a sibling added above the
-    element or a framework renumbering its ids does not change it::
+    element or a framework renumbering its ids does not change it (parsed by cssselect, see
+    :func:`audits.analysis.css.stable_selector`)::
 
         main > div:nth-child(3) > img#hero-4821.css-1x9f.card  ->  main > div > img.card
 
@@ -37,97 +38,18 @@ from urllib.parse import urlsplit
 
 from crawler.urls import normalise_url
 
+from audits.analysis.css import generated, stable_selector, target_selectors
+
+__all__ = [
+    "Diff", "DiffFinding", "MATCH_KEYS", "SNIPPET_CHARS", "compare_findings", "diff_runs", "finding_fingerprint",
+    "normalise_snippet", "page_key", "stable_selector", "target_selectors",
+]
+
 SNIPPET_CHARS = 120
 VOLATILE_ATTRS = frozenset({"style", "nonce", "integrity", "value", "checked", "aria-activedescendant"})
 
-_POSITIONAL = re.compile(r":(?:nth-(?:last-)?(?:child|of-type)\([^)]*\)|(?:first|last|only)-(?:child|of-type))")
-_ESCAPE = re.compile(r"\\(?:[0-9a-fA-F]{1,6}\s?|.)?", re.S)
-_ID_OR_CLASS = re.compile(r"([#.])((?:\\(?:[0-9a-fA-F]{1,6}\s?|.)|[\w-])+)")
-_ATTR_SELECTOR = re.compile(r"\[\s*([\w:-]+)\s*(?:[~|^$*]?=\s*(\"[^\"]*\"|'[^']*'|[^\]]*))?\s*\]")
 _ATTRIBUTE = re.compile(r"""([^\s=<>"'/]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
-_GENERATED = re.compile(r"\d|\\")
 _TAG_GAP = re.compile(r">\s+|\s+<")
-_COMBINATORS = frozenset({">", "+", "~", " "})
-
-
-def _generated(value: str) -> bool:
-    """Values with digits (or CSS escapes, which axe uses for ids starting with one) are
-    usually counters, hashes, dates or ids a framework assigned."""
-    return bool(_GENERATED.search(value))
-
-
-def _stable_compound(compound: str) -> str:
-    compound = _POSITIONAL.sub("", compound)
-    compound = _ID_OR_CLASS.sub(lambda m: "" if _generated(m.group(2)) else m.group(0), compound)
-    compound = _ATTR_SELECTOR.sub(
-        lambda m: f"[{m.group(1)}]" if m.group(2) is not None and _generated(m.group(2)) else m.group(0), compound
-    )
-    return compound or "*"
-
-
-def _compounds(selector: str) -> list[str]:
-    """Split a selector into compounds and combinators (``>``, ``+``, ``~``, ``" "``), leaving
-    brackets, parentheses, quotes and CSS escapes (``#\\31 23``) whole."""
-    tokens: list[str] = []
-    buf, depth, quote, i = "", 0, "", 0
-    while i < len(selector):
-        ch = selector[i]
-        if ch == "\\":
-            m = _ESCAPE.match(selector, i)
-            buf += m.group(0)
-            i = m.end()
-            continue
-        i += 1
-        if quote:
-            buf += ch
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            buf, quote = buf + ch, ch
-        elif depth == 0 and (ch.isspace() or ch in ">+~"):
-            if buf:
-                tokens.append(buf)
-                buf = ""
-            if ch in ">+~" and tokens and tokens[-1] == " ":
-                tokens[-1] = ch
-            elif ch in ">+~" or (tokens and tokens[-1] not in _COMBINATORS):
-                tokens.append(ch if ch in ">+~" else " ")
-        else:
-            depth += (ch in "[(") - (ch in "])")
-            buf += ch
-    tokens.append(buf)
-    return [t for t in tokens if t]
-
-
-def stable_selector(selector: str) -> str:
-    """One CSS selector without ``:nth-*`` positions and without ids, classes and attribute
-    values that look generated.
-
-    >>> stable_selector("main > div:nth-child(3) > img#hero-4821.css-1x9f.card")
-    'main > div > img.card'
-    >>> stable_selector("#ember123 a[href='/news/2024/']")
-    '* a[href]'
-    """
-    tokens = _compounds(selector)
-    if tokens and tokens[-1] == " ":
-        tokens.pop()
-    return "".join(" " if t == " " else f" {t} " if t in _COMBINATORS else _stable_compound(t) for t in tokens)
-
-
-def _target_selectors(target: Any) -> str:
-    """axe-core targets: a list with one selector per frame, shadow roots as nested lists."""
-    if isinstance(target, str):
-        try:
-            target = json.loads(target)
-        except ValueError:
-            return stable_selector(target)
-    if isinstance(target, str):
-        return stable_selector(target)
-    if not isinstance(target, list):
-        return ""
-    return " |frame| ".join(
-        " >>> ".join(stable_selector(s) for s in part) if isinstance(part, list) else stable_selector(str(part))
-        for part in target
-    )
 
 
 def normalise_snippet(html: str | None) -> str:
@@ -141,7 +63,7 @@ def normalise_snippet(html: str | None) -> str:
     def attr(m: re.Match) -> str:
         name, value = m.group(1), m.group(2)
         volatile = name.lower() in VOLATILE_ATTRS or name.lower().startswith("data-")
-        return name if volatile or _generated(value) else m.group(0)
+        return name if volatile or generated(value) else m.group(0)
 
     text = _TAG_GAP.sub(lambda m: m.group(0).strip(), " ".join((html or "").split()))
     return _ATTRIBUTE.sub(attr, text)[:SNIPPET_CHARS]
@@ -165,7 +87,7 @@ def page_key(url: str) -> str:
 def finding_fingerprint(row: Mapping[str, Any], page: Any) -> str:
     """The fingerprint of one stored finding (a ``findings`` row) on ``page`` (anything with a
     ``url``: a :class:`~audits.store.PageRecord` or a ``pages`` row). 16 hex characters."""
-    parts = (row.get("rule") or "", page_key(_page_url(page)), _target_selectors(row.get("target")),
+    parts = (row.get("rule") or "", page_key(_page_url(page)), target_selectors(row.get("target")),
              normalise_snippet(row.get("html")))
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
@@ -216,7 +138,7 @@ def _diff_finding(row: Mapping[str, Any]) -> DiffFinding:
     return DiffFinding(
         fingerprint=row.get("fingerprint") or finding_fingerprint(row, row), rule=row["rule"],
         impact=row.get("impact"), url=row["url"], target=target, html=row.get("html"),
-        selector=_target_selectors(row.get("target")), snippet=normalise_snippet(row.get("html")),
+        selector=target_selectors(row.get("target")), snippet=normalise_snippet(row.get("html")),
     )
 
 

@@ -6,13 +6,17 @@ clock. The store's side (:func:`run_findings`, :func:`baseline_from_run`) and th
 
 What the gate judges, in order:
 
-1. **Ignores** (``[[ignore]]`` in ``a11ycrawl.toml`` or an ``--ignore-file``, each with a
+1. **Coverage** (``min_coverage``, a percentage): a run that could audit too few of the pages it
+   set out to audit (the rest failed: HTTP errors, timeouts, the site going down) fails, whatever
+   it found on the pages it saw (:func:`page_coverage`).
+2. **Ignores** (``[[ignore]]`` in ``a11ycrawl.toml`` or an ``--ignore-file``, each with a
    ``reason``) take failing elements out of the count. They stay in every output, marked
-   ignored with their reason.
-2. **Thresholds**: ``min_score`` (the run's stored score, which counts every failure, ignored
+   ignored with their reason. A selector cssselect cannot read is refused when the ignores are
+   loaded, and one the text of axe-core's target cannot decide matches only if the page says so.
+3. **Thresholds**: ``min_score`` (the run's stored score, which counts every failure, ignored
    or not: ignores decide what blocks a release, not what a site scores) and a maximum number of
    failing elements per impact.
-3. **Baseline** ("no new failures"): findings are matched to the baseline by fingerprint, as
+4. **Baseline** ("no new failures"): findings are matched to the baseline by fingerprint, as
    counts (two identical elements in the baseline and three now is one new failure), then by
    rule, page and stable selector (see :func:`new_flags`).
 
@@ -22,16 +26,20 @@ With no threshold and no baseline the gate is strict: any failing element fails 
 from __future__ import annotations
 
 import json
+import math
 import re
+from fractions import Fraction
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from audits.errors import ConfigError
-from audits.analysis.fingerprint import _compounds, _target_selectors, page_key
+from audits.errors import ConfigError, CrawlError
+from audits.analysis.fingerprint import finding_fingerprint, page_key
+from audits.analysis.scoring import Coverage, coverage_of
+from audits.analysis.css import InvalidSelector, covers, parse_selector, target_selectors
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
 
@@ -69,6 +77,7 @@ class PageOutcome:
     title: str | None = None
     reason_code: str | None = None
     reason: str | None = None
+    found_via: str | None = None  # start, link, sitemap, list, ...
 
 
 @dataclass(frozen=True)
@@ -86,18 +95,25 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Limits the run must stay within. None: not checked."""
+    """Limits the run must stay within. None: not checked.
+
+    ``min_coverage`` is a percentage of the pages the run set out to audit (see
+    :func:`page_coverage`); it guards the others (a site the run could not see does not pass)
+    and does not count as a threshold for :meth:`is_empty`.
+    """
 
     min_score: float | None = None
     max_critical: int | None = None
     max_serious: int | None = None
     max_moderate: int | None = None
     max_minor: int | None = None
+    min_coverage: float | None = None
 
     def max_for(self, impact: str) -> int | None:
         return getattr(self, f"max_{impact}")
 
     def is_empty(self) -> bool:
+        """No score or failure threshold (``min_coverage`` aside)."""
         return self.min_score is None and all(self.max_for(i) is None for i in IMPACTS)
 
 
@@ -119,6 +135,13 @@ class Ignore:
     selector: str | None = None
     url: str | None = None
     source: str = ""  # where it was configured, e.g. "a11ycrawl.toml ignore[0]"
+
+    def __post_init__(self) -> None:
+        if self.selector is not None:
+            try:
+                check_selector(self.selector)
+            except ValueError as exc:
+                raise ConfigError(f"{self.source or 'ignore'}: selector: {exc}") from None
 
     def matches(self, f: Finding, dom_matches: frozenset = frozenset()) -> bool:
         """Whether the ignore covers ``f``. ``dom_matches`` holds ``(fingerprint, selector)``
@@ -272,27 +295,88 @@ def new_flags(findings: Iterable[Finding], baseline: Baseline) -> list[bool]:
             by_element[_element_key(e.rule, e.url, e.selector)] += 1
     for i, f in enumerate(findings):
         if flags[i]:
-            key = _element_key(f.rule, page_key(f.url), _target_selectors(_listed(f.target)))
+            key = _element_key(f.rule, page_key(f.url), target_selectors(_listed(f.target)))
             if by_element[key] > 0:
                 by_element[key] -= 1
                 flags[i] = False
     return flags
 
 
+def page_coverage(pages: Iterable[PageOutcome]) -> Coverage:
+    """Pages audited against pages the run set out to audit: the one definition the gate's
+    ``min-coverage`` and the score share (:func:`audits.analysis.scoring.coverage_of`). Failed
+    pages (HTTP errors, timeouts, the site going down) and pages a time budget or Ctrl-C cut
+    short count against it; pages skipped on purpose (robots.txt, scope, --max-pages) do not."""
+    return coverage_of(pages)
+
+
+def _percent(share: Fraction) -> str:
+    """A percentage with one decimal, rounded down, so a run just under a minimum never reads as
+    meeting it."""
+    return f"{math.floor(share * 1000) / 10:g}%"
+
+
+def coverage_check(pages: Iterable[PageOutcome] | None, minimum: float) -> Check:
+    """The ``min-coverage`` check: fails below ``minimum`` percent, and when it cannot tell."""
+    limit = f"{minimum:g}%"
+    if pages is None:
+        return Check("min-coverage", False, limit, "unknown", "coverage unknown: the run's pages were not given")
+    cov = page_coverage(pages)
+    wanted = cov.audited + cov.failed + cov.unfinished
+    if cov.ratio is None:
+        return Check("min-coverage", False, limit, "none", "coverage unknown: no page was audited or failed")
+    share = Fraction(cov.audited, wanted)  # exact: 29 of 100 meets 29%
+    ok = share * 100 >= Fraction(str(minimum))
+    pct = _percent(share)
+    audited = f"{cov.audited} of {wanted} page{'s' if wanted != 1 else ''} audited"
+    detail = (f"coverage {pct} ({audited}; minimum {limit})" if ok
+              else f"coverage {pct} ({audited}) is below {limit}")
+    return Check("min-coverage", ok, limit, pct, detail)
+
+
+# Sitemap URLs skipped for these reasons were still given to the run to audit.
+_SITEMAP_KEPT = frozenset({"page_budget", "time_budget", "interrupted", "duplicate"})
+
+
+def check_sitemaps(pages: Iterable[PageOutcome], sitemap_urls: Iterable[str]) -> None:
+    """Raise :class:`~audits.errors.CrawlError` when the run was asked to audit the URLs of
+    sitemaps and none of them gave it a page: the sitemap could not be fetched, was not a sitemap,
+    listed nothing, or listed only URLs the run skipped (out of scope, robots.txt, ...). A gate
+    must not pass on the home page alone. (A sitemap that lists nothing but the start URL looks
+    the same: check that URL instead.)"""
+    sitemap_urls = list(sitemap_urls)
+    listed = [p for p in pages if p.found_via == "sitemap"]
+    if not sitemap_urls or any(p.status != "skipped" or p.reason_code in _SITEMAP_KEPT for p in listed):
+        return
+    which = f"sitemap {sitemap_urls[0]}" if len(sitemap_urls) == 1 else "none of the sitemaps " + ", ".join(sitemap_urls)
+    verb = "gave" if len(sitemap_urls) == 1 else "gave any"
+    if listed:
+        reasons = Counter(p.reason_code or "skipped" for p in listed)
+        why = (f"the {len(listed)} URL{'s' if len(listed) != 1 else ''} listed were all skipped ("
+               + ", ".join(f"{code}: {n}" for code, n in sorted(reasons.items())) + ")")
+    else:
+        why = "it could not be fetched or read as a sitemap, or lists no page of the site"
+    raise CrawlError(f"{which} {verb} no page to audit: {why}")
+
+
 def evaluate(findings: Iterable[Finding], *, score: float | None = None, score_reason: str | None = None,
              thresholds: Thresholds = Thresholds(), baseline: Baseline | None = None,
-             ignores: Iterable[Ignore] = (), dom_matches: frozenset = frozenset()) -> GateResult:
+             ignores: Iterable[Ignore] = (), dom_matches: frozenset = frozenset(),
+             pages: Iterable[PageOutcome] | None = None) -> GateResult:
     """Judge a run's failing elements. With no threshold and no baseline, :data:`STRICT` applies.
-    ``dom_matches``: see :meth:`Ignore.matches`."""
+    ``dom_matches``: see :meth:`Ignore.matches`. ``pages``: the run's pages, for
+    ``thresholds.min_coverage`` (without them that check fails: the gate fails closed)."""
     counted, ignored = split_ignored(findings, ignores, dom_matches)
     counted.sort(key=_order)
     ignored.sort(key=lambda i: _order(i.finding))
     if thresholds.is_empty() and baseline is None:
-        thresholds = STRICT
+        thresholds = replace(STRICT, min_coverage=thresholds.min_coverage)
     counts = {i: 0 for i in IMPACTS}
     for f in counted:
         counts[f.impact if f.impact in counts else "moderate"] += 1
     checks = []
+    if thresholds.min_coverage is not None:
+        checks.append(coverage_check(None if pages is None else list(pages), thresholds.min_coverage))
     if thresholds.min_score is not None:
         ok = score is not None and score >= thresholds.min_score
         detail = (f"score {score:.1f} (minimum {thresholds.min_score:.1f})" if score is not None
@@ -326,118 +410,41 @@ def baseline_entries(findings: Iterable[Finding]) -> list[dict]:
     and path, stable selector), sorted, so that the committed file changes only when the
     failures do."""
     rows = [{"fingerprint": f.fingerprint, "rule": f.rule, "url": page_key(f.url),
-             "selector": _target_selectors(_listed(f.target))} for f in findings]
+             "selector": target_selectors(_listed(f.target))} for f in findings]
     return sorted(rows, key=lambda r: (r["url"], r["rule"], r["fingerprint"]))
 
 
 # -- selectors ----------------------------------------------------------------------------------
 
-_SIMPLE = re.compile(
-    r"""(?P<tag>^(?:\*|[a-zA-Z][\w-]*))|\#(?P<id>(?:\\.|[\w-])+)|\.(?P<cls>(?:\\.|[\w-])+)
-        |\[\s*(?P<attr>[\w:-]+)\s*(?:[~|^$*]?=\s*(?P<val>"[^"]*"|'[^']*'|[^\]\s]*)\s*)?\]
-        |(?P<pseudo>::?[\w-]+(?:\([^)]*\))?)""",
-    re.X,
-)
-
-
-@dataclass(frozen=True)
-class _Compound:
-    tag: str | None
-    ids: frozenset
-    classes: frozenset
-    attrs: tuple  # (name, value or None)
-
-
-def _parse_compound(text: str) -> _Compound:
-    tag, ids, classes, attrs = None, set(), set(), []
-    for m in _SIMPLE.finditer(text):
-        if m.group("tag"):
-            tag = None if m.group("tag") == "*" else m.group("tag").lower()
-        elif m.group("id"):
-            ids.add(m.group("id"))
-        elif m.group("cls"):
-            classes.add(m.group("cls"))
-        elif m.group("attr"):
-            val = m.group("val")
-            attrs.append((m.group("attr").lower(), val.strip("\"'") if val is not None else None))
-    return _Compound(tag, frozenset(ids), frozenset(classes), tuple(attrs))
-
-
-def _satisfies(element: _Compound, wanted: _Compound) -> bool:
-    if wanted.tag is not None and element.tag != wanted.tag:
-        return False
-    if not wanted.ids <= element.ids or not wanted.classes <= element.classes:
-        return False
-    have = dict(element.attrs)
-    return all(name in have and (value is None or have[name] == value) for name, value in wanted.attrs)
-
-
-def _target_compounds(target: Any) -> list[_Compound]:
-    parts: list[str] = []
-
-    def walk(t: Any) -> None:
-        if isinstance(t, (list, tuple)):
-            for x in t:
-                walk(x)
-        elif t is not None:
-            parts.extend(c for c in _compounds(str(t)) if c not in (">", "+", "~", " "))
-
-    walk(target)
-    return [_parse_compound(c) for c in parts]
+def check_selector(selector: str) -> str:
+    """An ignore's selector, refused (ValueError with the reason) when cssselect cannot read it
+    or it names a pseudo-element (which no failing element is)."""
+    try:
+        parsed = parse_selector(selector)
+    except InvalidSelector as exc:
+        raise ValueError(f"{exc}; write a CSS selector such as \".legacy-footer a\" or \"img.hero\"") from None
+    if any(s.pseudo_element for s in parsed):
+        raise ValueError(f"{selector!r} names a pseudo-element, never a failing element")
+    return selector
 
 
 def selector_matches(selector: str, target: Any) -> bool:
     """Whether an ignore's CSS ``selector`` matches an element named by axe-core's ``target``.
 
-    Judged on the selectors' text, since the page is gone by the time the gate runs: the last
-    compound of ``selector`` must describe the element (every tag, id, class and attribute it
-    names appears in the target's last compound) and its other compounds must describe, in
-    order, compounds further up the target (frame levels included). Combinators count as
-    "inside"; pseudo-classes are not checked. A comma means "any of".
+    Judged on the selectors' text (both parsed by cssselect), since the page is gone by the time
+    the gate runs; see :func:`audits.analysis.css.covers`. What the text cannot decide
+    (pseudo-classes such as ``:not()``, sibling combinators, an attribute value axe-core did not
+    spell out) does not match here, so an ignore never covers more than it says; ``check`` then
+    asks the page itself (:func:`dom_selector_matches`). A comma means "any of".
 
     >>> selector_matches(".legacy-footer *", ["footer.legacy-footer > p > a"])
     True
     >>> selector_matches("img.hero", ["main > img.hero.wide"]), selector_matches("img.hero", ["img.logo"])
     (True, False)
+    >>> selector_matches("img:not([src])", ["main > img.hero"])
+    False
     """
-    have = _target_compounds(target)
-    if not have:
-        return False
-    for alternative in _split_commas(selector):
-        want = [_parse_compound(c) for c in _compounds(alternative.strip()) if c not in (">", "+", "~", " ")]
-        if not want or not _satisfies(have[-1], want[-1]):
-            continue
-        i = 0
-        ancestors = have[:-1]
-        for w in want[:-1]:
-            while i < len(ancestors) and not _satisfies(ancestors[i], w):
-                i += 1
-            if i == len(ancestors):
-                break
-            i += 1
-        else:
-            return True
-    return False
-
-
-def _split_commas(selector: str) -> list[str]:
-    out, buf, depth, quote = [], "", 0, ""
-    for ch in selector:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(buf)
-            buf = ""
-            continue
-        buf += ch
-    out.append(buf)
-    return [s for s in out if s.strip()]
+    return covers(selector, target)
 
 
 # -- the store's side -----------------------------------------------------------------------------
@@ -500,6 +507,11 @@ class IgnoreEntry(BaseModel):
         if not v.strip():
             raise ValueError("say why it is ignored (reason = \"...\")")
         return v.strip()
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, v: str | None) -> str | None:
+        return None if v is None else check_selector(v)
 
     @field_validator("url")
     @classmethod

@@ -84,6 +84,9 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @click.option("--max-serious", type=click.IntRange(0), help="Fail with more serious failing elements than this.")
 @click.option("--max-moderate", type=click.IntRange(0), help="Fail with more moderate failing elements than this.")
 @click.option("--max-minor", type=click.IntRange(0), help="Fail with more minor failing elements than this.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=90, show_default=True,
+              help="Fail when fewer than this percentage of the pages the run set out to audit were audited "
+                   "(the rest failed: HTTP errors, timeouts, the site down). 0 turns it off.")
 @click.option("--baseline", help="Fail on failures not in this baseline: a file (see --write-baseline) or a stored run id.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write this run's failures to FILE as a baseline to commit.")
 @click.option("--ignore-file", type=click.Path(dir_okay=False), help="TOML file with [[ignore]] tables (added to the config file's).")
@@ -97,7 +100,7 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @progress_option
 def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_pages, max_depth, concurrency,
               page_timeout, tags, chromium, max_time, include, exclude, min_score, max_critical, max_serious,
-              max_moderate, max_minor, baseline, write_baseline, ignore_file, junit_file, sarif_file, html_file,
+              max_moderate, max_minor, min_coverage, baseline, write_baseline, ignore_file, junit_file, sarif_file, html_file,
               json_file, exit_zero, quiet, progress_interval):
     """Audit a site for CI and apply a gate: exit 0 if it passes, 1 if it fails.
 
@@ -105,10 +108,16 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     directory of built static files, served by a11ycrawl on 127.0.0.1 while it is audited). A
     directory or file given as TARGET is taken as --dir or --urls.
 
-    The gate: --min-score, --max-critical/--max-serious/--max-moderate/--max-minor (failing
-    elements), and --baseline ("no new failures", matched by finding fingerprint). With none
-    of them, any failing element fails the gate. [[ignore]] tables in a11ycrawl.toml (or
-    --ignore-file) leave elements out of the gate, each with a reason:
+    The gate: --min-coverage (default 90: at least 90% of the pages the run set out to audit
+    were audited), --min-score, --max-critical/--max-serious/--max-moderate/--max-minor
+    (failing elements), and --baseline ("no new failures", matched by finding fingerprint).
+    With none of the last three, any failing element fails the gate. A --sitemap (or config
+    sitemap_urls) that gives no page to audit, or an empty --urls file, is an error (exit 2).
+
+    [[ignore]] tables in a11ycrawl.toml (or --ignore-file) leave elements out of the gate, each
+    with a reason. A selector must be one cssselect can read (else exit 2); it ignores an element
+    when axe-core's selector for it proves the match, or else when the page itself says the
+    element matches (Chromium's element.matches()):
 
     \b
       [[ignore]]
@@ -142,10 +151,10 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     from reports.ci import github_annotations, junit_xml, markdown_summary, sarif_json
 
     from audits.config import load_config
-    from audits.analysis.gate import Thresholds, load_ignores, read_baseline, selector_candidates, split_ignored
+    from audits.analysis.gate import Thresholds, check_sitemaps, load_ignores, read_baseline, selector_candidates, split_ignored
     from audits.analysis.gate import write_baseline as save_baseline
     from audits.engine.dom_match import dom_selector_matches
-    from audits.results import baseline_from_run, check_stored_run, run_findings
+    from audits.results import baseline_from_run, check_stored_run, run_findings, run_pages
     from audits.engine.static_server import serve_directory
     from audits.store import open_store
 
@@ -156,7 +165,7 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     flags, serve_dir = _target_flags(target, urls_file, sitemap, directory)
     ignores = load_ignores(ignore_file, config_file)
     thresholds = Thresholds(min_score=min_score, max_critical=max_critical, max_serious=max_serious,
-                            max_moderate=max_moderate, max_minor=max_minor)
+                            max_moderate=max_moderate, max_minor=max_minor, min_coverage=min_coverage or None)
     base_file = None
     if baseline is not None and not (baseline.isdigit() and not Path(baseline).exists()):
         base_file = read_baseline(baseline)  # read before the audit: a bad file fails fast
@@ -187,6 +196,7 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
                 _write_run_json(open_store(cfg.db), exc.run_ids[-1], json_file, root)
             raise
         store = open_store(cfg.db)
+        check_sitemaps(run_pages(store, outcome.run_id), cfg.sitemap_urls)  # fails closed: exit 2
         if server is not None:
             for p in store.pages(outcome.run_id):
                 f = server.file_for(p["url"])
