@@ -3,7 +3,9 @@ and printed in JSON; documented in the README. Keep this list and the README in 
 
 REASONS: dict[str, tuple[str, str]] = {
     # code: (state, meaning)
-    "http_error": ("failed", "the server answered with an HTTP error status (4xx/5xx)"),
+    "http_error": ("failed", "the server answered with an HTTP error status (4xx/5xx other than 404 and 410)"),
+    "broken_link": ("skipped", "a linked URL answers 404 Not Found or 410 Gone: a broken link, listed apart with "
+                               "the page that links it, never counted against coverage"),
     "timeout": ("failed", "the page did not load within the time limit"),
     "too_many_redirects": ("failed", "more redirects than allowed"),
     "redirect_loop": ("failed", "the redirects go round in a circle"),

@@ -66,6 +66,7 @@ FAILURE_RULES: tuple[tuple[tuple[type[BaseException], ...], str, str], ...] = (
 SKIPPED_CODES = frozenset({
     "robots_disallowed", "out_of_scope", "non_http_scheme", "url_too_long", "duplicate", "trap_limit",
     "depth_limit", "page_budget", "auth_required", "not_html", "download", "time_budget", "interrupted",
+    "broken_link",
 })
 
 

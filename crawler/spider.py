@@ -28,6 +28,8 @@ from .urls import MAX_URL_LENGTH, Scope, document_kind, is_asset, normalise_url,
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: Answers that make a link broken (the site says the page is not there), not an audit failure.
+BROKEN_LINK_STATUSES = (404, 410)
 
 
 def _content_type(response: Response) -> str | None:
@@ -302,6 +304,10 @@ class SiteSpider(scrapy.Spider):
             return
         if response.status in (401, 407):
             yield SkippedUrl(url, "skipped", "auth_required", f"HTTP {response.status}: a login is needed", **common)
+            return
+        if response.status in BROKEN_LINK_STATUSES:
+            # the site's own answer, not a page we failed to audit: a broken link, listed apart
+            yield SkippedUrl(url, "skipped", "broken_link", f"HTTP {response.status}: a broken link", **common)
             return
         if response.status >= 400:
             yield SkippedUrl(url, "failed", "http_error", f"HTTP {response.status}", **common)

@@ -67,7 +67,9 @@ def run_document(store, run_id: int) -> dict:
     pages_out += unfinished
     run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
     docs = [{"url": d["url"], "kind": d["kind"], "linked_from": d["page_url"]} for d in store.documents(run_id)]
-    return {"run": run_out, "pages": pages_out, "documents": docs}
+    broken = [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
+              for p in pages_out if p["reason_code"] == "broken_link"]
+    return {"run": run_out, "pages": pages_out, "broken_links": broken, "documents": docs}
 
 
 def unfinished_pages(store, run_id: int, listed: set[str]) -> list[dict]:
@@ -102,7 +104,9 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
             "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
             "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
             "score": score, "components": components, "fix_first": fix_first(components, limit=None),
-            "needs_review": needs_review(store, run_id)}
+            "needs_review": needs_review(store, run_id),
+            "broken_links": [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
+                             for p in store.pages(run_id) if p["reason_code"] == "broken_link"]}
 
 
 # -- what to fix first ---------------------------------------------------------------------------------

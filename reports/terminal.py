@@ -232,6 +232,18 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
         for r in s["reasons"]:
             t.add_row(r["status"], r["reason_code"] or "", str(r["count"]))
         console.print(t)
+    broken = s["broken_links"]
+    if broken:
+        t = Table(title=f"Broken links ({len(broken)}: linked URLs answering 404 or 410; not counted against "
+                        "coverage)", header_style="bold")
+        t.add_column("URL", overflow="fold")
+        t.add_column("status", justify="right")
+        t.add_column("linked from", overflow="fold")
+        for b in broken[:10]:
+            t.add_row(escape(b["url"]), str(b["http_status"] or ""), escape(b["linked_from"] or ""))
+        if len(broken) > 10:
+            t.add_row(f"...and {len(broken) - 10} more (see --json or 'a11ycrawl export')", "", "")
+        console.print(t)
     score = s["score"]
     if score is not None:
         if score["score"] is None:

@@ -268,6 +268,8 @@ STATIC = {
                   '<img src="team.png"></main></body></html>',
     "docs/index.html": '<!doctype html><html lang="en"><head><title>Docs</title>' + STYLE + '</head><body><main><h1>Docs</h1>'
                        '<p><a href="/">Home</a></p></main></body></html>',
+    "terms.html": '<!doctype html><html lang="en"><head><title>Terms</title>' + STYLE + '</head><body><main><h1>Terms</h1>'
+                  '<p>Terms of use.</p></main></body></html>',
 }
 
 

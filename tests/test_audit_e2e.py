@@ -75,7 +75,12 @@ def test_content_from_a_slow_fetch_is_audited(audited):
 
 def test_failures_and_skips_are_recorded_with_reasons(audited):
     pages = audited["pages"]
-    assert (pages["missing"]["status"], pages["missing"]["reason_code"]) == ("failed", "http_error")
+    # a 404 is the site's answer: a broken link, listed with the page that links it, not a failure
+    assert (pages["missing"]["status"], pages["missing"]["reason_code"]) == ("skipped", "broken_link")
+    assert pages["missing"]["referrer"] and pages["missing"]["http_status"] == 404
+    assert {"url": pages["missing"]["url"], "http_status": 404, "linked_from": pages["missing"]["referrer"]} \
+        in audited["doc"]["broken_links"]
+    assert "Broken links (1:" in " ".join(audited["stderr"].split())  # the summary lists them
     assert (pages["slow"]["status"], pages["slow"]["reason_code"]) == ("failed", "timeout")
     assert pages["mailto:info@example.org"]["reason_code"] == "non_http_scheme"
     assert pages["http://outside.invalid/page"]["reason_code"] == "out_of_scope"

@@ -193,7 +193,7 @@ def test_check_a_directory_with_an_ignore(cli, tmp_path):
     assert by_rule["image-alt"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == os.path.join("public", "about.html")
     assert by_rule["color-contrast"]["suppressions"][0]["justification"] == "old footer, replaced in May"
     files = {c.get("file") for c in ET.parse(tmp_path / "out.xml").getroot().iter("testcase") if c.get("file")}
-    assert files == {"public/index.html", "public/about.html", "public/docs/index.html"}
+    assert files == {"public/index.html", "public/about.html", "public/docs/index.html", "public/terms.html"}
     assert "public" in (tmp_path / "report.html").read_text()  # the run is stored under the directory's name
 
 
@@ -281,17 +281,36 @@ def test_check_help_names_the_coverage_gate(cli, tmp_path):
 
 @pytest.mark.browser
 def test_check_fails_when_it_saw_too_few_pages(cli, serve, tmp_path):
-    """Nineteen of twenty pages gone (404): the one page left must not pass for the site."""
-    links = "".join(f'<li><a href="/gone/{i}">Page {i}</a></li>' for i in range(17))  # and /a, /b
-    server = serve({"/": Reply(body=page("Home", f"<ul>{links}</ul>"))})
-    res = check(cli, server.url + "/", "--max-critical", "0", "--junit", "cov.xml", tmp_path=tmp_path)
+    """Nineteen of twenty pages refused (HTTP 403, as a site going down answers): the one page
+    left must not pass for the site."""
+    links = "".join(f'<li><a href="/down/{i}">Page {i}</a></li>' for i in range(17))  # and /a, /b
+    server = serve({"/": Reply(body=page("Home", f"<ul>{links}</ul>")), "/down/": lambda h: Reply(403),
+                    "/a": Reply(403), "/b": Reply(403)})
+    res = check(cli, server.url, "--max-critical", "0", "--junit", "cov.xml", tmp_path=tmp_path)
     assert res.returncode == 1, res.stderr
     assert "coverage 5% (1 of 20 pages audited) is below 90%" in res.stderr
     cases = {c.get("name"): c for c in ET.parse(tmp_path / "cov.xml").getroot().iter("testcase")}
     assert cases["min-coverage"].find("failure") is not None
-    res = check(cli, server.url + "/", "--max-critical", "0", "--min-coverage", "5", tmp_path=tmp_path)
+    res = check(cli, server.url, "--max-critical", "0", "--min-coverage", "5", tmp_path=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "coverage 5% (1 of 20 pages audited; minimum 5%)" in res.stderr
+
+
+@pytest.mark.browser
+def test_broken_links_are_listed_apart_from_coverage_and_gated(cli, serve, tmp_path):
+    """Nineteen links to pages that are not there (404/410): broken links, listed with the page
+    that links them; they do not lower coverage (the site answered), and the gate limits them."""
+    links = "".join(f'<li><a href="/gone/{i}">Page {i}</a></li>' for i in range(17))  # and /a, /b
+    server = serve({"/": Reply(body=page("Home", f"<ul>{links}</ul>")), "/gone/": lambda h: Reply(410)})
+    res = check(cli, server.url, "--max-critical", "0", "--json", "run.json", tmp_path=tmp_path)
+    assert res.returncode == 1, res.stderr
+    text = " ".join(res.stderr.split())
+    assert "pass min-coverage" in text and "FAIL max-broken-links: 19 broken links (404/410; maximum 0)" in text
+    doc = json.loads((tmp_path / "run.json").read_text())
+    assert len(doc["broken_links"]) == 19 and {b["linked_from"] for b in doc["broken_links"]} == {server.url}
+    assert {b["http_status"] for b in doc["broken_links"]} == {404, 410}
+    res = check(cli, server.url, "--max-critical", "0", "--max-broken-links", "19", tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
 
 
 @pytest.mark.browser
@@ -301,9 +320,9 @@ def test_check_exit_2_when_the_sitemap_gives_no_page(cli, serve, tmp_path):
                     "/empty.xml": Reply(body=empty, ctype="application/xml"),
                     "/html.xml": Reply(body=page("Not a sitemap", "<p>Oops.</p>"))})
     for name in ("missing.xml", "empty.xml", "html.xml"):
-        res = check(cli, "--sitemap", f"{server.url}/{name}", "--min-score", "0", tmp_path=tmp_path)
+        res = check(cli, "--sitemap", f"{server.origin}/{name}", "--min-score", "0", tmp_path=tmp_path)
         assert res.returncode == 2, (name, res.stderr)
-        assert f"sitemap {server.url}/{name} gave no page to audit" in res.stderr
+        assert f"sitemap {server.origin}/{name} gave no page to audit" in res.stderr
 
 
 @pytest.mark.browser
@@ -313,7 +332,7 @@ def test_an_ignore_with_a_pseudo_class_ignores_only_what_it_says(cli, serve, tmp
     server = serve({"/": Reply(body=page("Home", '<p><img src="/logo.png"> <img></p>'))})
     (tmp_path / "a11ycrawl.toml").write_text(
         '[[ignore]]\nrule = "image-alt"\nselector = "img:not([src])"\nreason = "placeholder until the CMS fills it"\n')
-    res = check(cli, server.url + "/", "--max-critical", "0", tmp_path=tmp_path)
+    res = check(cli, server.url, "--max-critical", "0", tmp_path=tmp_path)
     assert res.returncode == 1, res.stderr
     assert "1 critical failing element (maximum 0)" in res.stderr
     assert "1 failing element(s) ignored" in res.stderr

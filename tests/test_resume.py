@@ -110,6 +110,6 @@ def test_chromium_killed_mid_run_is_relaunched(serve, tmp_path):
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err
     pages = json.loads((tmp_path / "r.json").read_text())["pages"]
-    states = [(p["status"], p["reason_code"]) for p in pages if p["reason_code"] != "http_error"]  # template nav 404s
+    states = [(p["status"], p["reason_code"]) for p in pages if p["reason_code"] != "broken_link"]  # template nav 404s
     assert all(s == ("audited", None) or s == ("failed", "renderer_crashed") for s in states), states
     assert states.count(("audited", None)) >= N + 1 - 2  # at most the pages in flight were lost

@@ -41,7 +41,7 @@ from crawler.urls import normalise_url
 from audits.analysis.css import generated, stable_selector, target_selectors
 
 __all__ = [
-    "Diff", "DiffFinding", "MATCH_KEYS", "SNIPPET_CHARS", "compare_findings", "diff_runs", "finding_fingerprint",
+    "Diff", "DiffFinding", "MATCH_KEYS", "SNIPPET_CHARS", "compare_findings", "finding_fingerprint",
     "normalise_snippet", "page_key", "stable_selector", "target_selectors",
 ]
 

@@ -37,7 +37,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from audits.errors import ConfigError, CrawlError
-from audits.analysis.fingerprint import finding_fingerprint, page_key
+from audits.analysis.fingerprint import page_key
 from audits.analysis.scoring import Coverage, coverage_of
 from audits.analysis.css import InvalidSelector, covers, parse_selector, target_selectors
 
@@ -108,6 +108,7 @@ class Thresholds:
     max_moderate: int | None = None
     max_minor: int | None = None
     min_coverage: float | None = None
+    max_broken_links: int | None = None
 
     def max_for(self, impact: str) -> int | None:
         return getattr(self, f"max_{impact}")
@@ -338,6 +339,19 @@ def coverage_check(pages: Iterable[PageOutcome] | None, minimum: float) -> Check
 _SITEMAP_KEPT = frozenset({"page_budget", "time_budget", "interrupted", "duplicate"})
 
 
+def broken_links_check(pages: list[PageOutcome] | None, limit: int) -> Check:
+    """Linked URLs that answer 404 or 410 (reason ``broken_link``): not counted against coverage,
+    but a gate can limit them. Without the pages the check fails (closed)."""
+    if pages is None:
+        return Check("max-broken-links", False, str(limit), "unknown", "the run's pages were not given")
+    broken = sorted(p.url for p in pages if p.reason_code == "broken_link")
+    n = len(broken)
+    detail = f"{n} broken link{'s' if n != 1 else ''} (404/410; maximum {limit})"
+    if broken:
+        detail += ": " + ", ".join(broken[:5]) + (f" and {n - 5} more" if n > 5 else "")
+    return Check("max-broken-links", n <= limit, str(limit), str(n), detail)
+
+
 def check_sitemaps(pages: Iterable[PageOutcome], sitemap_urls: Iterable[str]) -> None:
     """Raise :class:`~audits.errors.CrawlError` when the run was asked to audit the URLs of
     sitemaps and none of them gave it a page: the sitemap could not be fetched, was not a sitemap,
@@ -370,13 +384,15 @@ def evaluate(findings: Iterable[Finding], *, score: float | None = None, score_r
     counted.sort(key=_order)
     ignored.sort(key=lambda i: _order(i.finding))
     if thresholds.is_empty() and baseline is None:
-        thresholds = replace(STRICT, min_coverage=thresholds.min_coverage)
+        thresholds = replace(STRICT, min_coverage=thresholds.min_coverage, max_broken_links=thresholds.max_broken_links)
     counts = {i: 0 for i in IMPACTS}
     for f in counted:
         counts[f.impact if f.impact in counts else "moderate"] += 1
     checks = []
     if thresholds.min_coverage is not None:
         checks.append(coverage_check(None if pages is None else list(pages), thresholds.min_coverage))
+    if thresholds.max_broken_links is not None:
+        checks.append(broken_links_check(None if pages is None else list(pages), thresholds.max_broken_links))
     if thresholds.min_score is not None:
         ok = score is not None and score >= thresholds.min_score
         detail = (f"score {score:.1f} (minimum {thresholds.min_score:.1f})" if score is not None

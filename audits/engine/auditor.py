@@ -183,7 +183,8 @@ class PageAuditor:
             return PageRecord(status="failed", reason_code="renderer_crashed", reason="renderer crashed while loading",
                               final_url=final_url, load_ms=load_ms, **base)
         if status is not None and status >= 400:
-            code = "auth_required" if status in (401, 407) else "http_error"
+            code = ("auth_required" if status in (401, 407) else "broken_link" if status in (404, 410)
+                    else "http_error")
             return PageRecord(status="failed" if code == "http_error" else "skipped", reason_code=code,
                               reason=f"HTTP {status} in the browser", final_url=final_url, load_ms=load_ms, **base)
         if self.scope.check(normalise_url(final_url)):

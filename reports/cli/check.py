@@ -86,7 +86,11 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @click.option("--max-minor", type=click.IntRange(0), help="Fail with more minor failing elements than this.")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), default=90, show_default=True,
               help="Fail when fewer than this percentage of the pages the run set out to audit were audited "
-                   "(the rest failed: HTTP errors, timeouts, the site down). 0 turns it off.")
+                   "(the rest failed: HTTP errors, timeouts, the site down; broken links, 404/410, do not "
+                   "count here). 0 turns it off.")
+@click.option("--max-broken-links", type=click.IntRange(0), default=0, show_default=True,
+              help="Fail with more linked URLs answering 404 or 410 than this (they are listed apart from "
+                   "coverage).")
 @click.option("--baseline", help="Fail on failures not in this baseline: a file (see --write-baseline) or a stored run id.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write this run's failures to FILE as a baseline to commit.")
 @click.option("--ignore-file", type=click.Path(dir_okay=False), help="TOML file with [[ignore]] tables (added to the config file's).")
@@ -100,7 +104,7 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @progress_option
 def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_pages, max_depth, concurrency,
               page_timeout, tags, chromium, max_time, include, exclude, min_score, max_critical, max_serious,
-              max_moderate, max_minor, min_coverage, baseline, write_baseline, ignore_file, junit_file, sarif_file, html_file,
+              max_moderate, max_minor, min_coverage, max_broken_links, baseline, write_baseline, ignore_file, junit_file, sarif_file, html_file,
               json_file, exit_zero, quiet, progress_interval):
     """Audit a site for CI and apply a gate: exit 0 if it passes, 1 if it fails.
 
@@ -109,7 +113,8 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     directory or file given as TARGET is taken as --dir or --urls.
 
     The gate: --min-coverage (default 90: at least 90% of the pages the run set out to audit
-    were audited), --min-score, --max-critical/--max-serious/--max-moderate/--max-minor
+    were audited; broken links do not count against it), --max-broken-links (default 0: a link
+    to a page that answers 404 or 410 fails the gate), --min-score, --max-critical/--max-serious/--max-moderate/--max-minor
     (failing elements), and --baseline ("no new failures", matched by finding fingerprint).
     With none of the last three, any failing element fails the gate. A --sitemap (or config
     sitemap_urls) that gives no page to audit, or an empty --urls file, is an error (exit 2).
@@ -165,7 +170,8 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
     flags, serve_dir = _target_flags(target, urls_file, sitemap, directory)
     ignores = load_ignores(ignore_file, config_file)
     thresholds = Thresholds(min_score=min_score, max_critical=max_critical, max_serious=max_serious,
-                            max_moderate=max_moderate, max_minor=max_minor, min_coverage=min_coverage or None)
+                            max_moderate=max_moderate, max_minor=max_minor, min_coverage=min_coverage or None,
+                            max_broken_links=max_broken_links)
     base_file = None
     if baseline is not None and not (baseline.isdigit() and not Path(baseline).exists()):
         base_file = read_baseline(baseline)  # read before the audit: a bad file fails fast
