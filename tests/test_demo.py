@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from rich.console import Console
 
+from audits.analysis.scoring import MODEL_VERSION
 from audits.demo.councils import CHAT_WIDGET_PATH, DISALLOWED_PATH, expected_violations, html_paths
 from helpers import history_store, invoke, load_json
 from reports.terminal import print_comparison
@@ -70,7 +71,8 @@ def comparison_rows(text, names):
 def test_the_comparison_shows_each_council_best_first(demo_runs):
     con = sqlite3.connect(demo_runs["db"])
     first = {}
-    for site, score in con.execute("select r.site, s.score from runs r join scores s on s.run_id = r.id order by r.id"):
+    for site, score in con.execute("select r.site, s.score from runs r join scores s on s.run_id = r.id "
+                                   "where s.model_version = ? order by r.id", [MODEL_VERSION]):
         first.setdefault(site.split()[0], score)
     rows = comparison_rows(demo_runs["stderr"], list(first))
     assert rows == sorted(first.items(), key=lambda kv: -kv[1]), rows
@@ -81,7 +83,7 @@ def test_the_comparison_ranks_by_score_not_by_audit_order(tmp_path):
     store = history_store(tmp_path / "h.db")
     latest = {s: store.latest_run(s)["id"] for s in ("Westfold County Council", "Eastmarsh Borough Council",
                                                       "Northbrook District Council")}
-    scores = {s.split()[0]: store.score(rid)["score"] for s, rid in latest.items()}
+    scores = {s.split()[0]: store.score(rid, MODEL_VERSION)["score"] for s, rid in latest.items()}
     audit_order = list(latest.values())
     assert [s for s, _ in sorted(scores.items(), key=lambda kv: -kv[1])] != [s.split()[0] for s in latest]
     out = io.StringIO()

@@ -83,7 +83,7 @@ def test_terminal_history_and_html_report_show_the_same_fix_first(store):
 
     res = CliRunner(env={"COLUMNS": "200"}).invoke(a11ycrawl, ["history", SITE, "--db", store.path])
     assert res.exit_code == 0, res.output
-    history = parsed(ROW.findall(res.stderr))
+    history = parsed(ROW.findall(res.stdout))
 
     report = build_report(store, site=SITE)
     html = render_report(report)
@@ -93,7 +93,7 @@ def test_terminal_history_and_html_report_show_the_same_fix_first(store):
     assert terminal == history == in_html == EXPECTED
     assert [(f.rule, f.gain, f.pages) for f in report.fix_first] == EXPECTED
     for wcag in ("1.4.3 Contrast (Minimum)", "1.1.1 Non-text Content", "4.1.2 Name, Role, Value"):
-        assert wcag in summary and wcag in res.stderr and wcag in section
+        assert wcag in summary and wcag in res.stdout and wcag in section
 
 
 def test_the_lists_stop_at_the_same_rule_and_count_the_rest(tmp_path):
