@@ -126,6 +126,10 @@ class AuditConfig(BaseSettings):
     # browser and axe
     chromium: str | None = Field(None, description="path to Chromium; else $A11YCRAWL_CHROMIUM, then usual paths")
     concurrency: int = Field(2, ge=1, le=16, description="browser pages audited at once")
+    browser_endpoints: list[str] = Field(
+        default_factory=list, description="Playwright browser servers (ws://HOST:PORT/PATH); pages are spread over them")
+    remote_network_fenced: bool = Field(
+        False, description="the browser servers' network already blocks private addresses (needed for a public start URL)")
     page_timeout: float = Field(30.0, gt=0, description="seconds per page: navigation + settle + axe")
     settle_quiet_ms: int = Field(50, ge=0, description="no DOM change and no fetch/XHR in flight this long before axe runs")
     settle_cap_ms: int = Field(3000, ge=0, description="never wait longer than this for the page to settle")
@@ -178,6 +182,16 @@ class AuditConfig(BaseSettings):
                              "CSS pixels, e.g. [1280, 800]")
         return v
 
+    @field_validator("browser_endpoints")
+    @classmethod
+    def _check_endpoints(cls, v: list[str]) -> list[str]:
+        for endpoint in v:
+            parts = urlsplit(endpoint)
+            if parts.scheme not in ("ws", "wss") or not parts.hostname:
+                raise ValueError(f"{shorten(endpoint)} is not a browser server address; give "
+                                 "ws://HOST:PORT/ as 'playwright run-server' prints it")
+        return v
+
     @field_validator("include", "exclude")
     @classmethod
     def _check_patterns(cls, v: list[str]) -> list[str]:
@@ -199,7 +213,7 @@ class AuditConfig(BaseSettings):
         """Hash of the settings that change results (not paths or display options)."""
         d = self.public_dict()
         for k in ("db", "output", "chromium", "name", "concurrency", "crawl_concurrency", "crawl_delay", "full",
-                  "max_time", "recycle_after", "js_heap_mb"):
+                  "max_time", "recycle_after", "js_heap_mb", "browser_endpoints", "remote_network_fenced"):
             d.pop(k, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
