@@ -9,6 +9,7 @@ The servers run here on 127.0.0.1, started with ``--unsafe`` so that they launch
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -225,3 +226,113 @@ def test_endpoint_must_be_a_websocket_url(cli, tmp_path):
     res = cli("audit", "http://127.0.0.1:9/", "--db", str(tmp_path / "e.db"), "--browser-endpoint", "http://x:1/")
     assert res.returncode == 2
     assert "ws://HOST:PORT/" in res.stderr
+
+
+# -- sites side by side (audit --all --parallel N) --------------------------------------------------
+
+def test_sites_side_by_side_share_one_browser(serve, tmp_path, monkeypatch):
+    """Three sites audited at once: they overlap in time, one Chromium serves all three, and each
+    run is whole (every page audited, its known violations found, scored, complete)."""
+    import audits.engine.browser as browser_mod
+    from audits.config import load_config
+    from audits.engine.runner import audit_sites_async
+    from audits.store import open_store
+
+    sites = [serve(_many_pages(4, delay=0.3)) for _ in range(3)]
+    monkeypatch.chdir(tmp_path)
+    cfgs = [load_config({"start_url": s.url, "db": str(tmp_path / "p.db"), "page_timeout": 10, "sitemaps": False})
+            for s in sites]
+    store = open_store(cfgs[0].db)
+    launches = []
+    real_launch = browser_mod.launch_browser
+
+    async def counting_launch(*a, **kw):
+        launches.append(1)
+        return await real_launch(*a, **kw)
+
+    monkeypatch.setattr(browser_mod, "launch_browser", counting_launch)
+    active, most, finished = [0], [0], []
+
+    @contextlib.contextmanager
+    def progress(label):
+        active[0] += 1
+        most[0] = max(most[0], active[0])
+        try:
+            yield NullProgressForTests()
+        finally:
+            active[0] -= 1
+
+    outcomes = run(audit_sites_async(cfgs, store, progress=progress, parallel=3,
+                                     after_run=lambda o: finished.append(o.site)))
+    assert [o.site for o in outcomes] == [c.site_name() for c in cfgs]  # in the list's order
+    assert sorted(finished) == sorted(o.site for o in outcomes)
+    assert most[0] == 3  # all three at once
+    assert len(launches) == 1  # one browser for the three
+    for o in outcomes:
+        assert o.status == "complete"
+        pages = _by_page(store, o.run_id)
+        ours = {u: v for u, v in pages.items() if re.fullmatch(r"/(p\d+)?", urlsplit(u).path)}
+        assert len(ours) == 5 and all(v == ("audited", None) for v in ours.values()), ours
+        rules = _violated_rules(store, o.run_id)
+        assert all("image-alt" in rules[u] for u in ours if urlsplit(u).path != "/")
+        assert store.get_run(o.run_id)["site"] == o.site
+    store.close()
+
+
+class NullProgressForTests:
+    def update(self, **counts):
+        pass
+
+
+def test_cli_all_parallel(cli, serve, tmp_path):
+    sites = [serve(_many_pages(2, delay=0.1)) for _ in range(2)]
+    (tmp_path / "sites.toml").write_text("".join(
+        f'[[sites]]\nname = "Site {i}"\nstart_url = "{s.url}"\nsitemaps = false\n\n' for i, s in enumerate(sites)))
+    res = cli("audit", "--all", "--sites", "sites.toml", "--parallel", "2", "--db", str(tmp_path / "c.db"),
+              "--page-timeout", "10", "--json", "out.json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads((tmp_path / "out.json").read_text())
+    runs = doc["runs"]
+    assert [r["run"]["site"] for r in runs] == ["Site 0", "Site 1"]
+    assert all(r["run"]["status"] == "complete" for r in runs)
+    assert "Site 0" in res.stderr and "Site 1" in res.stderr
+
+
+def test_stopping_side_by_side_runs_marks_each_incomplete(serve, tmp_path, monkeypatch):
+    """Ctrl-C (the task cancelled) with two sites in flight: both runs are stored as stopped
+    (incomplete, resumable), none looks clean."""
+    import asyncio
+
+    from audits.config import load_config
+    from audits.engine.runner import audit_sites_async
+    from audits.store import open_store
+
+    sites = [serve(_many_pages(10, delay=0.5)) for _ in range(2)]
+    monkeypatch.chdir(tmp_path)
+    cfgs = [load_config({"start_url": s.url, "db": str(tmp_path / "s.db"), "page_timeout": 10, "sitemaps": False})
+            for s in sites]
+    store = open_store(cfgs[0].db)
+    audited: dict[str, int] = {}
+
+    class Watch(NullProgressForTests):
+        def __init__(self, label):
+            self.label = label
+
+        def update(self, **counts):
+            audited[self.label] = counts.get("audited", 0)
+
+    async def go():
+        task = asyncio.ensure_future(audit_sites_async(
+            cfgs, store, progress=lambda label: contextlib.nullcontext(Watch(label)), parallel=2))
+        while not (len(audited) == 2 and all(audited.values())) and not task.done():
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    run(go())
+    runs = [store.latest_run(c.site_name(), statuses=("running", "incomplete", "complete", "failed")) for c in cfgs]
+    assert [r["status"] for r in runs] == ["incomplete", "incomplete"], runs
+    for r in runs:
+        assert any(p["status"] == "audited" for p in store.pages(r["id"]))
+    store.close()

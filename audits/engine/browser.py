@@ -121,6 +121,8 @@ async def launch_browser(playwright, executable: str, js_heap_mb: int | None = N
 class BrowserKeeper:
     """One Chromium for a run, launched again if it dies (the run goes on)."""
 
+    remote = False  # the address fence's loopback proxy can reach it
+
     def __init__(self, playwright, executable: str, js_heap_mb: int | None = None):
         self.playwright = playwright
         self.executable = executable
@@ -194,6 +196,8 @@ class RemoteBrowserPool:
     endpoints. A browser that disconnects is counted in ``losses`` and skipped from then on; when
     none is left, every endpoint is tried once more, and :class:`BrowserError` says why none
     answered."""
+
+    remote = True  # on other machines: the loopback address fence cannot reach them
 
     def __init__(self, playwright, endpoints: list[str], executable: str | None = None,
                  js_heap_mb: int | None = None, connect_timeout: float = 30.0):

@@ -93,31 +93,38 @@ def scope_for(cfg: AuditConfig) -> Scope:
 
 
 async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progress | None = None,
-                     resume_run: dict | None = None, log_level: str | None = None) -> RunOutcome:
+                     resume_run: dict | None = None, log_level: str | None = None, browsers=None) -> RunOutcome:
     """Crawl and audit one site into ``store``; returns the run's outcome.
+
+    ``browsers``: a browser pool shared with other runs (see :func:`browser_pool`), which this
+    run uses and leaves open; without it the run opens its own from ``cfg`` and closes it.
 
     Raises :class:`CrawlError` when the start URL itself cannot be audited (unreachable, not
     HTML): the run is still stored, with status ``failed`` and the reason.
     """
     progress = progress or NullProgress()
     scope = scope_for(cfg)
-    if cfg.browser_endpoints and not scope.allow_private and not cfg.remote_network_fenced:
+    remote = bool(cfg.browser_endpoints) if browsers is None else browsers.remote
+    if remote and not scope.allow_private and not cfg.remote_network_fenced:
         raise ConfigError(
             f"{cfg.start_url} is public, and the address fence (a proxy on this machine's loopback) cannot "
             "guard browsers on other machines: audit it with the local browser, or fence the browser "
             "servers' network yourself (no loopback, private or link-local addresses) and say so with "
             "--remote-network-fenced (remote_network_fenced = true)")
     t0 = time.monotonic()
-    browsers = browser_pool(playwright, cfg)
+    own = browsers is None
+    if own:
+        browsers = browser_pool(playwright, cfg)
     await browsers.get()  # fail now, before a run is stored, if Chromium cannot start or be reached
     log.info("browser ready in %.2f s: %s", time.monotonic() - t0, await browsers.describe())
     # a public start URL: the local browser connects through the fence; remote browsers are fenced
     # by their own network (remote_network_fenced), since they cannot reach this machine's loopback
-    egress = None if cfg.browser_endpoints else start_egress_fence(scope)
+    egress = None if remote else start_egress_fence(scope)
     try:
         return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level, scope, egress)
     finally:
-        await browsers.close()
+        if own:
+            await browsers.close()
         if egress is not None:
             egress.close()
 
