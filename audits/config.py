@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource, PydanticBaseSettingsSource
 from pydantic_settings import SettingsConfigDict, SettingsError, TomlConfigSettingsSource
@@ -49,6 +49,20 @@ NON_SETTING_KEYS = ("sites", "ignore")
 ENV_TYPO_CUTOFF = 0.8
 #: At most this many problems are listed in one error.
 MAX_PROBLEMS = 10
+
+
+def endpoint_label(endpoint: str) -> str:
+    """A browser server address as it may be shown and stored: no user, password or query string
+    (where services put access tokens)."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path or '/'}"
 
 
 def shorten(text: str, limit: int = 80) -> str:
@@ -181,6 +195,11 @@ class AuditConfig(BaseSettings):
             raise ValueError(f"[{v[0]}, {v[1]}]: width and height must each be between 1 and {MAX_VIEWPORT} "
                              "CSS pixels, e.g. [1280, 800]")
         return v
+
+    @field_serializer("browser_endpoints")
+    def _stored_endpoints(self, v: list[str]) -> list[str]:
+        # the run's stored config and JSON keep where the browsers were, never their tokens
+        return [endpoint_label(e) for e in v]
 
     @field_validator("browser_endpoints")
     @classmethod

@@ -336,3 +336,23 @@ def test_stopping_side_by_side_runs_marks_each_incomplete(serve, tmp_path, monke
     for r in runs:
         assert any(p["status"] == "audited" for p in store.pages(r["id"]))
     store.close()
+
+
+def test_endpoint_tokens_are_not_stored(tmp_path, monkeypatch):
+    from audits.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config({"start_url": "http://127.0.0.1:9/", "browser_endpoints": ["wss://u:secret@10.0.0.5:3000/pw?token=abc"]})
+    assert cfg.browser_endpoints == ["wss://u:secret@10.0.0.5:3000/pw?token=abc"]  # used as given
+    stored = json.dumps(cfg.public_dict())
+    assert "secret" not in stored and "abc" not in stored
+    assert cfg.public_dict()["browser_endpoints"] == ["wss://10.0.0.5:3000/pw"]
+
+
+def test_endpoints_from_the_environment(tmp_path, monkeypatch):
+    from audits.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("A11YCRAWL_BROWSER_ENDPOINTS", '["ws://10.0.0.5:3000/", "ws://10.0.0.6:3000/"]')
+    cfg = load_config({"start_url": "http://127.0.0.1:9/"})
+    assert cfg.browser_endpoints == ["ws://10.0.0.5:3000/", "ws://10.0.0.6:3000/"]

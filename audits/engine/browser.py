@@ -16,6 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
+from audits.config import endpoint_label
 from audits.errors import BrowserError
 
 CANDIDATE_PATHS = (
@@ -165,18 +166,6 @@ class BrowserKeeper:
 # for Chromium) and per-page time limit apply.
 
 LAUNCH_OPTIONS_HEADER = "x-playwright-launch-options"
-
-
-def endpoint_label(endpoint: str) -> str:
-    """An endpoint as it may be shown and stored: no user, password or query (tokens live there)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(endpoint)
-    host = parts.hostname or "?"
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path or '/'}"
 
 
 def remote_launch_options(executable: str | None, js_heap_mb: int | None = None) -> dict:
