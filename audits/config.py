@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource, PydanticBaseSettingsSource
 from pydantic_settings import SettingsConfigDict, SettingsError, TomlConfigSettingsSource
@@ -49,6 +49,20 @@ NON_SETTING_KEYS = ("sites", "ignore")
 ENV_TYPO_CUTOFF = 0.8
 #: At most this many problems are listed in one error.
 MAX_PROBLEMS = 10
+
+
+def endpoint_label(endpoint: str) -> str:
+    """A browser server address as it may be shown and stored: no user, password or query string
+    (where services put access tokens)."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path or '/'}"
 
 
 def shorten(text: str, limit: int = 80) -> str:
@@ -126,6 +140,10 @@ class AuditConfig(BaseSettings):
     # browser and axe
     chromium: str | None = Field(None, description="path to Chromium; else $A11YCRAWL_CHROMIUM, then usual paths")
     concurrency: int = Field(2, ge=1, le=16, description="browser pages audited at once")
+    browser_endpoints: list[str] = Field(
+        default_factory=list, description="Playwright browser servers (ws://HOST:PORT/PATH); pages are spread over them")
+    remote_network_fenced: bool = Field(
+        False, description="the browser servers' network already blocks private addresses (needed for a public start URL)")
     page_timeout: float = Field(30.0, gt=0, description="seconds per page: navigation + settle + axe")
     settle_quiet_ms: int = Field(50, ge=0, description="no DOM change and no fetch/XHR in flight this long before axe runs")
     settle_cap_ms: int = Field(3000, ge=0, description="never wait longer than this for the page to settle")
@@ -178,6 +196,21 @@ class AuditConfig(BaseSettings):
                              "CSS pixels, e.g. [1280, 800]")
         return v
 
+    @field_serializer("browser_endpoints")
+    def _stored_endpoints(self, v: list[str]) -> list[str]:
+        # the run's stored config and JSON keep where the browsers were, never their tokens
+        return [endpoint_label(e) for e in v]
+
+    @field_validator("browser_endpoints")
+    @classmethod
+    def _check_endpoints(cls, v: list[str]) -> list[str]:
+        for endpoint in v:
+            parts = urlsplit(endpoint)
+            if parts.scheme not in ("ws", "wss") or not parts.hostname:
+                raise ValueError(f"{shorten(endpoint)} is not a browser server address; give "
+                                 "ws://HOST:PORT/ as 'playwright run-server' prints it")
+        return v
+
     @field_validator("include", "exclude")
     @classmethod
     def _check_patterns(cls, v: list[str]) -> list[str]:
@@ -199,7 +232,7 @@ class AuditConfig(BaseSettings):
         """Hash of the settings that change results (not paths or display options)."""
         d = self.public_dict()
         for k in ("db", "output", "chromium", "name", "concurrency", "crawl_concurrency", "crawl_delay", "full",
-                  "max_time", "recycle_after", "js_heap_mb"):
+                  "max_time", "recycle_after", "js_heap_mb", "browser_endpoints", "remote_network_fenced"):
             d.pop(k, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 

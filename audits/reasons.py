@@ -13,6 +13,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "connection_error": ("failed", "the server could not be reached (refused, reset, DNS)"),
     "protocol_error": ("failed", "the response was malformed or cut short"),
     "renderer_crashed": ("failed", "Chromium's renderer crashed on the page"),
+    "browser_lost": ("failed", "the remote browser went away with the page in flight, twice (or none was left)"),
     "audit_timeout": ("failed", "the page loaded but axe did not finish within the time limit"),
     "audit_error": ("failed", "axe-core raised an error on the page"),
     "navigated_away": ("failed", "the page navigated elsewhere while it was being audited"),

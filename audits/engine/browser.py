@@ -16,6 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
+from audits.config import endpoint_label
 from audits.errors import BrowserError
 
 CANDIDATE_PATHS = (
@@ -121,6 +122,8 @@ async def launch_browser(playwright, executable: str, js_heap_mb: int | None = N
 class BrowserKeeper:
     """One Chromium for a run, launched again if it dies (the run goes on)."""
 
+    remote = False  # the address fence's loopback proxy can reach it
+
     def __init__(self, playwright, executable: str, js_heap_mb: int | None = None):
         self.playwright = playwright
         self.executable = executable
@@ -151,3 +154,156 @@ class BrowserKeeper:
                 await asyncio.wait_for(self.browser.close(), timeout=15)
             except Exception:
                 pass
+
+
+# -- remote browsers ------------------------------------------------------------------------------
+#
+# A browser pool hands a worker a connected Browser (``get``), says what the run used
+# (``describe``) and closes what it opened (``close``). BrowserKeeper above is the local pool; the
+# pool below spreads workers over Playwright browser servers (``playwright run-server``) on other
+# machines. Both give PageAuditor the same Browser object, so the same axe file, settle wait,
+# every-frame audit, document fence (a CDP session, which Playwright carries over its connection
+# for Chromium) and per-page time limit apply.
+
+LAUNCH_OPTIONS_HEADER = "x-playwright-launch-options"
+
+
+def remote_launch_options(executable: str | None, js_heap_mb: int | None = None) -> dict:
+    """What the browser server is asked to launch: a11ycrawl's own Chromium flags and, when given,
+    the Chromium binary on the server's machine. ``playwright run-server`` applies ``args`` and
+    ``executablePath`` only when started with ``--unsafe``; without it, it launches its own
+    Playwright Chromium with Playwright's defaults (see the README, "Remote browsers")."""
+    opts: dict = {"headless": True, "args": launch_args(js_heap_mb)}
+    if executable:
+        opts["executablePath"] = executable
+    return opts
+
+
+class RemoteBrowserPool:
+    """Browsers on Playwright browser servers, one connection per endpoint; each ``get`` hands out
+    the next connected browser in turn (round robin), so workers' contexts are spread over the
+    endpoints. A browser that disconnects is counted in ``losses`` and skipped from then on; when
+    none is left, every endpoint is tried once more, and :class:`BrowserError` says why none
+    answered."""
+
+    remote = True  # on other machines: the loopback address fence cannot reach them
+
+    def __init__(self, playwright, endpoints: list[str], executable: str | None = None,
+                 js_heap_mb: int | None = None, connect_timeout: float = 30.0):
+        if not endpoints:
+            raise BrowserError("no browser endpoints given")
+        self.playwright = playwright
+        self.endpoints = list(endpoints)
+        self.launch_options = remote_launch_options(executable, js_heap_mb)
+        self.connect_timeout = connect_timeout
+        self.browsers: dict[str, object] = {}  # endpoint -> connected Browser
+        self.losses = 0  # browsers that disconnected during the run
+        self._next = 0
+        self._lock = None
+        self._closing = False
+
+    async def _connect(self, endpoint: str):
+        import json
+
+        headers = {LAUNCH_OPTIONS_HEADER: json.dumps(self.launch_options)}
+        try:
+            browser = await self.playwright.chromium.connect(endpoint, timeout=self.connect_timeout * 1000,
+                                                             headers=headers)
+        except Exception as exc:  # Playwright's generic Error, with a long log after the first line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BrowserError(f"cannot connect to browser endpoint {endpoint_label(endpoint)}: {first}") from None
+        browser.on("disconnected", lambda _b, ep=endpoint: self._on_disconnected(ep, _b))
+        self.browsers[endpoint] = browser
+        return browser
+
+    def _on_disconnected(self, endpoint: str, browser) -> None:
+        if self.browsers.get(endpoint) is browser:
+            del self.browsers[endpoint]
+            if not self._closing:
+                self.losses += 1
+
+    async def start(self) -> None:
+        """Connect to every endpoint; the first that does not answer ends the run before it starts."""
+        for endpoint in self.endpoints:
+            if endpoint not in self.browsers:
+                await self._connect(endpoint)
+
+    async def probe(self, timeout: float = 5.0) -> int:
+        """Ask every connected browser for its version over the wire and drop those that do not
+        answer; returns ``losses``. A page that failed as its server died may report the failure
+        before the connection's end reaches us: this settles which it was."""
+        import asyncio
+
+        async def answers(browser) -> bool:
+            try:
+                session = await asyncio.wait_for(browser.new_browser_cdp_session(), timeout)
+                await asyncio.wait_for(session.send("Browser.getVersion"), timeout)
+                await asyncio.wait_for(session.detach(), timeout)
+                return True
+            except Exception:
+                return False
+
+        for endpoint, browser in list(self.browsers.items()):
+            if not browser.is_connected() or not await answers(browser):
+                self._on_disconnected(endpoint, browser)
+                asyncio.ensure_future(_close_quietly(browser))
+        return self.losses
+
+    async def get(self):
+        import asyncio
+
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if not self.browsers:
+                if self.losses == 0 and not self._closing:
+                    await self.start()
+                else:
+                    await self._reconnect_any()
+            order = [ep for ep in self.endpoints if ep in self.browsers]
+            endpoint = order[self._next % len(order)]
+            self._next += 1
+            return self.browsers[endpoint]
+
+    async def _reconnect_any(self) -> None:
+        reasons = []
+        for endpoint in self.endpoints:
+            try:
+                await self._connect(endpoint)
+            except BrowserError as exc:
+                reasons.append(str(exc))
+        if not self.browsers:
+            raise BrowserError("every browser endpoint was lost: " + "; ".join(reasons))
+
+    async def describe(self) -> str:
+        """e.g. ``remote chromium 156.0.8078.108 via ws://10.0.0.5:3000/, ws://10.0.0.6:3000/``."""
+        browser = await self.get()
+        where = ", ".join(endpoint_label(ep) for ep in self.endpoints)
+        return f"remote chromium {browser.version} via {where}"
+
+    async def close(self) -> None:
+        import asyncio
+
+        self._closing = True
+        for browser in list(self.browsers.values()):
+            try:
+                await asyncio.wait_for(browser.close(), timeout=15)
+            except Exception:
+                pass
+        self.browsers.clear()
+
+
+def browser_pool(playwright, cfg):
+    """The run's browser pool: remote browser servers when ``browser_endpoints`` lists any, else
+    Chromium launched here. With endpoints, ``chromium`` (when set) is the path of Chromium on the
+    servers' machines."""
+    if cfg.browser_endpoints:
+        return RemoteBrowserPool(playwright, cfg.browser_endpoints, cfg.chromium, cfg.js_heap_mb)
+    return BrowserKeeper(playwright, find_chromium(cfg.chromium), cfg.js_heap_mb)
+
+
+async def _close_quietly(browser) -> None:
+    try:
+        await browser.close()
+    except Exception:
+        pass

@@ -30,9 +30,9 @@ from crawler.urls import Scope, normalise_url, origin_host
 from audits import __version__
 from audits.engine.auditor import PageAuditor
 from audits.engine.axe import axe_options, axe_rules, axe_version
-from audits.engine.browser import BrowserKeeper, find_chromium
+from audits.engine.browser import BrowserKeeper, browser_pool
 from audits.config import AuditConfig
-from audits.errors import ConfigError, CrawlError, StoreError
+from audits.errors import BrowserError, ConfigError, CrawlError, StoreError
 from audits.engine.incremental import ReusePlanner
 from audits.analysis.fingerprint import finding_fingerprint
 from audits.engine.egress import context_options as fence_context_options, start_for as start_egress_fence
@@ -93,24 +93,38 @@ def scope_for(cfg: AuditConfig) -> Scope:
 
 
 async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progress | None = None,
-                     resume_run: dict | None = None, log_level: str | None = None) -> RunOutcome:
+                     resume_run: dict | None = None, log_level: str | None = None, browsers=None) -> RunOutcome:
     """Crawl and audit one site into ``store``; returns the run's outcome.
+
+    ``browsers``: a browser pool shared with other runs (see :func:`browser_pool`), which this
+    run uses and leaves open; without it the run opens its own from ``cfg`` and closes it.
 
     Raises :class:`CrawlError` when the start URL itself cannot be audited (unreachable, not
     HTML): the run is still stored, with status ``failed`` and the reason.
     """
     progress = progress or NullProgress()
-    executable = find_chromium(cfg.chromium)
-    t0 = time.monotonic()
-    browsers = BrowserKeeper(playwright, executable, cfg.js_heap_mb)
-    await browsers.get()  # fail now, before a run is stored, if Chromium cannot start
-    log.info("launched %s in %.2f s", executable, time.monotonic() - t0)
     scope = scope_for(cfg)
-    egress = start_egress_fence(scope)  # a public start URL: the browser connects through it
+    remote = bool(cfg.browser_endpoints) if browsers is None else browsers.remote
+    if remote and not scope.allow_private and not cfg.remote_network_fenced:
+        raise ConfigError(
+            f"{cfg.start_url} is public, and the address fence (a proxy on this machine's loopback) cannot "
+            "guard browsers on other machines: audit it with the local browser, or fence the browser "
+            "servers' network yourself (no loopback, private or link-local addresses) and say so with "
+            "--remote-network-fenced (remote_network_fenced = true)")
+    t0 = time.monotonic()
+    own = browsers is None
+    if own:
+        browsers = browser_pool(playwright, cfg)
+    await browsers.get()  # fail now, before a run is stored, if Chromium cannot start or be reached
+    log.info("browser ready in %.2f s: %s", time.monotonic() - t0, await browsers.describe())
+    # a public start URL: the local browser connects through the fence; remote browsers are fenced
+    # by their own network (remote_network_fenced), since they cannot reach this machine's loopback
+    egress = None if remote else start_egress_fence(scope)
     try:
         return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level, scope, egress)
     finally:
-        await browsers.close()
+        if own:
+            await browsers.close()
         if egress is not None:
             egress.close()
 
@@ -131,6 +145,10 @@ async def _audit_with_browser(cfg, store, browsers, progress, resume_run, log_le
     run = SiteRun(cfg, store, browsers, progress, log_level, scope, egress)
     await run.prepare(resume_run)
     return await run.execute()
+
+
+#: What a page in flight reports when its (remote) browser goes away under it.
+_MAYBE_LOST = frozenset({"renderer_crashed", "audit_error", "browser_lost", "timeout", "audit_timeout"})
 
 
 class SiteRun:
@@ -311,10 +329,30 @@ class SiteRun:
             await self._maybe_finish()
 
     async def _audit_one(self, auditor: PageAuditor, item: DiscoveredPage) -> PageRecord:
+        losses = getattr(self.browsers, "losses", 0)
+        context = auditor.context
+        if context is not None and context.browser is not None and not context.browser.is_connected():
+            await auditor.close()  # its browser went away while it was idle: open on one still there
+        rec = await self._audit_once(auditor, item)
+        if rec.reason_code in _MAYBE_LOST and hasattr(self.browsers, "probe") and await self.browsers.probe() > losses:
+            # a remote browser went away with the page in flight: once more, on another endpoint
+            log.warning("browser lost while auditing %s; auditing it again on another browser", item.url)
+            losses = self.browsers.losses
+            rec = await self._audit_once(auditor, item)
+            if rec.reason_code in _MAYBE_LOST and await self.browsers.probe() > losses:
+                rec.reason_code = "browser_lost"
+                rec.reason = f"the browser was lost twice with the page in flight ({rec.reason})"[:300]
+        return rec
+
+    async def _audit_once(self, auditor: PageAuditor, item: DiscoveredPage) -> PageRecord:
         try:
             rec = await auditor.audit(item)
         except (asyncio.CancelledError, StoreError):
             raise
+        except BrowserError as exc:  # no browser left to audit with (every endpoint lost)
+            await auditor.close()
+            rec = PageRecord(url=item.url, status="failed", reason_code="browser_lost", reason=str(exc)[:300],
+                             depth=item.depth, referrer=item.referrer, found_via=item.found_via)
         except Exception as exc:  # a bug or a dying browser must not stall the run
             log.exception("auditing %s failed", item.url)
             await auditor.close()

@@ -27,6 +27,15 @@ from reports.cli.common import (
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True), help="Write the run as JSON to FILE ('-' for stdout).")
 @click.option("--all", "all_sites", is_flag=True, help="Audit every site in the site list (--sites).")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site list TOML for --all (default: the config's [[sites]]).")
+@click.option("--parallel", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="With --all: audit this many sites at once, over one browser (or one set of --browser-endpoint "
+                   "servers) and one database; each site keeps its own --concurrency, budgets and run.")
+@click.option("--browser-endpoint", "browser_endpoints", multiple=True, metavar="WS_URL",
+              help="Playwright browser server to audit in, ws://HOST:PORT/ as 'playwright run-server' prints it "
+                   "(repeatable: pages are spread over them). See README, 'Remote browsers'.")
+@click.option("--remote-network-fenced", is_flag=True, default=None,
+              help="With --browser-endpoint and a public URL: the browser servers' own network blocks "
+                   "loopback, private and link-local addresses (this machine's address fence cannot reach them).")
 @click.option("--resume", is_flag=True, help="Continue the site's last interrupted run instead of starting a new one.")
 @click.option("--full", is_flag=True, help="Re-render every page even if unchanged since the last run.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
@@ -34,7 +43,7 @@ from reports.cli.common import (
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawler's log on stderr (login secrets masked as ***).")
 def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrency, page_timeout, tags, include,
           exclude, allowed_hosts, include_subdomains, obey_robots, sitemaps, chromium, json_file, all_sites,
-          sites_file, resume, full, quiet, progress_interval, verbose):
+          sites_file, parallel, browser_endpoints, remote_network_fenced, resume, full, quiet, progress_interval, verbose):
     """Crawl URL, audit every page found with axe-core, store and summarise the run.
 
     \b
@@ -43,6 +52,8 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
       a11ycrawl audit https://www.example.gov.uk/ --max-pages 100 --exclude '/search' --json run.json
       a11ycrawl audit https://www.example.gov.uk/ --resume      # after Ctrl-C or a crash
       a11ycrawl audit --all --sites config/sites.example.toml   # every site in a list
+      a11ycrawl audit --all --parallel 3                        # three sites at a time
+      a11ycrawl audit http://intranet.local/ --browser-endpoint ws://10.0.0.5:3000/ --browser-endpoint ws://10.0.0.6:3000/
 
     Progress and the summary go to stderr: on a terminal a live line (pages done, failures,
     rate, time left); otherwise (CI logs, cron mail) a plain line every 30 s (--progress-interval).
@@ -57,7 +68,8 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
         concurrency=concurrency, page_timeout=page_timeout, tags=tags,
         include=include, exclude=exclude, allowed_hosts=list(allowed_hosts) or None,
         include_subdomains=include_subdomains, obey_robots=obey_robots, sitemaps=sitemaps, chromium=chromium,
-        full=full or None,
+        full=full or None, browser_endpoints=list(browser_endpoints) or None,
+        remote_network_fenced=remote_network_fenced or None,
     )
     if all_sites:
         if url:
@@ -80,7 +92,7 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
 
     try:
         outcomes = run_audits(cfgs, cfgs[0].db, quiet=quiet, verbose=verbose, resume=resume, keep_going=all_sites,
-                              progress_interval=progress_interval)
+                              progress_interval=progress_interval, parallel=parallel)
     except Interrupted as exc:
         if json_file and getattr(exc, "run_ids", None):
             write_json(open_store(cfgs[0].db), [], json_file, run_ids=exc.run_ids)

@@ -134,8 +134,11 @@ def warn_stuck_runs(console, store, cfgs) -> None:
             f"a11ycrawl close {run['id']}.", soft_wrap=True)
 
 
-def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=False, progress_interval=30.0):
-    """Audit configs with progress and summaries on stderr; returns the outcomes.
+def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=False, progress_interval=30.0,
+               parallel=1):
+    """Audit configs with progress and summaries on stderr; returns the outcomes. With
+    ``parallel`` > 1 sites are audited side by side, each with its own plain progress line (a
+    terminal's live line shows one run at a time).
 
     On Ctrl-C, :class:`~audits.engine.runtime.Interrupted` propagates with ``run_ids``: the runs
     this command started or resumed (finished or stopped), so that callers can still write them.
@@ -158,7 +161,8 @@ def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=Fa
         labels.append(label)
         if quiet:
             return contextlib.nullcontext(NullProgress())
-        return RunProgress(console, label, interval=progress_interval, budget=budgets.get(label))
+        live = False if parallel > 1 and len(cfgs) > 1 else None
+        return RunProgress(console, label, interval=progress_interval, budget=budgets.get(label), live=live)
 
     def after(outcome):
         if outcome.run_id:
@@ -178,9 +182,10 @@ def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=Fa
     began = utcnow()
     try:
         return audit_sites(cfgs, store, progress=progress, resume=resume, keep_going=keep_going,
-                           log_level="INFO" if verbose else None, after_run=after)
+                           log_level="INFO" if verbose else None, after_run=after, parallel=parallel)
     except Interrupted as exc:
-        exc.run_ids = done + [r for r in _runs_touched_since(store, labels[-1:], began) if r not in done]
+        in_flight = labels if parallel > 1 else labels[-1:]
+        exc.run_ids = done + [r for r in _runs_touched_since(store, in_flight, began) if r not in done]
         raise
 
 
