@@ -65,8 +65,33 @@ def run_document(store, run_id: int) -> dict:
     unfinished = unfinished_pages(store, run_id, {p["url"] for p in pages_out})
     pages_out += unfinished
     run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
-    docs = [{"url": d["url"], "kind": d["kind"], "linked_from": d["page_url"]} for d in store.documents(run_id)]
+    docs = [document_out(d) for d in store.documents(run_id)]
     return {"run": run_out, "pages": pages_out, "documents": docs}
+
+
+def document_out(d: dict) -> dict:
+    """One linked document in the JSON contract: where it is linked from and, for a checked PDF,
+    its checks (each with its WCAG criterion, PDF/UA clause and Matterhorn condition)."""
+    checks = _loads(d.get("checks"), [])
+    return {"url": d["url"], "kind": d["kind"], "linked_from": d["page_url"],
+            "check_status": d.get("check_status"), "check_reason": d.get("check_reason"),
+            "pages": d.get("pages"), "created": d.get("created"),
+            "possibly_exempt": bool(d.get("possibly_exempt")),
+            "failed": [c["id"] for c in checks if c.get("status") == "fail"], "checks": checks}
+
+
+def document_counts(store, run_id: int) -> dict:
+    """Linked documents by check outcome, for the summary line."""
+    out = {"listed": 0, "checked": 0, "with_failures": 0, "unparsed": 0, "fetch_failed": 0, "possibly_exempt": 0}
+    for d in store.documents(run_id):
+        out["listed"] += 1
+        status = d.get("check_status")
+        if status in out:
+            out[status] += 1
+        if status == "checked":
+            out["possibly_exempt"] += bool(d.get("possibly_exempt"))
+            out["with_failures"] += any(c.get("status") == "fail" for c in _loads(d.get("checks"), []))
+    return out
 
 
 def unfinished_pages(store, run_id: int, listed: set[str]) -> list[dict]:
@@ -100,6 +125,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
     return {"run": run, "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
             "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
             "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
+            "document_checks": document_counts(store, run_id),
             "score": score, "components": components, "fix_first": fix_first(components, limit=None),
             "needs_review": needs_review(store, run_id)}
 

@@ -208,3 +208,68 @@ def test_form_fields_need_names():
 def test_unparseable_pdf_has_a_reason(data):
     report = check_pdf(data)
     assert not report.parsed and report.reason
+
+
+# -- through the crawler, the store and the reports ---------------------------------------------------
+
+def _site(browser, serve, big: int = 0):
+    from audits.engine.static_server import Reply
+
+    tagged = _printed(browser, PAGE, tagged=True, outline=True)
+    home = ("<!doctype html><html lang='en'><head><title>Committees</title></head><body><main><h1>Papers</h1>"
+            "<a href='/tagged.pdf'>Minutes</a> <a href='/scan.pdf'>Letter</a> <a href='/broken.pdf'>Broken</a> "
+            "<a href='/big.pdf'>Big</a> <a href='/agenda'>Agenda</a> <a href='/missing.pdf'>Missing</a>"
+            "<a href='/budget.docx'>Budget</a></main></body></html>")
+    return serve({
+        "/": Reply(body=home),
+        "/tagged.pdf": Reply(body=tagged, ctype="application/pdf"),
+        "/scan.pdf": Reply(body=scanned_pdf(b"D:20160101000000Z"), ctype="application/pdf"),
+        "/broken.pdf": Reply(body=b"%PDF-1.4\nthis is not really a PDF", ctype="application/pdf"),
+        "/big.pdf": Reply(body=b"%PDF-1.4\n" + b"0" * big, ctype="application/pdf"),
+        "/agenda": Reply(body=demo_pdf("Agenda", ["Item 1"]), ctype="application/pdf"),  # no .pdf name
+        "/budget.docx": Reply(body=b"PK", ctype="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        "/robots.txt": Reply(404),
+    })
+
+
+def test_linked_pdfs_are_fetched_checked_stored_and_reported(browser, serve, audit):
+    from reports.data import document_counts, run_document
+
+    server = _site(browser, serve, big=300_000)
+    store, outcome = audit(server.url, max_pages=5, max_document_bytes=200_000)
+    docs = {d["url"].rsplit("/", 1)[1]: d for d in run_document(store, outcome.run_id)["documents"]}
+    assert set(docs) == {"tagged.pdf", "scan.pdf", "broken.pdf", "big.pdf", "agenda", "missing.pdf", "budget.docx"}
+    assert all(d["linked_from"] == server.url for d in docs.values())
+    tagged = docs["tagged.pdf"]
+    assert tagged["check_status"] == "checked" and tagged["failed"] == [] and tagged["pages"] == 2
+    assert {c["id"] for c in tagged["checks"]} >= {"tagged", "title", "language", "figure_alt", "encryption"}
+    scan = docs["scan.pdf"]
+    assert scan["possibly_exempt"] and scan["created"] == "2016-01-01"
+    assert {"tagged", "text_layer", "language"} <= set(scan["failed"])
+    assert docs["broken.pdf"]["check_status"] == "unparsed" and docs["broken.pdf"]["check_reason"]
+    assert docs["big.pdf"]["check_status"] == "fetch_failed" and "max_document_bytes" in docs["big.pdf"]["check_reason"]
+    assert docs["missing.pdf"]["check_status"] == "fetch_failed" and "404" in docs["missing.pdf"]["check_reason"]
+    assert docs["agenda"]["check_status"] == "checked" and "tagged" in docs["agenda"]["failed"]
+    assert docs["budget.docx"]["check_status"] is None
+    assert server.requests["/tagged.pdf"] == 1  # fetched once
+    counts = document_counts(store, outcome.run_id)
+    assert counts == {"listed": 7, "checked": 3, "with_failures": 2, "unparsed": 1, "fetch_failed": 2,
+                      "possibly_exempt": 1}
+
+
+def test_document_budget_lists_the_rest_without_fetching(browser, serve, audit):
+    from reports.data import run_document
+
+    server = _site(browser, serve)
+    store, outcome = audit(server.url, max_pages=5, max_documents=0)
+    docs = run_document(store, outcome.run_id)["documents"]
+    assert {d["check_status"] for d in docs if d["kind"] == "pdf" and not d["url"].endswith("/agenda")} == {"not_fetched"}
+    assert server.requests["/tagged.pdf"] == 0 and server.requests["/scan.pdf"] == 0
+
+
+def test_cli_summary_has_a_pdf_line_and_help_names_the_option(browser, serve, cli, tmp_path):
+    server = _site(browser, serve)
+    res = cli("audit", server.url, "--db", str(tmp_path / "c.db"), "--max-pages", "3", "--max-documents", "2")
+    assert res.returncode == 0, res.stderr
+    assert "PDFs: 2 checked" in res.stderr
+    assert "--max-documents" in cli("audit", "--help").stdout
