@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from audits.analysis.scoring import impact_weight, wcag_criteria
+from audits.analysis.statement import check_statement, find_statement
 from audits.results import stored_score
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
@@ -66,7 +68,24 @@ def run_document(store, run_id: int) -> dict:
     pages_out += unfinished
     run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
     docs = [document_out(d) for d in store.documents(run_id)]
-    return {"run": run_out, "pages": pages_out, "documents": docs}
+    return {"run": run_out, "pages": pages_out, "documents": docs, "statement": statement_report(store, run_id)}
+
+
+LEVEL_A_AA_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"}
+
+
+def statement_report(store, run_id: int) -> dict:
+    """The accessibility statement found among the run's audited pages and what it says (see
+    :mod:`audits.analysis.statement`), derived from stored page facts and findings."""
+    run = store.get_run(run_id)
+    pages = [{"url": p["url"], "title": p["title"], "facts": _loads(p["facts"], {})}
+             for p in store.pages(run_id) if p["status"] == "audited"]
+    failures = sum(1 for f in store.findings(run_id, "violation") if LEVEL_A_AA_TAGS & set(_loads(f["tags"], [])))
+    try:
+        run_date = datetime.fromisoformat(run["started_at"]).date()
+    except (TypeError, ValueError):
+        run_date = datetime.now(timezone.utc).date()
+    return check_statement(find_statement(pages, run["start_url"]), run_date, failures)
 
 
 def document_out(d: dict) -> dict:
@@ -125,7 +144,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
     return {"run": run, "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
             "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
             "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
-            "document_checks": document_counts(store, run_id),
+            "document_checks": document_counts(store, run_id), "statement": statement_report(store, run_id),
             "score": score, "components": components, "fix_first": fix_first(components, limit=None),
             "needs_review": needs_review(store, run_id)}
 
