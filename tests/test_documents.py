@@ -273,3 +273,15 @@ def test_cli_summary_has_a_pdf_line_and_help_names_the_option(browser, serve, cl
     assert res.returncode == 0, res.stderr
     assert "PDFs: 2 checked" in res.stderr
     assert "--max-documents" in cli("audit", "--help").stdout
+
+
+@pytest.mark.parametrize("key", ["northbrook", "eastmarsh", "westfold"])
+def test_demo_committee_papers_are_checked_and_fail_as_untagged(key):
+    from audits.demo.councils import build_site
+
+    pdfs = {p: b for p, (ct, b) in build_site(key).items() if ct == "application/pdf"}
+    assert pdfs
+    for path, body in pdfs.items():
+        report = check_pdf(body)
+        assert report.parsed, path
+        assert {c.id for c in report.failed} == {"tagged", "display_doc_title"}, path
