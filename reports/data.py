@@ -326,4 +326,9 @@ def with_site_paths(doc: dict, root: str) -> dict:
     pages = [dict(p, url=name(p["url"]), final_url=name(p["final_url"]), referrer=name(p["referrer"]))
              for p in doc["pages"]]
     docs = [dict(d, url=name(d["url"]), linked_from=name(d["linked_from"])) for d in doc["documents"]]
-    return {**doc, "run": run, "pages": sorted(pages, key=lambda p: p["url"]), "documents": docs}
+    out = {**doc, "run": run, "pages": sorted(pages, key=lambda p: p["url"]), "documents": docs}
+    if doc.get("statement"):
+        st = doc["statement"]
+        out["statement"] = dict(st, url=name(st["url"]),
+                                requirements=[dict(r, evidence=name(r["evidence"])) for r in st["requirements"]])
+    return out
