@@ -219,7 +219,7 @@ def _site(browser, serve, big: int = 0):
     home = ("<!doctype html><html lang='en'><head><title>Committees</title></head><body><main><h1>Papers</h1>"
             "<a href='/tagged.pdf'>Minutes</a> <a href='/scan.pdf'>Letter</a> <a href='/broken.pdf'>Broken</a> "
             "<a href='/big.pdf'>Big</a> <a href='/agenda'>Agenda</a> <a href='/missing.pdf'>Missing</a>"
-            "<a href='/budget.docx'>Budget</a></main></body></html>")
+            "<a href='/budget.docx'>Budget</a> <a href='/moved.pdf'>Moved</a></main></body></html>")
     return serve({
         "/": Reply(body=home),
         "/tagged.pdf": Reply(body=tagged, ctype="application/pdf"),
@@ -228,6 +228,7 @@ def _site(browser, serve, big: int = 0):
         "/big.pdf": Reply(body=b"%PDF-1.4\n" + b"0" * big, ctype="application/pdf"),
         "/agenda": Reply(body=demo_pdf("Agenda", ["Item 1"]), ctype="application/pdf"),  # no .pdf name
         "/budget.docx": Reply(body=b"PK", ctype="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        "/moved.pdf": Reply(302, headers={"Location": "http://localhost:9/elsewhere.pdf"}),
         "/robots.txt": Reply(404),
     })
 
@@ -238,7 +239,10 @@ def test_linked_pdfs_are_fetched_checked_stored_and_reported(browser, serve, aud
     server = _site(browser, serve, big=300_000)
     store, outcome = audit(server.url, max_pages=5, max_document_bytes=200_000)
     docs = {d["url"].rsplit("/", 1)[1]: d for d in run_document(store, outcome.run_id)["documents"]}
-    assert set(docs) == {"tagged.pdf", "scan.pdf", "broken.pdf", "big.pdf", "agenda", "missing.pdf", "budget.docx"}
+    assert set(docs) == {"tagged.pdf", "scan.pdf", "broken.pdf", "big.pdf", "agenda", "missing.pdf", "budget.docx",
+                         "moved.pdf"}
+    # the scope middleware refuses the redirect before anything is downloaded
+    assert docs["moved.pdf"]["check_status"] == "fetch_failed" and "out of scope" in docs["moved.pdf"]["check_reason"]
     assert all(d["linked_from"] == server.url for d in docs.values())
     tagged = docs["tagged.pdf"]
     assert tagged["check_status"] == "checked" and tagged["failed"] == [] and tagged["pages"] == 2
@@ -253,7 +257,7 @@ def test_linked_pdfs_are_fetched_checked_stored_and_reported(browser, serve, aud
     assert docs["budget.docx"]["check_status"] is None
     assert server.requests["/tagged.pdf"] == 1  # fetched once
     counts = document_counts(store, outcome.run_id)
-    assert counts == {"listed": 7, "checked": 3, "with_failures": 2, "unparsed": 1, "fetch_failed": 2,
+    assert counts == {"listed": 8, "checked": 3, "with_failures": 2, "unparsed": 1, "fetch_failed": 3,
                       "possibly_exempt": 1}
 
 
