@@ -381,6 +381,23 @@ class Store:
             )
         ]
 
+    def statement_facts(self, run_id: int) -> list[dict]:
+        """Audited pages' statement facts only (url, title, facts with ``statement_links`` and
+        ``statement_text``), without decoding every page's full facts in Python."""
+        rows = self.db.execute(
+            "select url, title, json_extract(facts, '$.statement_links'), json_extract(facts, '$.statement_text') "
+            "from pages where run_id = ? and status = 'audited' and json_valid(facts) order by id", [run_id])
+        return [{"url": u, "title": t, "facts": {"statement_links": json.loads(links) if links else [],
+                                                  "statement_text": text}} for u, t, links, text in rows]
+
+    def violation_count_with_tags(self, run_id: int, tags: Iterable[str]) -> int:
+        """Failing elements of a run whose rule carries any of ``tags`` (such as wcag2a, wcag2aa)."""
+        tags = list(tags)
+        marks = ", ".join("?" for _ in tags)
+        return self.db.execute(
+            f"select count(*) from findings where run_id = ? and kind = 'violation' and exists "
+            f"(select 1 from json_each(findings.tags) where value in ({marks}))", [run_id, *tags]).fetchone()[0]
+
     def clean_page_count(self, run_id: int) -> int:
         return self.db.execute(
             "select count(*) from pages where run_id = ? and status = 'audited' and violations = 0", [run_id]

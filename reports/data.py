@@ -78,9 +78,8 @@ def statement_report(store, run_id: int) -> dict:
     """The accessibility statement found among the run's audited pages and what it says (see
     :mod:`audits.analysis.statement`), derived from stored page facts and findings."""
     run = store.get_run(run_id)
-    pages = [{"url": p["url"], "title": p["title"], "facts": _loads(p["facts"], {})}
-             for p in store.pages(run_id) if p["status"] == "audited"]
-    failures = sum(1 for f in store.findings(run_id, "violation") if LEVEL_A_AA_TAGS & set(_loads(f["tags"], [])))
+    pages = store.statement_facts(run_id)
+    failures = store.violation_count_with_tags(run_id, sorted(LEVEL_A_AA_TAGS))
     try:
         run_date = datetime.fromisoformat(run["started_at"]).date()
     except (TypeError, ValueError):
