@@ -395,7 +395,7 @@ class Store:
         tags = list(tags)
         marks = ", ".join("?" for _ in tags)
         return self.db.execute(
-            f"select count(*) from findings where run_id = ? and kind = 'violation' and exists "
+            f"select count(*) from findings where run_id = ? and kind = 'violation' and json_valid(tags) and exists "
             f"(select 1 from json_each(findings.tags) where value in ({marks}))", [run_id, *tags]).fetchone()[0]
 
     def clean_page_count(self, run_id: int) -> int:
