@@ -26,7 +26,7 @@ from datetime import date
 EXEMPTION_CUTOFF = date(2018, 9, 23)
 LONG_DOCUMENT_PAGES = 20  # bookmarks are expected above this many pages
 MAX_STRUCT_NODES = 50_000  # a bound on the structure tree walk (a hostile file can nest deeply)
-MAX_TEXT_PAGES = 200  # text extraction is the slow part: pages beyond this are not read
+MAX_TEXT_PAGES = 50  # text extraction is the slow part (~35 ms a page): pages beyond this are not read
 MAX_FIELDS = 5_000
 
 # PDF encryption permission bit 10 (1-based): "extract text and graphics for accessibility".
