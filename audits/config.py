@@ -137,6 +137,9 @@ class AuditConfig(BaseSettings):
     crawl_delay: float = Field(0.0, ge=0)
     autothrottle: bool = True
     max_response_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_documents: int = Field(50, ge=0, description="linked PDFs fetched and checked per run; 0 = list them only")
+    max_document_bytes: int = Field(20 * 1024 * 1024, ge=1024,
+                                    description="a larger PDF is not downloaded (recorded with the reason)")
     # browser and axe
     chromium: str | None = Field(None, description="path to Chromium; else $A11YCRAWL_CHROMIUM, then usual paths")
     concurrency: int = Field(2, ge=1, le=16, description="browser pages audited at once")

@@ -10,7 +10,8 @@ Tables (schema version in ``meta``; migrations in ``MIGRATIONS``):
 - ``findings``: one per failing (or needs-review) node: rule, impact, tags, target, html,
   failure summary, help URL, fingerprint. ``kind`` is ``violation`` or ``incomplete``.
 - ``rules``: axe rule metadata per axe-core version.
-- ``documents``: PDFs and Office files linked from pages.
+- ``documents``: PDFs and Office files linked from pages; for fetched PDFs, ``check_status``
+  (checked, unparsed, fetch_failed, not_fetched), ``check_reason`` and ``checks`` (JSON list).
 - ``frontier``: URLs queued for a run, so a killed run can be resumed.
 - ``scores``: derived site scores per run and scoring model (recomputable).
 - ``resources``: the hash of each script, stylesheet, frame and fetched data file the run's pages
@@ -33,7 +34,7 @@ import sqlite_utils
 
 from audits.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def utcnow() -> str:
@@ -111,7 +112,16 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
         db["runs"].add_column("browser", str)
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}
+def _migrate_4(db: sqlite_utils.Database) -> None:
+    """Accessibility checks of linked PDFs: whether each was checked (or why not) and the results."""
+    have = db["documents"].columns_dict
+    for col, typ in (("check_status", str), ("check_reason", str), ("pages", int), ("created", str),
+                     ("possibly_exempt", int), ("checks", str)):
+        if col not in have:  # another process may have migrated it meanwhile
+            db["documents"].add_column(col, typ)
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4}
 
 
 # Readable findings for Datasette: one row per failing element with its page and run.
@@ -371,6 +381,23 @@ class Store:
             )
         ]
 
+    def statement_facts(self, run_id: int) -> list[dict]:
+        """Audited pages' statement facts only (url, title, facts with ``statement_links`` and
+        ``statement_text``), without decoding every page's full facts in Python."""
+        rows = self.db.execute(
+            "select url, title, json_extract(facts, '$.statement_links'), json_extract(facts, '$.statement_text') "
+            "from pages where run_id = ? and status = 'audited' and json_valid(facts) order by id", [run_id])
+        return [{"url": u, "title": t, "facts": {"statement_links": json.loads(links) if links else [],
+                                                  "statement_text": text}} for u, t, links, text in rows]
+
+    def violation_count_with_tags(self, run_id: int, tags: Iterable[str]) -> int:
+        """Failing elements of a run whose rule carries any of ``tags`` (such as wcag2a, wcag2aa)."""
+        tags = list(tags)
+        marks = ", ".join("?" for _ in tags)
+        return self.db.execute(
+            f"select count(*) from findings where run_id = ? and kind = 'violation' and json_valid(tags) and exists "
+            f"(select 1 from json_each(findings.tags) where value in ({marks}))", [run_id, *tags]).fetchone()[0]
+
     def clean_page_count(self, run_id: int) -> int:
         return self.db.execute(
             "select count(*) from pages where run_id = ? and status = 'audited' and violations = 0", [run_id]
@@ -450,8 +477,12 @@ class Store:
             [axe_version or ""]))
 
     def save_document(self, run_id: int, doc: dict) -> None:
+        """One linked document (once per run and URL); ``checks`` (a list of dicts) is stored as JSON."""
+        row = {"run_id": run_id, **doc}
+        if "checks" in row and not isinstance(row["checks"], (str, type(None))):
+            row["checks"] = json.dumps(row["checks"])
         with self.db.conn:
-            self.db["documents"].insert({"run_id": run_id, **doc}, ignore=True)
+            self.db["documents"].insert(row, ignore=True)
 
     def documents(self, run_id: int) -> list[dict]:
         return list(self.db["documents"].rows_where("run_id = ?", [run_id], order_by="id"))

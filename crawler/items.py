@@ -47,3 +47,5 @@ class Document:
     http_status: int | None = None
     content_type: str | None = None
     size: int | None = None
+    body: bytes | None = field(default=None, repr=False)  # fetched PDFs only (within the budget)
+    fetch_error: str | None = None  # why a PDF within the budget could not be fetched

@@ -40,6 +40,8 @@ class CrawlOptions:
     seeds: list[str] = field(default_factory=list)
     sitemap_urls: list[str] = field(default_factory=list)
     follow_links: bool = True
+    max_documents: int = 0  # linked PDFs fetched (their bytes go to the sink in Document.body)
+    max_document_bytes: int = 20 * 1024 * 1024
 
     def credentials(self) -> Credentials:
         start = origin(self.start_url)
@@ -132,6 +134,7 @@ def start_crawl(
         # only; cookies given to a Request would enter Scrapy's jar for whatever host it names
         done=done if done is not None else set(), cookies=None, seeds=opts.seeds,
         sitemap_urls=opts.sitemap_urls, follow_links=opts.follow_links, resume_links=list(resume_links),
+        max_documents=opts.max_documents, max_document_bytes=opts.max_document_bytes,
     )
     restore = fence_name_resolution(opts.scope)  # before the first connection
     task = runner.crawl(crawler, **kwargs)

@@ -14,7 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError
+from twisted.internet.defer import CancelledError
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
@@ -82,6 +83,8 @@ class SiteSpider(scrapy.Spider):
         sitemap_urls: Iterable[str] = (),
         follow_links: bool = True,
         resume_links: Iterable[tuple[str, int, str]] = (),
+        max_documents: int = 0,
+        max_document_bytes: int = 20 * 1024 * 1024,
         **kw: Any,
     ):
         super().__init__(**kw)
@@ -99,6 +102,9 @@ class SiteSpider(scrapy.Spider):
         self.explicit_sitemaps = list(sitemap_urls)
         self.follow_links = follow_links
         self.resume_links = list(resume_links)  # (url, depth, referrer) found in rendered pages before
+        self.max_documents = max_documents  # linked PDFs fetched (their own budget, not max_pages)
+        self.max_document_bytes = max_document_bytes
+        self.documents_fetched = 0
         # normalised URLs already given a state (or queued): the run's de-duplication set
         self.seen: set[str] = set(seen)
         self.final_seen: set[str] = set()
@@ -168,6 +174,30 @@ class SiteSpider(scrapy.Spider):
             dont_filter=True,  # we de-duplicate ourselves, on normalised and final URLs
         )
 
+    def _document_request(self, norm: str, referrer: str | None) -> scrapy.Request:
+        """Fetch a linked PDF once, within the document budget and size cap, after the pages."""
+        self.documents_fetched += 1
+        return scrapy.Request(norm, callback=self.parse_document, errback=self.on_document_error, priority=-100,
+                              meta={"referrer": referrer, "norm": norm, "download_maxsize": self.max_document_bytes,
+                                    "download_warnsize": 0},
+                              cookies=self.cookies or None, dont_filter=True)
+
+    def parse_document(self, response: Response) -> Iterable[Any]:
+        norm, referrer = response.meta["norm"], response.meta["referrer"]
+        ctype = _content_type(response)
+        kind = document_kind(normalise_url(response.url), ctype) or "pdf"
+        if response.status >= 400:
+            yield Document(norm, kind, referrer, response.status, ctype, None, fetch_error=f"HTTP {response.status}")
+            return
+        yield Document(norm, kind, referrer, response.status, ctype, len(response.body), body=response.body)
+
+    def on_document_error(self, failure) -> Iterable[Any]:
+        meta = failure.request.meta
+        code, reason = classify_failure(failure)
+        if isinstance(failure.value, (DownloadCancelledError, CancelledError)) or "maxsize" in str(failure.value):
+            reason = f"larger than {self.max_document_bytes} bytes (max_document_bytes): not downloaded"
+        yield Document(meta["norm"], "pdf", meta["referrer"], fetch_error=f"{code}: {reason}")
+
     def follow(self, url: str, depth: int, referrer: str | None, via: str) -> Iterable[Any]:
         """Items and requests for one discovered link."""
         try:
@@ -189,7 +219,10 @@ class SiteSpider(scrapy.Spider):
         kind = document_kind(norm)
         if kind:
             self.seen.add(norm)
-            yield Document(norm, kind, referrer)
+            if kind == "pdf" and self.documents_fetched < self.max_documents:
+                yield self._document_request(norm, referrer)
+            else:
+                yield Document(norm, kind, referrer)
             return
         if is_asset(norm):
             return
@@ -318,7 +351,11 @@ class SiteSpider(scrapy.Spider):
             return
         kind = document_kind(final, ctype)
         if kind:
-            yield Document(url, kind, referrer, response.status, ctype, len(response.body))
+            body = None  # a PDF served without a .pdf name: already fetched, checked within the budget
+            if kind == "pdf" and self.documents_fetched < self.max_documents and len(response.body) <= self.max_document_bytes:
+                self.documents_fetched += 1
+                body = response.body
+            yield Document(url, kind, referrer, response.status, ctype, len(response.body), body=body)
             return
         if not _is_html(response):
             yield SkippedUrl(url, "skipped", "not_html", f"content type {shorten(ctype or 'unknown', 80)} is not HTML",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from audits.analysis.scoring import impact_weight, wcag_criteria
+from audits.analysis.statement import check_statement, find_statement
 from audits.results import stored_score
 
 IMPACTS = ("critical", "serious", "moderate", "minor")
@@ -66,10 +68,52 @@ def run_document(store, run_id: int) -> dict:
     unfinished = unfinished_pages(store, run_id, {p["url"] for p in pages_out})
     pages_out += unfinished
     run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
-    docs = [{"url": d["url"], "kind": d["kind"], "linked_from": d["page_url"]} for d in store.documents(run_id)]
+    docs = [document_out(d) for d in store.documents(run_id)]
     broken = [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
               for p in pages_out if p["reason_code"] == "broken_link"]
-    return {"run": run_out, "pages": pages_out, "broken_links": broken, "documents": docs}
+    return {"run": run_out, "pages": pages_out, "broken_links": broken, "documents": docs,
+            "statement": statement_report(store, run_id)}
+
+
+LEVEL_A_AA_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"}
+
+
+def statement_report(store, run_id: int) -> dict:
+    """The accessibility statement found among the run's audited pages and what it says (see
+    :mod:`audits.analysis.statement`), derived from stored page facts and findings."""
+    run = store.get_run(run_id)
+    pages = store.statement_facts(run_id)
+    failures = store.violation_count_with_tags(run_id, sorted(LEVEL_A_AA_TAGS))
+    try:
+        run_date = datetime.fromisoformat(run["started_at"]).date()
+    except (TypeError, ValueError):
+        run_date = datetime.now(timezone.utc).date()
+    return check_statement(find_statement(pages, run["start_url"]), run_date, failures)
+
+
+def document_out(d: dict) -> dict:
+    """One linked document in the JSON contract: where it is linked from and, for a checked PDF,
+    its checks (each with its WCAG criterion, PDF/UA clause and Matterhorn condition)."""
+    checks = json_or(d.get("checks"), [])
+    return {"url": d["url"], "kind": d["kind"], "linked_from": d["page_url"],
+            "check_status": d.get("check_status"), "check_reason": d.get("check_reason"),
+            "pages": d.get("pages"), "created": d.get("created"),
+            "possibly_exempt": bool(d.get("possibly_exempt")),
+            "failed": [c["id"] for c in checks if c.get("status") == "fail"], "checks": checks}
+
+
+def document_counts(store, run_id: int) -> dict:
+    """Linked documents by check outcome, for the summary line."""
+    out = {"listed": 0, "checked": 0, "with_failures": 0, "unparsed": 0, "fetch_failed": 0, "possibly_exempt": 0}
+    for d in store.documents(run_id):
+        out["listed"] += 1
+        status = d.get("check_status")
+        if status in out:
+            out[status] += 1
+        if status == "checked":
+            out["possibly_exempt"] += bool(d.get("possibly_exempt"))
+            out["with_failures"] += any(c.get("status") == "fail" for c in json_or(d.get("checks"), []))
+    return out
 
 
 def unfinished_pages(store, run_id: int, listed: set[str]) -> list[dict]:
@@ -103,6 +147,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
     return {"run": run, "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
             "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
             "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
+            "document_checks": document_counts(store, run_id), "statement": statement_report(store, run_id),
             "score": score, "components": components, "fix_first": fix_first(components, limit=None),
             "needs_review": needs_review(store, run_id),
             "broken_links": [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
@@ -286,4 +331,9 @@ def with_site_paths(doc: dict, root: str) -> dict:
     pages = [dict(p, url=name(p["url"]), final_url=name(p["final_url"]), referrer=name(p["referrer"]))
              for p in doc["pages"]]
     docs = [dict(d, url=name(d["url"]), linked_from=name(d["linked_from"])) for d in doc["documents"]]
-    return {**doc, "run": run, "pages": sorted(pages, key=lambda p: p["url"]), "documents": docs}
+    out = {**doc, "run": run, "pages": sorted(pages, key=lambda p: p["url"]), "documents": docs}
+    if doc.get("statement"):
+        st = doc["statement"]
+        out["statement"] = dict(st, url=name(st["url"]),
+                                requirements=[dict(r, evidence=name(r["evidence"])) for r in st["requirements"]])
+    return out

@@ -202,6 +202,20 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
     t.add_row(str(run["pages_discovered"]), str(run["pages_audited"]), str(s["clean_pages"]),
               str(run["pages_failed"]), str(run["pages_skipped"]), str(s["documents"]))
     console.print(t)
+    dc = s["document_checks"]
+    if dc["checked"] or dc["unparsed"] or dc["fetch_failed"]:
+        console.print(Text(
+            f"PDFs: {dc['checked']} checked, {dc['with_failures']} with accessibility failures, "
+            f"{dc['unparsed']} unreadable, {dc['fetch_failed']} not fetched, "
+            f"{dc['possibly_exempt']} possibly exempt (before 23 September 2018)"), soft_wrap=True)
+    st = s["statement"]
+    if st["url"] is None:
+        console.print(Text("Accessibility statement: not found among the audited pages"), soft_wrap=True)
+    else:
+        missing = [r["id"] for r in st["requirements"] if r["status"] == "missing"]
+        console.print(Text(f"Accessibility statement: {st['url']} "
+                           f"({len(st['requirements']) - len(missing)} of {len(st['requirements'])} requirements met"
+                           + (f"; missing: {', '.join(missing)}" if missing else "") + ")"), soft_wrap=True)
     t = Table(title="Violations by impact (axe-core " + (run["axe_version"] or "?") + ")", header_style="bold")
     t.add_column("impact")
     t.add_column("rules", justify="right")

@@ -123,6 +123,10 @@ async (args) => {
     settle_ms: Math.round(t1 - t0),
   };
   facts.resources = loadedResources();
+  // the accessibility statement (analysis/statement.py): links that name it, and its text
+  const a11y = /accessib/i;
+  facts.statement_links = Array.from(document.querySelectorAll('a[href]')).filter(a => a11y.test(a.textContent || '') || a11y.test(a.getAttribute('href') || '')).slice(0, 20).map(a => ({href: a.href, text: (a.textContent || '').trim().slice(0, 200)}));
+  if (a11y.test(location.pathname) || a11y.test(document.title)) facts.statement_text = (document.body ? document.body.innerText : '').slice(0, 100000);
   // Free the previous page's document and axe run now (see browser.GC_FUNCTION), so a renderer
   // does not hold pages' worth of garbage until V8 decides to collect. A page that replaced the
   // function only loses the saving.

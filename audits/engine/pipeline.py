@@ -31,6 +31,7 @@ from audits import __version__
 from audits.engine.auditor import PageAuditor
 from audits.engine.axe import axe_options, axe_rules, axe_version
 from audits.engine.browser import BrowserKeeper, browser_pool
+from audits.engine.documents import check_document, document_state
 from audits.config import AuditConfig
 from audits.errors import BrowserError, ConfigError, CrawlError, StoreError
 from audits.engine.incremental import ReusePlanner
@@ -71,7 +72,8 @@ def crawl_options(cfg: AuditConfig, scope: Scope) -> CrawlOptions:
         concurrency_per_host=cfg.crawl_concurrency, delay=cfg.crawl_delay, autothrottle=cfg.autothrottle,
         timeout=cfg.page_timeout, max_response_bytes=cfg.max_response_bytes,
         per_template_cap=cfg.per_pattern_cap, query_variants_cap=cfg.query_variants_cap,
-        seeds=list(cfg.urls), sitemap_urls=list(cfg.sitemap_urls), follow_links=cfg.follow_links, **auth,
+        seeds=list(cfg.urls), sitemap_urls=list(cfg.sitemap_urls), follow_links=cfg.follow_links,
+        max_documents=cfg.max_documents, max_document_bytes=cfg.max_document_bytes, **auth,
     )
 
 
@@ -251,7 +253,7 @@ class SiteRun:
             self.start_record = rec
         self.progress.update(**self.counts)
 
-    def record_item(self, item: Any) -> None:
+    def record_item(self, item: Any, checked: dict | None = None) -> None:
         """A crawler item that is not a page to audit: a skipped URL or a document."""
         if isinstance(item, SkippedUrl):
             rec = PageRecord(url=item.url, status=item.status, reason_code=item.reason_code, reason=item.reason,
@@ -263,7 +265,7 @@ class SiteRun:
         elif isinstance(item, Document):
             self.store.save_document(self.run_id, {
                 "url": item.url, "kind": item.kind, "page_url": item.page_url, "http_status": item.http_status,
-                "content_type": item.content_type, "size": item.size})
+                "content_type": item.content_type, "size": item.size, **(checked or document_state(item))})
             self.counts["documents"] += 1
             if item.url == self.start_norm:
                 self.start_document = item
@@ -288,7 +290,11 @@ class SiteRun:
     async def sink(self, item: Any) -> None:
         """Every crawler item arrives here: pages are reused or queued for the browser."""
         if not isinstance(item, DiscoveredPage):
-            self.record_item(item)
+            checked = None
+            if isinstance(item, Document) and item.body is not None:
+                # pypdf is pure Python: a long PDF would stall the event loop (and the browsers)
+                checked = await asyncio.to_thread(check_document, item)
+            self.record_item(item, checked)
             return
         if item.url in self.done_urls:
             return

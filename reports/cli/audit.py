@@ -24,6 +24,9 @@ from reports.cli.common import (
 @click.option("--subdomains/--no-subdomains", "include_subdomains", default=None, help="Also crawl subdomains of the allowed hosts.")
 @click.option("--robots/--no-robots", "obey_robots", default=None, help="Obey robots.txt (default: obey).")
 @click.option("--sitemaps/--no-sitemaps", default=None, help="Read robots.txt sitemaps and /sitemap.xml (default: yes).")
+@click.option("--max-documents", type=click.IntRange(min=0), default=None,
+              help="Linked PDFs to fetch and check for accessibility (tags, title, language, text, alt text...) "
+                   "in this run; 0 lists them without fetching (default 50).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True), help="Write the run as JSON to FILE ('-' for stdout).")
 @click.option("--all", "all_sites", is_flag=True, help="Audit every site in the site list (--sites).")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site list TOML for --all (default: the config's [[sites]]).")
@@ -43,7 +46,7 @@ from reports.cli.common import (
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawler's log on stderr (login secrets masked as ***).")
 def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrency, page_timeout, tags, include,
           exclude, allowed_hosts, include_subdomains, obey_robots, sitemaps, chromium, json_file, all_sites,
-          sites_file, parallel, browser_endpoints, remote_network_fenced, resume, full, quiet, progress_interval, verbose):
+          sites_file, parallel, browser_endpoints, remote_network_fenced, resume, full, quiet, progress_interval, verbose, max_documents):
     """Crawl URL, audit every page found with axe-core, store and summarise the run.
 
     \b
@@ -69,7 +72,7 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
         include=include, exclude=exclude, allowed_hosts=list(allowed_hosts) or None,
         include_subdomains=include_subdomains, obey_robots=obey_robots, sitemaps=sitemaps, chromium=chromium,
         full=full or None, browser_endpoints=list(browser_endpoints) or None,
-        remote_network_fenced=remote_network_fenced or None,
+        remote_network_fenced=remote_network_fenced or None, max_documents=max_documents,
     )
     if all_sites:
         if url:
