@@ -2,12 +2,14 @@
 wrong arrow fails CI (README "Architecture"). Each check runs in a subprocess, because grimp
 imports the packages it analyses from ``sys.path``."""
 
+import ast
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("audits", "reports", "crawler", "config")
 LINT = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True, no_logo=True))"
 
 
@@ -31,3 +33,27 @@ def test_a_wrong_arrow_is_caught(tmp_path):
     proc = _lint(copy)
     assert proc.returncode != 0, proc.stdout
     assert "audits.analysis.scoring -> audits.engine.browser" in proc.stdout
+
+
+def _private_imports(root: Path = ROOT) -> list[str]:
+    """``from package.module import _name`` across our packages (an underscored name is private to
+    its module)."""
+    found = []
+    for pkg in PACKAGES:
+        for f in sorted((root / pkg).rglob("*.py")):
+            for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                        and node.module.split(".")[0] in PACKAGES:
+                    found += [f"{f.relative_to(root)}:{node.lineno} {node.module}.{a.name}"
+                              for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+    return found
+
+
+def test_no_private_names_imported_across_modules():
+    assert _private_imports() == []
+
+
+def test_the_private_name_check_can_fail(tmp_path):
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "x.py").write_text("from audits.store import _json\nfrom audits import __version__\n")
+    assert _private_imports(tmp_path) == ["reports/x.py:1 audits.store._json"]
