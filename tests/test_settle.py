@@ -1,0 +1,70 @@
+"""The settle wait: a page is audited once the work its scripts scheduled at or after load has had
+its turn (load handlers, timers, promises, fetch/XHR and their bodies, inserted scripts, animation
+frames), however busy the machine; a page that never settles is audited at the cap and says so.
+
+The fixture site (tests/settle_site.py) finishes each page in a different way after load, and the
+demo councils' home pages build their "Latest news" box from a fetched JSON feed (issue 15: on a
+busy machine one was audited before the box existed). Under two CPU-bound processes, every run
+must give exactly the findings of a run on a quiet machine.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from audits.demo.councils import DEMO_KEYS, expected_violations, serve_demo_sites
+from conftest import load_json, run_cli
+from settle_site import EXPECTED, routes
+from siteserver import SiteServer
+
+pytestmark = pytest.mark.browser
+
+FIXTURE = "Settle fixture"
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    """The fixture site and the demo councils ('after', as in the issue), served for the module, and
+    a site list auditing all of the first and the home page of each council."""
+    tmp = tmp_path_factory.mktemp("settle")
+    with SiteServer(routes()) as server, serve_demo_sites(DEMO_KEYS, variant="after") as demo:
+        entries = [f'[[sites]]\nname = "{FIXTURE}"\nstart_url = "{server.url}/"\nsitemaps = false\n']
+        entries += [f'[[sites]]\nname = "{s.key}"\nstart_url = "{s.url}"\nmax_pages = 1\nsitemaps = false\n'
+                    for s in demo]
+        (tmp / "sites.toml").write_text("\n".join(entries))
+        yield tmp
+
+
+def audit(tmp, name, *extra):
+    res = run_cli("audit", "--all", "--sites", str(tmp / "sites.toml"), "--db", str(tmp / f"{name}.db"),
+                  "--json", str(tmp / f"{name}.json"), *extra, cwd=tmp, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    pages = {}
+    for run in load_json(tmp / f"{name}.json")["runs"]:
+        for p in run["pages"]:
+            if p["status"] == "audited":
+                pages[(run["run"]["site"], urlsplit(p["url"]).path)] = p
+    return {"pages": pages, "stderr": res.stderr, "db": tmp / f"{name}.db", "runs": load_json(tmp / f"{name}.json")["runs"]}
+
+
+def findings(page):
+    """Every failing element, as (rule, target): what must not change between runs."""
+    return {(v["rule"], repr(n["target"])) for v in page["violations"] for n in v["nodes"]}
+
+
+def expected(site, path):
+    return EXPECTED[path] if site == FIXTURE else set(expected_violations(site, "after").get(path, ()))
+
+
+@pytest.fixture(scope="module")
+def quiet(sites):
+    """One audit on this machine as it is, with nothing of ours competing."""
+    return audit(sites, "quiet")
+
+
+def test_script_inserted_content_is_audited(quiet):
+    got = {key: {v["rule"] for v in p["violations"]} for key, p in quiet["pages"].items()}
+    want = {(FIXTURE, path) for path in EXPECTED} | {(key, "/") for key in DEMO_KEYS}
+    assert set(got) == want, set(got) ^ want
+    wrong = {key: (sorted(expected(*key)), sorted(rules)) for key, rules in got.items() if rules != expected(*key)}
+    assert not wrong, "\n".join(f"{k}: want {w}, got {g}" for k, (w, g) in sorted(wrong.items()))
