@@ -19,6 +19,19 @@ def _loads(v: str | None, default: Any) -> Any:
         return default
 
 
+def page_settle(facts: str | dict | None) -> dict | None:
+    """How an audited page settled before axe ran, from its stored facts: ``ms`` waited,
+    ``settled`` (false: the wait hit its cap and the page was audited while still busy, so its
+    results may be partial; null: not known), ``waited_for`` (what the wait saw pending:
+    ``load``, ``network``, ``script``, ``timer``, ``animation-frame``, ``idle-callback``, ``dom``)
+    and ``pending`` (what was still pending at the cap). None for a page stored without them."""
+    f = facts if isinstance(facts, dict) else _loads(facts, None)
+    if not isinstance(f, dict) or "settle_ms" not in f:
+        return None
+    return {"ms": f.get("settle_ms"), "settled": f.get("settled"),
+            "waited_for": list(f.get("settle_waited_for") or []), "pending": list(f.get("settle_pending") or [])}
+
+
 def run_document(store, run_id: int) -> dict:
     """The run as the documented JSON contract (see README, "JSON output")."""
     run = store.get_run(run_id)
@@ -35,7 +48,10 @@ def run_document(store, run_id: int) -> dict:
     for f in store.findings(run_id):
         findings_by_page[f["page_id"]].append(f)
     pages_out = []
+    unsettled = 0
     for p in store.pages(run_id):
+        settle = page_settle(p["facts"]) if p["status"] == "audited" else None
+        unsettled += settle is not None and settle["settled"] is False
         groups: dict[str, dict[str, dict]] = {"violation": {}, "incomplete": {}}
         for f in findings_by_page.get(p["id"], []):
             g = groups[f["kind"]].setdefault(
@@ -55,9 +71,11 @@ def run_document(store, run_id: int) -> dict:
             "content_type": p["content_type"], "title": p["title"], "depth": p["depth"],
             "referrer": p["referrer"], "found_via": p["found_via"], "load_ms": p["load_ms"],
             "audit_ms": p["audit_ms"], "frames": p["frames"], "reused": p["reused_from"] is not None,
+            "settle": settle,
             "violations": list(groups["violation"].values()),
             "incomplete": list(groups["incomplete"].values()),
         })
+    run_out["counts"]["unsettled"] = unsettled
     docs = [{"url": d["url"], "kind": d["kind"], "linked_from": d["page_url"]} for d in store.documents(run_id)]
     return {"run": run_out, "pages": pages_out, "documents": docs}
 
@@ -106,8 +124,10 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
     clean = db.execute(
         "select count(*) from pages where run_id = ? and status = 'audited' and violations = 0", [run_id]
     ).fetchone()[0]
+    unsettled = [{"url": p["url"], "title": p["title"], "settle": page_settle(p["facts"])}
+                 for p in store.unsettled_pages(run_id)]
     return {"run": run, "by_impact": by_impact, "top_rules": top_rules, "worst_pages": worst,
-            "reasons": reasons, "clean_pages": clean,
+            "reasons": reasons, "clean_pages": clean, "unsettled": unsettled,
             "documents": db.execute("select count(*) from documents where run_id = ?", [run_id]).fetchone()[0]}
 
 

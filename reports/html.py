@@ -34,7 +34,7 @@ from audits.analysis.gate import rule_texts
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals, history, league
 from audits.analysis.scoring import MODEL_VERSION, score_stored_run, wcag_level
 
-from reports.data import IMPACTS, _loads, pick_run, wcag_criteria, wcag_label
+from reports.data import IMPACTS, _loads, page_settle, pick_run, wcag_criteria, wcag_label
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_PATTERNS_PER_RULE = 25
@@ -188,6 +188,7 @@ class Report:
     diff: DiffSummary | None
     documents: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    unsettled: tuple[dict, ...] = ()  # audited before they settled: url, title, ms, pending
 
 
 # -- building it from the store ------------------------------------------------------------------------
@@ -423,6 +424,8 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
     failing_urls = {r["url"] for r in finding_rows}
     not_audited = tuple({"url": p["url"], "status": p["status"], "reason_code": p["reason_code"], "reason": p["reason"]}
                         for p in pages if p["status"] == "failed")
+    unsettled = tuple({"url": p["url"], "title": p["title"], "ms": st["ms"], "pending": st["pending"]}
+                      for p in store.unsettled_pages(run["id"]) if (st := page_settle(p["facts"])) is not None)
     skipped = sum(p["status"] == "skipped" for p in pages)
     if skipped:
         notes.append(f"{skipped} URL(s) were skipped on purpose (outside the scope, disallowed by robots.txt, "
@@ -438,6 +441,7 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         issues=tuple(_issue_groups(finding_rows, texts, gains)),
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])), notes=tuple(notes),
+        unsettled=unsettled,
     )
 
 

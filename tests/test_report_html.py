@@ -74,13 +74,19 @@ BASE = "https://www.northbrook.example.gov.uk/"
 PAGES = ["", "bins/", "council-tax/", "contact/"]
 
 
-def add_run(store, site, base, when, pages, axe="4.12.1", titles=None, failed=()):
-    """A stored, scored run: ``pages`` maps a path to its violations."""
+UNSETTLED = {"settle_ms": 3004, "settled": False, "settle_capped": True, "settle_waited_for": ["network", "dom"],
+             "settle_pending": ["network"]}
+
+
+def add_run(store, site, base, when, pages, axe="4.12.1", titles=None, failed=(), unsettled=()):
+    """A stored, scored run: ``pages`` maps a path to its violations; ``unsettled`` pages were
+    audited when the settle wait hit its cap."""
     run_id = store.create_run(site=site, start_url=base, tool_version="0.1.0", axe_version=axe, config={"max_pages": 50},
                               config_hash="cfg1", max_pages=50)
     for path, violations in pages.items():
         title = (titles or {}).get(path, f"{path.strip('/').replace('-', ' ').capitalize() or 'Home'} - {site}")
-        store.save_page(run_id, PageRecord(url=base + path, status="audited", title=title, violations=list(violations)),
+        store.save_page(run_id, PageRecord(url=base + path, status="audited", title=title, violations=list(violations),
+                                           facts=UNSETTLED if path in unsettled else None),
                         fingerprint=finding_fingerprint)
     for path in failed:
         store.save_page(run_id, PageRecord(url=base + path, status="failed", reason_code="timeout",
@@ -106,7 +112,7 @@ def history_store(path, hostile_page=True):
     if hostile_page:
         last["news/"] = [hostile()]
         titles["news/"] = HOSTILE_TITLE
-    add_run(store, n, BASE, "01-19", last, titles=titles, failed=["slow/"])
+    add_run(store, n, BASE, "01-19", last, titles=titles, failed=["slow/"], unsettled=["contact/"])
     e = "Eastmarsh Borough Council"
     eb = "https://www.eastmarsh.example.gov.uk/"
     add_run(store, e, eb, "01-06", {p: [label()] if p == "contact/" else [] for p in PAGES})
@@ -199,6 +205,15 @@ def test_issues_are_grouped_by_rule_with_one_entry_per_template_error(rich_store
     assert "1.1.1 Non-text Content" in html and "1.4.3 Contrast (Minimum)" in html
     assert "Ensure &lt;img&gt; elements have alternative text" in html  # axe's description, escaped
     assert 'href="https://dequeuniversity.com/rules/axe/4.12/image-alt?application=axeAPI"' in html
+
+
+def test_pages_audited_before_they_settled_are_listed(northbrook_html):
+    report, html = northbrook_html
+    assert [p["url"] for p in report.unsettled] == [BASE + "contact/"]
+    assert "1 audited before it settled" in html and 'href="#unsettled"' in html
+    section = html[html.index('<section aria-labelledby="unsettled">'):]
+    section = section[:section.index("</section>")]
+    assert BASE + "contact/" in section and "3004 ms" in section and ">network<" in section
 
 
 def test_changes_since_the_previous_run(northbrook_html):

@@ -14,7 +14,7 @@ import pytest
 
 from audits.demo.councils import DEMO_KEYS, expected_violations, serve_demo_sites
 from conftest import load_json, run_cli
-from settle_site import EXPECTED, routes
+from settle_site import EXPECTED, WAITED_FOR, routes
 from siteserver import SiteServer
 
 pytestmark = pytest.mark.browser
@@ -68,3 +68,30 @@ def test_script_inserted_content_is_audited(quiet):
     assert set(got) == want, set(got) ^ want
     wrong = {key: (sorted(expected(*key)), sorted(rules)) for key, rules in got.items() if rules != expected(*key)}
     assert not wrong, "\n".join(f"{k}: want {w}, got {g}" for k, (w, g) in sorted(wrong.items()))
+
+
+def test_each_page_records_how_it_settled(quiet):
+    pages = quiet["pages"]
+    for path, kinds in WAITED_FOR.items():
+        s = pages[(FIXTURE, path)]["settle"]
+        assert s["settled"] is True and s["pending"] == [], (path, s)
+        assert kinds <= set(s["waited_for"]), (path, s)
+    for key in DEMO_KEYS:
+        assert pages[(key, "/")]["settle"]["settled"] is True, pages[(key, "/")]["settle"]
+    # no scripts: settled at once, without waiting for anything
+    home = pages[(FIXTURE, "/")]["settle"]
+    assert home["settled"] is True and home["waited_for"] == [] and home["ms"] <= 20, home
+
+
+def test_a_page_that_never_settles_is_audited_at_the_cap_and_marked_partial(quiet, sites):
+    busy = quiet["pages"][(FIXTURE, "/busy")]
+    s = busy["settle"]
+    assert s["settled"] is False and s["pending"] == ["dom"] and s["ms"] >= 3000, s
+    run = next(r for r in quiet["runs"] if r["run"]["site"] == FIXTURE)
+    assert run["run"]["counts"]["unsettled"] == 1
+    assert "Audited before they settled" in quiet["stderr"] and "/busy" in quiet["stderr"]
+    out = sites / "report.html"
+    res = run_cli("report", "--db", str(quiet["db"]), "--site", FIXTURE, "-o", str(out), cwd=sites)
+    assert res.returncode == 0, res.stderr
+    html = out.read_text()
+    assert 'id="unsettled"' in html and "/busy" in html and "1 audited before it settled" in html
