@@ -8,6 +8,8 @@ busy machine one was audited before the box existed). Under two CPU-bound proces
 must give exactly the findings of a run on a quiet machine.
 """
 
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +22,7 @@ from siteserver import SiteServer
 pytestmark = pytest.mark.browser
 
 FIXTURE = "Settle fixture"
+REPEATS = 3  # audits under CPU contention
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +65,19 @@ def quiet(sites):
     return audit(sites, "quiet")
 
 
+@pytest.fixture
+def cpu_hogs():
+    """Two CPU-bound processes (this machine has two cores), always stopped afterwards."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait(timeout=10)
+
+
 def test_script_inserted_content_is_audited(quiet):
     got = {key: {v["rule"] for v in p["violations"]} for key, p in quiet["pages"].items()}
     want = {(FIXTURE, path) for path in EXPECTED} | {(key, "/") for key in DEMO_KEYS}
@@ -95,3 +111,19 @@ def test_a_page_that_never_settles_is_audited_at_the_cap_and_marked_partial(quie
     assert res.returncode == 0, res.stderr
     html = out.read_text()
     assert 'id="unsettled"' in html and "/busy" in html and "1 audited before it settled" in html
+
+
+def test_same_findings_on_a_busy_machine(quiet, sites, cpu_hogs):
+    want = {key: findings(p) for key, p in quiet["pages"].items()}
+    for i in range(REPEATS):
+        busy = audit(sites, f"busy{i}")
+        got = {key: findings(p) for key, p in busy["pages"].items()}
+        diff = {key: (sorted(want.get(key, ())), sorted(got.get(key, ()))) for key in set(want) | set(got)
+                if want.get(key) != got.get(key)}
+        assert not diff, (i, diff)
+        wrong = {key: sorted(rules) for key, p in busy["pages"].items()
+                 if (rules := {v["rule"] for v in p["violations"]}) != expected(*key)}
+        assert not wrong, (i, wrong)
+        unsettled = sorted(key for key, p in busy["pages"].items() if not p["settle"]["settled"])
+        assert unsettled == [(FIXTURE, "/busy")], (i, unsettled)
+        assert all(p.poll() is None for p in cpu_hogs), "the competing processes stopped early"
