@@ -113,6 +113,14 @@ def test_a_page_that_never_settles_is_audited_at_the_cap_and_marked_partial(quie
     assert 'id="unsettled"' in html and "/busy" in html and "1 audited before it settled" in html
 
 
+def test_an_unsettled_page_is_rendered_again_on_a_re_audit(quiet, sites):
+    # same database: unchanged pages are carried over, except one audited before it settled
+    again = audit(sites, "quiet")
+    pages = {path: p for (site, path), p in again["pages"].items() if site == FIXTURE}
+    assert pages["/about"]["reused"] and pages["/news-box"]["reused"]
+    assert not pages["/busy"]["reused"] and pages["/busy"]["settle"]["settled"] is False
+
+
 def test_same_findings_on_a_busy_machine(quiet, sites, cpu_hogs):
     want = {key: findings(p) for key, p in quiet["pages"].items()}
     for i in range(REPEATS):
