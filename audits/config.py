@@ -148,8 +148,8 @@ class AuditConfig(BaseSettings):
     remote_network_fenced: bool = Field(
         False, description="the browser servers' network already blocks private addresses (needed for a public start URL)")
     page_timeout: float = Field(30.0, gt=0, description="seconds per page: navigation + settle + axe")
-    settle_quiet_ms: int = Field(50, ge=0, description="no DOM change and no fetch/XHR in flight this long before axe runs")
-    settle_cap_ms: int = Field(3000, ge=0, description="never wait longer than this for the page to settle")
+    settle_quiet_ms: int = Field(50, ge=0, description="after load, wait until the page's fetch/XHR, inserted scripts, timers and animation frames are done and the DOM has not changed for this long")
+    settle_cap_ms: int = Field(3000, ge=0, description="never wait longer than this for the page to settle (a page still busy then is audited as it is and marked unsettled); 0 = do not wait")
     js_heap_mb: int = Field(2048, ge=64, description="V8 heap limit per renderer; a page over it crashes alone")
     recycle_after: int = Field(100, ge=1, description="pages per browser context before it is replaced")
     tags: list[str] = Field(default_factory=lambda: list(DEFAULT_TAGS))

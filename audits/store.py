@@ -304,6 +304,13 @@ class Store:
     def pages(self, run_id: int) -> list[dict]:
         return list(self.db["pages"].rows_where("run_id = ?", [run_id], order_by="id"))
 
+    def unsettled_pages(self, run_id: int) -> list[dict]:
+        """Audited pages of a run that were audited before they settled (``settled`` false in their
+        facts: the settle wait hit its cap), with ``url``, ``title`` and ``facts``."""
+        return list(self.db.query(
+            """select url, title, facts from pages where run_id = ? and status = 'audited'
+               and json_extract(facts, '$.settled') = 0 order by url""", [run_id]))
+
     def findings(self, run_id: int, kind: str | None = None) -> list[dict]:
         where, args = "run_id = ?", [run_id]
         if kind:

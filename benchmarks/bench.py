@@ -26,6 +26,7 @@ Usage::
     python benchmarks/bench.py --only a11ycrawl --reaudit --mutate script   # correctness of re-audits
     python benchmarks/bench.py --only reference --concurrency 2
     python benchmarks/bench.py --only a11ycrawl --py-spy /tmp/prof  # profile a11ycrawl's Python
+    python benchmarks/bench.py --concurrency 2 --before /tmp/old    # this version and an older checkout, side by side
 
 Nothing leaves 127.0.0.1; the site, the server and every process are started and stopped here.
 """
@@ -538,9 +539,31 @@ def read_a11ycrawl_db(db: str) -> dict:
         return {"run_id": run_id, "status": status, "error": error, "audited_paths": [_path(u) for u in audited],
                 "statuses": dict(statuses), "reused_paths": reused_paths, "rules": rules,
                 "avg_load_ms": timing[0], "avg_audit_ms": timing[1],
-                "avg_axe_ms": facts_axe[0], "avg_settle_ms": facts_axe[1]}
+                "avg_axe_ms": facts_axe[0], "avg_settle_ms": facts_axe[1], "settle": _settle_stats(con, run_id)}
     finally:
         con.close()
+
+
+def _settle_stats(con, run_id: int) -> dict:
+    """How the pages of a run settled (facts written by the settle wait): median, 95th percentile and
+    maximum wait, pages settled at once (0-1 ms: no scripts), pages audited at the cap (unsettled),
+    and how often each kind of work was waited for. Runs from before these facts have only ``ms``."""
+    ms, unsettled, kinds = [], 0, Counter()
+    for settle_ms, settled, waited in con.execute(
+            "select json_extract(facts,'$.settle_ms'), json_extract(facts,'$.settled'), "
+            "json_extract(facts,'$.settle_waited_for') from pages where run_id=? and status='audited' "
+            "and reused_from is null and facts is not null", [run_id]):
+        if settle_ms is None:
+            continue
+        ms.append(settle_ms)
+        unsettled += settled == 0
+        kinds.update(json.loads(waited or "[]"))
+    if not ms:
+        return {}
+    ms.sort()
+    return {"pages": len(ms), "median_ms": statistics.median(ms), "p95_ms": ms[min(len(ms) - 1, int(0.95 * len(ms)))],
+            "max_ms": ms[-1], "at_once": sum(m <= 1 for m in ms), "unsettled": unsettled,
+            "waited_for": dict(kinds.most_common())}
 
 
 def _db_progress(db: str):
@@ -570,7 +593,10 @@ def _db_progress(db: str):
     return progress
 
 
-def run_a11ycrawl(server, args, label: str, db: str, csv_rows, extra_args: list[str] = ()) -> RunResult:
+def run_a11ycrawl(server, args, label: str, db: str, csv_rows, extra_args: list[str] = (),
+                  root: str | None = None) -> RunResult:
+    """One a11ycrawl audit; ``root``: run the a11ycrawl in that directory instead of this one
+    (``--before``), labelled tool ``before``."""
     expected = len(server.site.pages)
     cmd = a11ycrawl_cmd(args) + ["audit", server.url, "--max-pages", str(expected + 10), "-q", "--db", db,
                                  *args.a11ycrawl_arg, *extra_args]
@@ -580,10 +606,13 @@ def run_a11ycrawl(server, args, label: str, db: str, csv_rows, extra_args: list[
         out = Path(args.py_spy) / f"{label.replace(' ', '_').replace('#', '')}.{ext}"
         cmd = ["py-spy", "record", "-r", str(args.py_spy_rate), "-f", args.py_spy_format, "-o", str(out),
                "--subprocesses", *(["--idle"] if args.py_spy_idle else []), "--"] + cmd
-    print(f"  {label}: {' '.join(cmd)}", flush=True)
-    r, code = measure(cmd, label, server, args, cwd=os.path.dirname(db), env=clean_env(),
+    env = clean_env()
+    if root:
+        env["PYTHONPATH"] = str(Path(root).resolve())
+    print(f"  {label}: {' '.join(cmd)}" + (f"  (PYTHONPATH={env['PYTHONPATH']})" if root else ""), flush=True)
+    r, code = measure(cmd, label, server, args, cwd=os.path.dirname(db), env=env,
                       timeout=args.run_timeout or 120 + 5 * expected, csv_rows=csv_rows, progress=_db_progress(db))
-    r.tool, r.expected = "a11ycrawl", expected
+    r.tool, r.expected = ("before" if root else "a11ycrawl"), expected
     try:
         info = read_a11ycrawl_db(db)
     except sqlite3.Error as exc:
@@ -596,7 +625,7 @@ def run_a11ycrawl(server, args, label: str, db: str, csv_rows, extra_args: list[
     r.statuses = info.get("statuses", {})
     r.reused = len(info.get("reused_paths", []))
     r.extra.update({k: info.get(k) for k in ("run_id", "status", "error", "avg_load_ms", "avg_audit_ms",
-                                            "avg_axe_ms", "avg_settle_ms")})
+                                            "avg_axe_ms", "avg_settle_ms", "settle")})
     r.extra["extra_audited"] = len(got - want)
     r.extra["dropped_sample"] = sorted(want - got)[:10]
     r.extra["_rules"] = info.get("rules", {})
@@ -645,7 +674,7 @@ def fmt_row(r: RunResult) -> str:
     growth = f"{g['q2_median_mb']}->{g['q4_median_mb']}" if g else "-"
     cpp = f"{r.cpu_per_page:.3f}" if r.audited else "-"
     note = r.error or ""
-    if r.tool == "a11ycrawl":
+    if r.tool in ("a11ycrawl", "before"):
         bad = {k: v for k, v in r.statuses.items() if k != "audited"}
         if bad:
             note = (note + " " if note else "") + " ".join(f"{k}={v}" for k, v in sorted(bad.items()))
@@ -722,6 +751,9 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--a11ycrawl-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for 'a11ycrawl audit' (repeatable), e.g. --a11ycrawl-arg=--concurrency=3")
     ap.add_argument("--a11ycrawl-cmd", help="command that runs a11ycrawl (default: this Python -m reports.cli)")
+    ap.add_argument("--before", metavar="DIR",
+                    help="also run the a11ycrawl checked out in DIR in each repetition, as 'a11ycrawl before', to "
+                         "compare two versions in one invocation (e.g. git archive COMMIT | tar -x -C DIR)")
     ap.add_argument("--reaudit", action="store_true",
                     help="run a11ycrawl a second time on the same db and report the re-audit's time and speed-up")
     ap.add_argument("--mutate", metavar="KINDS",
@@ -806,6 +838,12 @@ def main(argv: list[str] | None = None) -> int:
                     print("  " + fmt_row(r), flush=True)
                     if args.reaudit:
                         reaudits.append(do_reaudit(server, args, rep, db, r, csv_rows))
+                if args.before and args.only != "reference":
+                    db = str(Path(work) / f"before-{rep}" / "a11ycrawl.db")
+                    Path(db).parent.mkdir()
+                    r = run_a11ycrawl(server, args, f"a11ycrawl before #{rep}", db, csv_rows, root=args.before)
+                    results.append(r)
+                    print("  " + fmt_row(r), flush=True)
                 if args.only != "a11ycrawl":
                     for n in ns:
                         r = run_reference(server, args, n, f"reference N={n} #{rep}", work, csv_rows)
@@ -935,7 +973,7 @@ def report(results: list[RunResult], reaudits: list[dict], site, args) -> dict:
         print(fmt_row(r))
     groups: dict[str, list[RunResult]] = {}
     for r in results:
-        key = "a11ycrawl" if r.tool == "a11ycrawl" else f"reference N={r.concurrency}"
+        key = {"a11ycrawl": "a11ycrawl", "before": "a11ycrawl before"}.get(r.tool, f"reference N={r.concurrency}")
         groups.setdefault(key, []).append(r)
     medians = {k: median_row(k, v) for k, v in groups.items()}
     print()
@@ -956,6 +994,10 @@ def report(results: list[RunResult], reaudits: list[dict], site, args) -> dict:
                 if refs[best_k]["cpu_s_per_page"] else float("nan")
             summary["ratio_cpu_per_page"] = round(cpu_ratio, 3)
             print(f"\nratio a11ycrawl / best reference ({best_k}): pages/s {ratio:.2f}x   CPU per page {cpu_ratio:.2f}x")
+            if "a11ycrawl before" in medians:
+                before = medians["a11ycrawl before"]["pages_per_s"] / refs[best_k]["pages_per_s"]
+                summary["ratio_pages_per_s_before"] = round(before, 3)
+                print(f"ratio a11ycrawl before ({args.before}) / best reference: pages/s {before:.2f}x")
             # paired: each repetition's a11ycrawl run against the best reference run of the same repetition
             # (adjacent in time, so slow drifts of the machine's load cancel out better)
             paired = []
@@ -1003,12 +1045,17 @@ def report(results: list[RunResult], reaudits: list[dict], site, args) -> dict:
             print(f"{r.label}: per page goto {1000 * ph.get('goto', 0) / n:.0f} ms, inject {1000 * ph.get('inject', 0) / n:.0f} ms, "
                   f"axe.run {1000 * ph.get('axe', 0) / n:.0f} ms (wall, summed over {r.concurrency} page(s)); launch "
                   f"{r.extra.get('launch_s')} s")
-        if r.tool == "a11ycrawl" and r.extra.get("avg_audit_ms") is not None:
+        if r.tool in ("a11ycrawl", "before") and r.extra.get("avg_audit_ms") is not None:
             e = r.extra
             print(f"{r.label}: per page load {e['avg_load_ms'] or 0:.0f} ms, settle {e['avg_settle_ms'] or 0:.0f} ms, "
                   f"axe {e['avg_axe_ms'] or 0:.0f} ms, whole audit {e['avg_audit_ms'] or 0:.0f} ms (from its db); "
                   f"server saw {r.server_requests.get('page_requests_browser', 0)} browser page loads, "
                   f"{r.server_requests.get('page_requests_other', 0)} crawler page fetches")
+            st = e.get("settle") or {}
+            if st:
+                print(f"{r.label}: settle per page median {st['median_ms']:g} ms, p95 {st['p95_ms']} ms, max {st['max_ms']} ms; "
+                      f"{st['at_once']} of {st['pages']} pages settled at once, {st['unsettled']} audited at the cap; "
+                      "waited for: " + (", ".join(f"{k} {v}" for k, v in st["waited_for"].items()) or "nothing"))
         if r.cpu_by_process:
             top = ", ".join(f"{k} {v}" for k, v in list(r.cpu_by_process.items())[:5])
             print(f"{r.label}: CPU s by process name: {top}; HTTP server {r.server_cpu_s} s")

@@ -26,6 +26,19 @@ def json_or(v: str | None, default: Any) -> Any:
         return default
 
 
+def page_settle(facts: str | dict | None) -> dict | None:
+    """How an audited page settled before axe ran, from its stored facts: ``ms`` waited,
+    ``settled`` (false: the wait hit its cap and the page was audited while still busy, so its
+    results may be partial; null: not known), ``waited_for`` (what the wait saw pending:
+    ``load``, ``network``, ``script``, ``timer``, ``animation-frame``, ``idle-callback``, ``dom``)
+    and ``pending`` (what was still pending at the cap). None for a page stored without them."""
+    f = facts if isinstance(facts, dict) else json_or(facts, None)
+    if not isinstance(f, dict) or "settle_ms" not in f:
+        return None
+    return {"ms": f.get("settle_ms"), "settled": f.get("settled"),
+            "waited_for": list(f.get("settle_waited_for") or []), "pending": list(f.get("settle_pending") or [])}
+
+
 def run_document(store, run_id: int) -> dict:
     """The run as the documented JSON contract (see README, "JSON output")."""
     run = store.get_run(run_id)
@@ -42,7 +55,10 @@ def run_document(store, run_id: int) -> dict:
     for f in store.findings(run_id):
         findings_by_page[f["page_id"]].append(f)
     pages_out = []
+    unsettled = 0
     for p in store.pages(run_id):
+        settle = page_settle(p["facts"]) if p["status"] == "audited" else None
+        unsettled += settle is not None and settle["settled"] is False
         groups: dict[str, dict[str, dict]] = {"violation": {}, "incomplete": {}}
         for f in findings_by_page.get(p["id"], []):
             g = groups[f["kind"]].setdefault(
@@ -62,9 +78,11 @@ def run_document(store, run_id: int) -> dict:
             "content_type": p["content_type"], "title": p["title"], "depth": p["depth"],
             "referrer": p["referrer"], "found_via": p["found_via"], "load_ms": p["load_ms"],
             "audit_ms": p["audit_ms"], "frames": p["frames"], "reused": p["reused_from"] is not None,
+            "settle": settle,
             "violations": list(groups["violation"].values()),
             "incomplete": list(groups["incomplete"].values()),
         })
+    run_out["counts"]["unsettled"] = unsettled
     unfinished = unfinished_pages(store, run_id, {p["url"] for p in pages_out})
     pages_out += unfinished
     run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
@@ -150,6 +168,8 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
             "document_checks": document_counts(store, run_id), "statement": statement_report(store, run_id),
             "score": score, "components": components, "fix_first": fix_first(components, limit=None),
             "needs_review": needs_review(store, run_id),
+            "unsettled": [{"url": p["url"], "title": p["title"], "settle": page_settle(p["facts"])}
+                          for p in store.unsettled_pages(run_id)],
             "broken_links": [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
                              for p in store.pages(run_id) if p["reason_code"] == "broken_link"]}
 

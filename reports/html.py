@@ -36,7 +36,7 @@ from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
 from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
 from reports.data import (
-    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, pick_run, wcag_criteria, wcag_label,
+    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run, wcag_criteria, wcag_label,
 )
 from reports.files import write_text
 
@@ -195,6 +195,7 @@ class Report:
     fix_first: tuple[FixFirst, ...] = ()  # every failing rule, ranked; the summary shows the first FIX_FIRST
     needs_review: tuple[ReviewGroup, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    unsettled: tuple[dict, ...] = ()  # audited before they settled: url, title, ms, pending
 
 
 # -- building it from the store ------------------------------------------------------------------------
@@ -428,6 +429,8 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
     failing_urls = {r["url"] for r in finding_rows}
     not_audited = tuple({"url": p["url"], "status": p["status"], "reason_code": p["reason_code"], "reason": p["reason"]}
                         for p in pages if p["status"] == "failed")
+    unsettled = tuple({"url": p["url"], "title": p["title"], "ms": st["ms"], "pending": st["pending"]}
+                      for p in store.unsettled_pages(run["id"]) if (st := page_settle(p["facts"])) is not None)
     skipped = sum(p["status"] == "skipped" for p in pages)
     if skipped:
         notes.append(f"{skipped} URL(s) were skipped on purpose (outside the scope, disallowed by robots.txt, "
@@ -445,7 +448,7 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
         fix_first=tuple(fix_first(this.components, limit=None)), needs_review=tuple(needs_review(store, run["id"])),
-        notes=tuple(notes),
+        notes=tuple(notes), unsettled=unsettled,
     )
 
 

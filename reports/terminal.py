@@ -197,11 +197,25 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
     console.print()
     console.rule(f"[bold]{escape(run['site'])}[/] — run {run['id']} ({run['status']})")
     t = Table(title="Coverage", show_header=True, header_style="bold")
-    for col in ("discovered", "audited", "clean", "failed", "skipped", "documents"):
+    for col in ("discovered", "audited", "unsettled", "clean", "failed", "skipped", "documents"):
         t.add_column(col, justify="right")
-    t.add_row(str(run["pages_discovered"]), str(run["pages_audited"]), str(s["clean_pages"]),
+    unsettled = s["unsettled"]
+    t.add_row(str(run["pages_discovered"]), str(run["pages_audited"]),
+              f"[yellow]{len(unsettled)}[/]" if unsettled else "0", str(s["clean_pages"]),
               str(run["pages_failed"]), str(run["pages_skipped"]), str(s["documents"]))
     console.print(t)
+    if unsettled:
+        t = Table(title="Audited before they settled (partial results: the page was still busy at the settle cap)",
+                  header_style="bold")
+        t.add_column("page", overflow="fold")
+        t.add_column("waited", justify="right")
+        t.add_column("still pending", overflow="fold")
+        for p in unsettled[:top]:
+            st = p["settle"] or {}
+            t.add_row(escape(p["url"]), f"{st.get('ms') or 0} ms", ", ".join(st.get("pending") or []))
+        console.print(t)
+        if len(unsettled) > top:
+            console.print(f"[dim]… and {len(unsettled) - top} more ('a11ycrawl export --format json' lists them).[/]")
     dc = s["document_checks"]
     if dc["checked"] or dc["unparsed"] or dc["fetch_failed"]:
         console.print(Text(

@@ -170,15 +170,21 @@ BASE = "https://www.northbrook.example.gov.uk/"
 PAGES = ["", "bins/", "council-tax/", "contact/"]
 
 
-def add_run(store, site, base, when, pages, axe="4.12.1", titles=None, failed=(), review=None):
+UNSETTLED = {"settle_ms": 3004, "settled": False, "settle_capped": True, "settle_waited_for": ["network", "dom"],
+             "settle_pending": ["network"]}
+
+
+def add_run(store, site, base, when, pages, axe="4.12.1", titles=None, failed=(), review=None, unsettled=()):
     """A stored, scored run: ``pages`` maps a path to its violations, ``review`` a path to its
-    "needs review" (incomplete) results."""
+    "needs review" (incomplete) results; ``unsettled`` pages were audited when the settle wait hit
+    its cap."""
     run_id = store.create_run(site=site, start_url=base, tool_version="0.1.0", axe_version=axe, config={"max_pages": 50},
                               config_hash="cfg1", max_pages=50)
     for path, violations in pages.items():
         title = (titles or {}).get(path, f"{path.strip('/').replace('-', ' ').capitalize() or 'Home'} - {site}")
         store.save_page(run_id, PageRecord(url=base + path, status="audited", title=title, violations=list(violations),
-                                           incomplete=list((review or {}).get(path, []))),
+                                           incomplete=list((review or {}).get(path, [])),
+                                           facts=UNSETTLED if path in unsettled else None),
                         fingerprint=finding_fingerprint)
     for path in failed:
         store.save_page(run_id, PageRecord(url=base + path, status="failed", reason_code="timeout",
@@ -214,7 +220,7 @@ def history_store(path, hostile_page=True):
         last["news/"] = [hostile()]
         titles["news/"] = HOSTILE_TITLE
     add_run(store, n, BASE, "01-19", last, titles=titles, failed=["slow/"],
-            review={"": [needs_review()], "bins/": [needs_review()]})
+            review={"": [needs_review()], "bins/": [needs_review()]}, unsettled=["contact/"])
     e = "Eastmarsh Borough Council"
     eb = "https://www.eastmarsh.example.gov.uk/"
     add_run(store, e, eb, "01-06", {p: [label()] if p == "contact/" else [] for p in PAGES})

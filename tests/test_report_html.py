@@ -92,6 +92,15 @@ def test_issues_are_grouped_by_rule_with_one_entry_per_template_error(rich_store
     assert 'href="https://dequeuniversity.com/rules/axe/4.12/image-alt?application=axeAPI"' in html
 
 
+def test_pages_audited_before_they_settled_are_listed(northbrook_html):
+    report, html = northbrook_html
+    assert [p["url"] for p in report.unsettled] == [BASE + "contact/"]
+    assert "1 audited before it settled" in html and 'href="#unsettled"' in html
+    section = html[html.index('<section aria-labelledby="unsettled">'):]
+    section = section[:section.index("</section>")]
+    assert BASE + "contact/" in section and "3004 ms" in section and ">network<" in section
+
+
 def test_changes_since_the_previous_run(northbrook_html):
     report, html = northbrook_html
     d = report.diff

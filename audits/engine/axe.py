@@ -74,33 +74,90 @@ function loadedResources() {
 }
 """
 
+_SETTLE_WAIT_JS = r"""
+// The settle wait. Settled when (1) the load event's handlers have run, (2) nothing the page
+// scheduled is still to come (see _SETTLE_JS: fetch/XHR and response bodies, inserted scripts,
+// timers due before the cap, animation-frame and idle callbacks), and (3) since the last of that
+// work and the last DOM change, `quiet` ms have passed, with at least two of our own turns of the
+// event loop and one animation frame among them: on a starved CPU wall-clock time passes without
+// the page getting its turn, so time alone proves nothing. A page without scripts that scheduled
+// nothing is settled at once. Never longer than `cap` ms: a page still busy then is audited as it
+// is, and says so (settled: false, with what it was still waiting for).
+async function settled(quiet, cap) {
+  const t0 = performance.now();
+  const net = window.__a11ycrawlNet;
+  const own = net && net.orig && typeof net.orig.setTimeout === 'function' ? net.orig : {
+    setTimeout: window.setTimeout, raf: window.requestAnimationFrame, caf: window.cancelAnimationFrame};
+  const later = (fn, ms) => own.setTimeout.call(window, fn, ms);
+  const nav = performance.getEntriesByType('navigation')[0];
+  const loadEnd = () => (nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : (document.readyState === 'complete' ? t0 : 0));
+  let obs = null;
+  let lastDom = t0;
+  if (!net || !net.obs) {  // no init script in this document, or before DOMContentLoaded: watch from now on
+    obs = new MutationObserver(() => { lastDom = performance.now(); });
+    obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  }
+  const waitedFor = [];
+  const saw = (k) => { if (!waitedFor.includes(k)) waitedFor.push(k); };
+  const pendingNow = (deadline) => {
+    const w = [];
+    if (!loadEnd()) w.push('load');
+    if (!net) return w;
+    if (net.pending > 0) w.push('network');
+    if (net.scripts > 0) w.push('script');
+    for (const due of net.timers.values()) if (due <= deadline) { w.push('timer'); break; }
+    if (net.frames.size) w.push('animation-frame');
+    if (net.idle.size) w.push('idle-callback');
+    return w;
+  };
+  if (net && net.obs) net.scan(net.obs.takeRecords());
+  if (net && net.obs && net.calls === 0 && document.scripts.length === 0 && loadEnd() && net.dom <= net.dcl) {
+    net.done = true;
+    net.obs.disconnect();
+    return {settled: true, capped: false, waited_for: [], pending: []};
+  }
+  return await new Promise((resolve) => {
+    let frameAt = -1, frameId = 0, quietTurns = 0, mark = -1;
+    const onFrame = () => { frameAt = performance.now(); frameId = own.raf ? own.raf.call(window, onFrame) : 0; };
+    if (own.raf) frameId = own.raf.call(window, onFrame);
+    const finish = (out) => {
+      if (own.raf && own.caf) own.caf.call(window, frameId);
+      if (obs) obs.disconnect();
+      if (net) { net.done = true; if (net.obs) net.obs.disconnect(); }
+      resolve(out);
+    };
+    const tick = () => {
+      const now = performance.now();
+      // changes not yet delivered to the observers' callbacks count too
+      if (obs && obs.takeRecords().length) lastDom = now;
+      if (net && net.obs) net.scan(net.obs.takeRecords());
+      const busy = pendingNow(t0 + cap);
+      busy.forEach(saw);
+      const dom = Math.max(lastDom, net ? net.dom : 0);
+      if (dom > t0) saw('dom');
+      const since = Math.max(dom, net ? net.last : 0, loadEnd());
+      if (busy.length || since !== mark) { quietTurns = 0; mark = since; } else quietTurns += 1;
+      const quietFor = now - since;
+      const frameOk = !own.raf || frameAt > since;
+      if (!busy.length && quietTurns >= 2 && quietFor >= quiet && frameOk) {
+        finish({settled: true, capped: false, waited_for: waitedFor, pending: []});
+      } else if (now - t0 >= cap) {
+        const left = busy.length ? busy : [quietFor < quiet || quietTurns < 2 ? 'dom' : 'animation-frame'];
+        finish({settled: false, capped: true, waited_for: waitedFor, pending: left});
+      } else {
+        later(tick, Math.max(5, Math.min(quiet - quietFor, 25)));
+      }
+    };
+    tick();
+  });
+}
+"""
+
 _TOP_FRAME_JS = r"""
 async (args) => {
   const t0 = performance.now();
-  if (args.cap > 0) {
-    // Settled: no fetch()/XHR in flight (counted by _NETWORK_JS) and no DOM change for
-    // args.quiet ms (changes are tracked from DOMContentLoaded on, so a page quiet since then
-    // is audited at once); never longer than args.cap ms.
-    await new Promise((resolve) => {
-      const net = window.__a11ycrawlNet || {pending: 0, last: 0, dom: 0, obs: null};
-      let own = null;
-      if (!net.obs) {  // no init script in this document: watch from now on
-        net.dom = t0;
-        own = new MutationObserver(() => { net.dom = performance.now(); });
-        own.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-      }
-      const finish = () => { if (own) own.disconnect(); if (net.obs) net.obs.disconnect(); resolve(); };
-      const tick = () => {
-        const now = performance.now();
-        // changes not yet delivered to the observers' callbacks count too
-        for (const o of [own, net.obs]) if (o && o.takeRecords().length) net.dom = now;
-        const quietFor = now - Math.max(net.dom, net.last);
-        if (now - t0 >= args.cap || (net.pending <= 0 && quietFor >= args.quiet)) finish();
-        else setTimeout(tick, Math.max(10, Math.min(args.quiet - quietFor, 50)));
-      };
-      tick();
-    });
-  }
+  // cap 0: not waited for, so whether it had settled is not known (null)
+  const settle = args.cap > 0 ? await settled(args.quiet, args.cap) : {settled: null, capped: false, waited_for: [], pending: []};
   const t1 = performance.now();
   const links = [];
   const seen = new Set();
@@ -121,6 +178,10 @@ async (args) => {
     meta_refresh: refresh ? refresh.getAttribute('content') : null,
     nodes: document.getElementsByTagName('*').length,
     settle_ms: Math.round(t1 - t0),
+    settled: settle.settled,
+    settle_capped: settle.capped,
+    settle_waited_for: settle.waited_for,
+    settle_pending: settle.pending,
   };
   facts.resources = loadedResources();
   // the accessibility statement (analysis/statement.py): links that name it, and its text
@@ -167,7 +228,7 @@ _RULES_JS = r"""() => axe.getRules()"""
 def _call(js: str, args: dict[str, Any], inject: bool) -> str:
     """One expression that (optionally) injects axe and calls ``js`` with ``args``."""
     prefix = axe_source() + "\n;" if inject else ""
-    return f"{prefix}(() => {{ {_RESOURCES_JS}; return ({js})({json.dumps(args)}); }})()"
+    return f"{prefix}(() => {{ {_RESOURCES_JS}; {_SETTLE_WAIT_JS}; return ({js})({json.dumps(args)}); }})()"
 
 
 async def _evaluate(frame, js: str, args: dict[str, Any]) -> Any:
@@ -181,51 +242,184 @@ async def _evaluate(frame, js: str, args: dict[str, Any]) -> Any:
     return await frame.evaluate(_call(js, args, True))
 
 
-# Counts the page's fetch() and XMLHttpRequest calls in flight, so that the settle wait does not
-# audit a page whose content is still on its way (a "latest news" box filled from JSON).
-_NETWORK_JS = r"""
+# Runs in every document before the page's own scripts: records the work the page schedules, so
+# that the settle wait (_SETTLE_WAIT_JS) audits a page only once that work has had its turn.
+# Tracked until the wait ends: fetch() and XMLHttpRequest in flight, and a fetched response's
+# body being read (a fetch() resolves when the headers arrive: the JSON, and the page's callbacks
+# that use it, come later); <script src> elements inserted after DOMContentLoaded, until they have
+# run; one-shot timers with their due times (the wait ignores those due after its cap);
+# animation-frame and idle callbacks; and the time of the last DOM change, from DOMContentLoaded
+# on. Loops are bounded: a callback (same code, same delay) that has already run is waited for
+# again only if its delay is at most LOOP_MAX ms, and only REPEAT times (a poller), never when it
+# is slower (a clock, a carousel); a setInterval only when it is that fast, for its first REPEAT
+# runs. ``calls`` counts the page's calls to all of these: a page without scripts that made none
+# is settled at once.
+_SETTLE_JS = r"""
 (() => {
   if (window.__a11ycrawlNet) return;
-  const net = window.__a11ycrawlNet = {pending: 0, last: 0, dom: 0, obs: null};
-  // The DOM's last change since the document was parsed, so that the settle wait can tell a
-  // page that has been quiet since it loaded (no waiting) from one still being filled in.
-  document.addEventListener('DOMContentLoaded', () => {
-    net.dom = performance.now();
-    net.obs = new MutationObserver(() => { net.dom = performance.now(); });
-    net.obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-  }, {once: true});
-  const done = () => { net.pending -= 1; net.last = performance.now(); };
+  const now = () => performance.now();
+  const REPEAT = 5;
+  const LOOP_MAX = 250;
+  const TIMER_MAX = 60000;  // longer timers are not even recorded (the cap decides the rest)
+  const orig = Object.freeze({
+    setTimeout: window.setTimeout, clearTimeout: window.clearTimeout,
+    raf: window.requestAnimationFrame, caf: window.cancelAnimationFrame,
+  });
+  const net = {
+    pending: 0, scripts: 0, last: 0, dom: 0, dcl: 0, obs: null, calls: 0, done: false,
+    timers: new Map(), frames: new Map(), idle: new Map(), orig,
+  };
+  Object.defineProperty(window, '__a11ycrawlNet', {value: net, writable: false, configurable: false, enumerable: false});
+  const fired = new Map();
+  const keyOf = (kind, fn, d) => {
+    let src = '';
+    try { src = Function.prototype.toString.call(fn).slice(0, 200); } catch (e) {}
+    return kind + d + ':' + src;
+  };
+  // a loop: the same callback again, unless it is a fast one that has not run REPEAT times yet
+  const repeats = (key, d) => { const n = fired.get(key) || 0; return n > 0 && (d > LOOP_MAX || n >= REPEAT); };
+  const ran = (key) => { fired.set(key, (fired.get(key) || 0) + 1); };
+  const done = () => { net.pending -= 1; net.last = now(); };
+  const watchPromise = (p) => { net.pending += 1; p.then(done, done); return p; };
+
+  const st0 = window.setTimeout, ct0 = window.clearTimeout, si0 = window.setInterval, ci0 = window.clearInterval;
+  window.setTimeout = function (fn, delay, ...rest) {
+    const d = Math.max(0, Number(delay) || 0);
+    if (net.done || typeof fn !== 'function') return st0.apply(window, arguments);
+    net.calls += 1;
+    const key = keyOf('t', fn, d);
+    if (d > TIMER_MAX || repeats(key, d)) return st0.apply(window, arguments);
+    let id;
+    id = st0.call(window, function () {
+      net.timers.delete(id);
+      ran(key);
+      try { return fn.apply(this, arguments); } finally { net.last = now(); }
+    }, delay, ...rest);
+    net.timers.set(id, now() + d);
+    return id;
+  };
+  window.setInterval = function (fn, delay, ...rest) {
+    const d = Math.max(0, Number(delay) || 0);
+    if (net.done || typeof fn !== 'function') return si0.apply(window, arguments);
+    net.calls += 1;
+    if (d > LOOP_MAX) return si0.apply(window, arguments);
+    let id, runs = 0;
+    id = si0.call(window, function () {
+      runs += 1;
+      const tracked = net.timers.has(id);
+      if (runs >= REPEAT) net.timers.delete(id); else if (tracked) net.timers.set(id, now() + d);
+      try { return fn.apply(this, arguments); } finally { if (tracked) net.last = now(); }
+    }, delay, ...rest);
+    net.timers.set(id, now() + d);
+    return id;
+  };
+  // the two share one id space
+  window.clearTimeout = function (id) { net.timers.delete(id); return ct0.call(window, id); };
+  window.clearInterval = function (id) { net.timers.delete(id); return ci0.call(window, id); };
+
+  const wrapFrameLike = (name, cancelName, map, kind) => {
+    const f0 = window[name], c0 = window[cancelName];
+    if (typeof f0 !== 'function') return;
+    window[name] = function (fn, ...rest) {
+      if (net.done || typeof fn !== 'function') return f0.apply(window, arguments);
+      net.calls += 1;
+      const key = keyOf(kind, fn, '');
+      if (repeats(key, 0)) return f0.apply(window, arguments);
+      let id;
+      id = f0.call(window, function () {
+        map.delete(id);
+        ran(key);
+        try { return fn.apply(this, arguments); } finally { net.last = now(); }
+      }, ...rest);
+      map.set(id, true);
+      return id;
+    };
+    if (typeof c0 === 'function') {
+      window[cancelName] = function (id) { map.delete(id); return c0.call(window, id); };
+    }
+  };
+  wrapFrameLike('requestAnimationFrame', 'cancelAnimationFrame', net.frames, 'f');
+  wrapFrameLike('requestIdleCallback', 'cancelIdleCallback', net.idle, 'i');
+
   const fetch0 = window.fetch;
   if (typeof fetch0 === 'function') {
     window.fetch = function (...args) {
-      net.pending += 1;
-      let p;
-      try { p = fetch0.apply(this, args); } catch (e) { done(); throw e; }
-      p.then(done, done);
-      return p;
+      if (net.done) return fetch0.apply(this, args);
+      net.calls += 1;
+      return watchPromise(fetch0.apply(this, args));
+    };
+  }
+  const R = window.Response && window.Response.prototype;
+  for (const m of ['json', 'text', 'arrayBuffer', 'blob', 'formData', 'bytes']) {
+    const f0 = R && R[m];
+    if (typeof f0 !== 'function') continue;
+    R[m] = function (...args) {
+      if (net.done) return f0.apply(this, args);
+      return watchPromise(f0.apply(this, args));
     };
   }
   const XHR = window.XMLHttpRequest;
   if (XHR && XHR.prototype && XHR.prototype.send) {
     const send0 = XHR.prototype.send;
+    // one count per request object: open() on a request in flight ends it without a loadend
+    const inflight = new WeakSet();
+    const end = function () { if (inflight.delete(this)) done(); };
     XHR.prototype.send = function (...args) {
-      net.pending += 1;
-      this.addEventListener('loadend', done, {once: true});
-      try { return send0.apply(this, args); } catch (e) { done(); throw e; }
+      if (net.done) return send0.apply(this, args);
+      net.calls += 1;
+      if (!inflight.has(this)) {
+        inflight.add(this);
+        net.pending += 1;
+        // loadend comes after the page's own load/readystatechange handlers
+        this.addEventListener('loadend', end, {once: true});
+      }
+      try { return send0.apply(this, args); } catch (e) { end.call(this); throw e; }
     };
   }
+
+  // A script element inserted after DOMContentLoaded (a widget loader, JSONP) is waited for
+  // until it has run (load) or failed (error).
+  const JS_TYPE = /^(|module|(text|application)\/(x-)?(java|ecma)script|text\/jscript)$/i;
+  const seen = new WeakSet();
+  const watchScript = (el) => {
+    if (seen.has(el) || !el.src || !JS_TYPE.test((el.getAttribute('type') || '').trim())) return;
+    seen.add(el);
+    net.scripts += 1;
+    const fin = () => {
+      el.removeEventListener('load', fin); el.removeEventListener('error', fin);
+      net.scripts -= 1; net.last = now();
+    };
+    el.addEventListener('load', fin); el.addEventListener('error', fin);
+  };
+  net.scan = (records) => {
+    if (!records.length) return;
+    net.dom = now();
+    if (net.done) return;
+    for (const r of records) {
+      for (const n of r.addedNodes) {
+        if (n.nodeType !== 1) continue;
+        if (n.localName === 'script') watchScript(n);
+        else if (n.firstElementChild) for (const s of n.getElementsByTagName('script')) watchScript(s);
+      }
+    }
+  };
+  document.addEventListener('DOMContentLoaded', () => {
+    net.dom = net.dcl = now();
+    net.obs = new MutationObserver((records) => net.scan(records));
+    net.obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  }, {once: true});
 })();
 """
 
 
 async def install_axe(context) -> None:
     """Make axe-core present in every document of ``context`` before the page's own scripts run,
-    with the network counter the settle wait reads.
+    with the record of scheduled work that the settle wait reads (see ``_SETTLE_JS``).
 
     One init script per context instead of sending 570 KB of source with every page and frame:
     measured here, a quarter less CPU per page, and the frames of a page need no injection.
     """
-    await context.add_init_script(_NETWORK_JS + "\n;" + axe_source())
+    await context.add_init_script(_SETTLE_JS + "\n;" + axe_source())
 
 
 async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max_links: int = 5000) -> dict:

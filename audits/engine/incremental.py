@@ -56,7 +56,10 @@ class ReusePlanner:
         old = self.previous.get(url)
         if old is None or old["content_hash"] is None or old["content_hash"] != body_hash(body):
             return None
-        resources = (json.loads(old["facts"] or "{}") or {}).get("resources") or []
+        facts = json.loads(old["facts"] or "{}") or {}
+        if facts.get("settled") is False:
+            return None  # audited before it settled: a partial result is rendered again, never carried over
+        resources = facts.get("resources") or []
         for res in resources:
             before = self.old_hashes.get(res)
             if before is None or await self.resource_hash(res) != before:
