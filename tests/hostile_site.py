@@ -177,7 +177,7 @@ globalThis.__a11ycrawlGC = function () { throw new Error('not yours'); };</scrip
         "private": ("skipped", "robots_disallowed"), "download": ("skipped", "download"),
         "notype": ("audited", None), "latin1": ("audited", None), "malformed": ("audited", None),
         "caf%C3%A9": ("audited", None), "spa": ("audited", None), "spa-only": ("audited", None),
-        "flaky": ("audited", None), "always-503": ("failed", "http_error"), "teapot": ("failed", "http_error"),
+        "flaky": ("audited", None), "always-503": ("failed", "http_error"), "teapot": ("skipped", "broken_link"),
         "gc-hijack": ("audited", None),
         "javascript:void(0)": ("skipped", "non_http_scheme"), "tel:+441234567890": ("skipped", "non_http_scheme"),
         "x" * 2100: ("skipped", "url_too_long"), "OTHER/elsewhere": ("skipped", "out_of_scope"),
