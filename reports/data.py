@@ -55,6 +55,8 @@ def run_document(store, run_id: int) -> dict:
             "content_type": p["content_type"], "title": p["title"], "depth": p["depth"],
             "referrer": p["referrer"], "found_via": p["found_via"], "load_ms": p["load_ms"],
             "audit_ms": p["audit_ms"], "frames": p["frames"], "reused": p["reused_from"] is not None,
+            # frames axe could not run in (e.g. sandboxed without allow-scripts): {"src", "reason"}
+            "frames_unaudited": (_loads(p["facts"], None) or {}).get("frames_unaudited") or [],
             "violations": list(groups["violation"].values()),
             "incomplete": list(groups["incomplete"].values()),
         })

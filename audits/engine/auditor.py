@@ -17,7 +17,7 @@ from playwright.async_api import Error as PlaywrightError
 from crawler.items import DiscoveredPage
 from crawler.urls import Scope, normalise_url
 
-from audits.engine.axe import install_axe, run_axe
+from audits.engine.axe import AxeLimits, AxeTimeout, install_axe, run_axe
 from audits.engine.incremental import body_hash
 from audits.store import PageRecord
 
@@ -72,6 +72,7 @@ class PageAuditor:
         self.crashed = False
         self.phase = "idle"
         self.current: DiscoveredPage | None = None  # the page being audited, if any
+        self.limit: asyncio.Timeout | None = None  # the page's deadline (moved for the axe phase)
 
     async def _open(self) -> None:
         opts = dict(
@@ -133,13 +134,18 @@ class PageAuditor:
         self.phase = "navigate"
         started = time.monotonic()
         try:
-            record = await asyncio.wait_for(self._audit(item, base), timeout=self.cfg.page_timeout)
-        except asyncio.TimeoutError:
+            # page_timeout covers loading; the axe phase moves the deadline to fit the page (see _audit)
+            async with asyncio.timeout(self.cfg.page_timeout) as self.limit:
+                record = await self._audit(item, base)
+        except TimeoutError:
             code = "audit_timeout" if self.phase == "axe" else "timeout"
             what = "axe did not finish" if code == "audit_timeout" else "the page did not load"
             record = PageRecord(status="failed", reason_code=code,
-                                reason=f"{what} within {self.cfg.page_timeout:g} s", **base)
+                                reason=f"{what} within {time.monotonic() - started:.0f} s", **base)
             await self.close()  # the renderer may be stuck in a loop: start afresh
+        except AxeTimeout as exc:
+            record = PageRecord(status="failed", reason_code="audit_timeout", reason=str(exc), **base)
+            await self.close()  # axe (or the page) may still be running in the renderer
         except PlaywrightError as exc:
             msg = _first_line(exc)
             if self.crashed or "crash" in msg.lower() or "closed" in msg.lower():
@@ -187,7 +193,15 @@ class PageAuditor:
                               reason=f"the browser was taken out of scope to {final_url}", final_url=final_url,
                               load_ms=load_ms, **base)
         self.phase = "axe"
-        result = await run_axe(page, self.axe_options, self.cfg.settle_quiet_ms, self.cfg.settle_cap_ms)
+        cfg = self.cfg
+        loop = asyncio.get_running_loop()
+        left = max(1.0, self.limit.when() - loop.time())
+        limits = AxeLimits(base_s=left, per_element_s=cfg.axe_ms_per_element / 1000,
+                           ceiling_s=max(cfg.axe_timeout_max, left), frame_s=cfg.frame_timeout,
+                           settle_s=cfg.settle_cap_ms / 1000)
+        # run_axe keeps its own limits, which fit the page; this is only the backstop
+        self.limit.reschedule(loop.time() + limits.ceiling_s + 15)
+        result = await run_axe(page, self.axe_options, cfg.settle_quiet_ms, cfg.settle_cap_ms, limits=limits)
         if self.crashed:
             raise PlaywrightError("renderer crashed during the audit")
         # A real navigation during axe destroys its execution context and raises (navigated_away);

@@ -1,0 +1,141 @@
+"""What a page does to the browser must not change what is audited, nor sink the page:
+a meta refresh, a frame that cannot run axe, a very large page, and a previous page's own
+navigation racing the next one. Most tests drive the auditor in-process; the CLI ones check what
+a user sees (the JSON, the exit code)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+
+import pytest
+from playwright.async_api import async_playwright
+
+from audits.config import AuditConfig
+from audits.engine.auditor import PageAuditor
+from audits.engine.axe import axe_options
+from audits.engine.browser import BrowserKeeper, find_chromium
+from conftest import load_json, run_cli
+from crawler.items import DiscoveredPage
+from crawler.urls import Scope, normalise_url
+from siteserver import Reply, SiteServer
+
+pytestmark = pytest.mark.browser
+
+
+def page(title, body="", head=""):
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>{head}</head>'
+            f"<body><main><h1>{title}</h1>{body}</main></body></html>")
+
+
+def images(n):
+    return "".join(f'<img src="data:," class="i{i}">' for i in range(n))  # n image-alt failures
+
+
+def item(url, fetched=True, status=200):
+    """A page as the crawler hands it over: with its HTML (``fetched``), or without (the browser
+    fetches it, so a slow server makes a slow navigation)."""
+    body, headers = None, []
+    if fetched:
+        with urllib.request.urlopen(url) as r:
+            body, headers = r.read(), [(k.lower(), v) for k, v in r.getheaders()]
+    url = normalise_url(url)
+    return DiscoveredPage(url=url, requested_url=url, depth=1, referrer=None, found_via="link", http_status=status,
+                          content_type="text/html; charset=utf-8", headers=headers, body=body)
+
+
+def audit(site: SiteServer, items, patch=None, **cfg):
+    """Audit ``items`` in turn with one PageAuditor (one page, reused, as in a run)."""
+    config = AuditConfig(start_url=site.url + "/", **cfg)
+    scope = Scope.for_start_url(config.start_url)
+
+    async def main():
+        async with async_playwright() as pw:
+            keeper = BrowserKeeper(pw, find_chromium(), config.js_heap_mb)
+            auditor = PageAuditor(keeper, config, scope, axe_options(config.tags))
+            if patch:
+                patch(auditor)
+            try:
+                return [await auditor.audit(i) for i in items]
+            finally:
+                await auditor.close()
+                await keeper.close()
+
+    return asyncio.run(main())
+
+
+def rules(rec):
+    return {v["id"]: len(v["nodes"]) for v in rec.violations}
+
+
+# -- frames that cannot answer --------------------------------------------------------------------
+
+SANDBOX_REMOVED = page("Frames", '<img src="/top.png"><iframe sandbox="" src="/frame" title="Quiet"></iframe>'
+                       '<iframe src="/frame" title="Talks"></iframe>',
+                       "<script>addEventListener('load', () => document.querySelector('iframe')"
+                       ".removeAttribute('sandbox'));</script>")
+FRAME = page("Frame", '<input type="text">')
+
+
+def test_a_frame_that_cannot_answer_does_not_sink_the_page():
+    """The first frame was sandboxed without allow-scripts when it loaded, and the attribute is
+    gone by the time axe runs: only its own bounded wait can end it. The rest of the page stands."""
+    with SiteServer({"/": Reply(body=SANDBOX_REMOVED), "/frame": Reply(body=FRAME)}) as site:
+        t0 = time.monotonic()
+        (rec,) = audit(site, [item(site.url + "/")], page_timeout=20, frame_timeout=1)
+        took = time.monotonic() - t0
+    assert rec.status == "audited", (rec.reason_code, rec.reason)
+    assert rules(rec) == {"image-alt": 1, "label": 1}  # the label is the second frame's
+    assert rec.frames == 2
+    (quiet,) = rec.facts["frames_unaudited"]
+    assert quiet["src"] == site.url + "/frame" and "without finishing" in quiet["reason"], quiet
+    assert took < 15, took
+
+
+def test_sandboxed_start_page_audits_and_the_json_lists_the_frame(tmp_path):
+    """A page whose one frame is sandboxed without allow-scripts: audited at once (it used to
+    fail after the whole page_timeout), the frame listed in the JSON with the reason."""
+    routes = {"/": Reply(body=page("Sandboxed", '<iframe sandbox="" src="/frame" title="Form"></iframe>')),
+              "/frame": Reply(body=FRAME), "/robots.txt": Reply(404)}
+    with SiteServer(routes) as site:
+        t0 = time.monotonic()
+        res = run_cli("audit", site.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
+                      "--max-pages", "1", "--no-sitemaps", "--page-timeout", "20", cwd=tmp_path)
+        took = time.monotonic() - t0
+    assert res.returncode == 0, res.stderr[-2000:]
+    (home,) = [p for p in load_json(tmp_path / "r.json")["pages"] if p["url"] == site.url + "/"]
+    assert home["status"] == "audited" and home["frames"] == 1
+    assert home["frames_unaudited"] == [
+        {"src": site.url + "/frame", "reason": "sandboxed without allow-scripts: no script (axe's included) can run in it"}]
+    assert took < 18, took
+
+
+# -- large pages ----------------------------------------------------------------------------------
+
+def test_a_large_page_gets_the_time_its_size_needs():
+    """1500 failing images take axe longer than the 1 s page limit: scaled by its element count
+    the page gets more; with no time per element it is cut, and the reason says after how long."""
+    with SiteServer({"/big": Reply(body=page("Big", images(1500)))}) as site:
+        scaled, = audit(site, [item(site.url + "/big")], page_timeout=1, axe_ms_per_element=30)
+        flat, = audit(site, [item(site.url + "/big")], page_timeout=1, axe_ms_per_element=0, settle_cap_ms=0)
+    assert scaled.status == "audited", (scaled.reason_code, scaled.reason)
+    assert rules(scaled) == {"image-alt": 1500}
+    assert (flat.status, flat.reason_code) == ("failed", "audit_timeout")
+    assert "axe ran" in flat.reason and "1507 elements" in flat.reason, flat.reason
+
+
+def test_a_large_page_that_hangs_is_still_cut():
+    """A page large enough for 30 s of axe, which hangs once axe has started (its
+    getComputedStyle loops forever after a while): cut at the ceiling, axe_timeout_max."""
+    hangs = page("Big and stuck", images(3000), """<script>
+const style = window.getComputedStyle; let calls = 0;
+window.getComputedStyle = function (...args) { if (++calls > 200) for (;;) {} return style.apply(this, args); };
+</script>""")
+    with SiteServer({"/stuck": Reply(body=hangs)}) as site:
+        t0 = time.monotonic()
+        (rec,) = audit(site, [item(site.url + "/stuck")], page_timeout=2, axe_ms_per_element=10, axe_timeout_max=4)
+        took = time.monotonic() - t0
+    assert (rec.status, rec.reason_code) == ("failed", "audit_timeout"), rec.reason
+    assert "3008 elements" in rec.reason and "its limit was 4 s" in rec.reason, rec.reason
+    assert took < 15, took
