@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from audits.config import AuditConfig
-from audits.engine.auditor import PageAuditor
+from audits.engine.auditor import PageAuditor, classify_navigation_error, refresh_target
 from audits.engine.axe import axe_options
 from audits.engine.browser import BrowserKeeper, find_chromium
 from conftest import load_json, run_cli
@@ -139,3 +139,98 @@ window.getComputedStyle = function (...args) { if (++calls > 200) for (;;) {} re
     assert (rec.status, rec.reason_code) == ("failed", "audit_timeout"), rec.reason
     assert "3008 elements" in rec.reason and "its limit was 4 s" in rec.reason, rec.reason
     assert took < 15, took
+
+
+# -- meta refresh ---------------------------------------------------------------------------------
+
+def test_refresh_after_a_delay_is_stopped_and_audited():
+    """A refresh comes due a second after the page has loaded, here while the page is still
+    settling (its DOM changes for 1.5 s): the page stays, is audited with axe's meta-refresh
+    failure, and the refresh's target is a link to crawl."""
+    busy = """<meta http-equiv="refresh" content="1; url=/elsewhere"><script>
+addEventListener('load', () => { const t0 = Date.now(); const timer = setInterval(() => {
+  document.getElementById('clock').textContent = Date.now() - t0;
+  if (Date.now() - t0 > 1500) clearInterval(timer); }, 20); });</script>"""
+    routes = {
+        "/refresh": Reply(body=page("Refreshes", '<p id="clock">0</p>', busy)),
+        "/elsewhere": Reply(body=page("Elsewhere", '<img src="/e.png">')),
+    }
+    with SiteServer(routes) as site:
+        (rec,) = audit(site, [item(site.url + "/refresh")])
+        requests = dict(site.requests)
+    assert rec.status == "audited", (rec.reason_code, rec.reason)
+    assert rec.final_url == site.url + "/refresh" and rec.title == "Refreshes"
+    assert rec.facts["settle_ms"] > 1000  # the refresh came due while the page settled
+    assert "meta-refresh" in rules(rec) and "image-alt" not in rules(rec)
+    assert rec.facts["meta_refresh_target"] == site.url + "/elsewhere"
+    assert site.url + "/elsewhere" in rec.facts["links"]
+    assert "/elsewhere" not in requests  # stopped in the browser: answered 204, never fetched
+
+
+def test_refresh_target_parsing():
+    assert refresh_target("5; url=/next", "https://example.org/a/b") == "https://example.org/next"
+    assert refresh_target("0;URL='news.html'", "https://example.org/a/b") == "https://example.org/a/news.html"
+    assert refresh_target("30", "https://example.org/") is None  # reloads itself: no new page
+    assert refresh_target(None, "https://example.org/") is None
+
+
+# -- aborted navigations --------------------------------------------------------------------------
+
+RESTLESS = page("Restless", "<p>Moves on by itself.</p>",
+                "<script>setInterval(() => { location.href = '/elsewhere?' + Date.now(); }, 150);</script>")
+
+
+def _restless_site():
+    return SiteServer({"/restless": Reply(body=RESTLESS), "/slow": Reply(body=page("Slow", "<p>x</p>"), delay=1.5),
+                       "/elsewhere": Reply(body=page("Elsewhere"))})
+
+
+def test_a_previous_pages_navigation_does_not_abort_the_next():
+    """The restless page keeps navigating (answered 204 while it is audited); the next page's
+    navigation, slow to answer, used to be cancelled by it (net::ERR_ABORTED, recorded as a
+    download). Every page is audited, with no retry needed, and no navigation left the page."""
+    with _restless_site() as site:
+        recs = audit(site, [item(site.url + "/restless"), item(site.url + "/slow", fetched=False),
+                            item(site.url + "/restless"), item(site.url + "/slow", fetched=False)])
+        requests = dict(site.requests)
+    assert [(r.status, r.reason_code) for r in recs] == [("audited", None)] * 4, [r.reason for r in recs]
+    assert all("navigation_retried" not in r.facts for r in recs)
+    assert not any(path.startswith("/elsewhere") for path in requests), requests
+
+
+def test_an_aborted_navigation_is_tried_once_more():
+    """With the parking after each page switched off, the restless page aborts the next
+    navigation: it is tried again, and the page audited."""
+    def no_parking_after_pages(auditor):
+        park = auditor._park
+        calls = []
+
+        async def park_only_to_retry():
+            calls.append(1)
+            if len(calls) > 1:  # the first is after the restless page; the second is the retry's
+                await park()
+
+        auditor._park = park_only_to_retry
+
+    with _restless_site() as site:
+        restless, slow = audit(site, [item(site.url + "/restless"), item(site.url + "/slow", fetched=False)],
+                               patch=no_parking_after_pages)
+    assert restless.status == "audited"
+    assert slow.status == "audited", (slow.reason_code, slow.reason)
+    assert "ERR_ABORTED" in slow.facts["navigation_retried"]
+
+
+def test_an_aborted_navigation_is_not_a_download():
+    """A server that answers the browser with "204 No Content": Chromium aborts the navigation;
+    tried twice, it is recorded as an aborted navigation, never as a download."""
+    with SiteServer({"/nothing": Reply(204, b""), "/": Reply(body=page("Home"))}) as site:
+        # the crawler saw a page, the browser gets "No Content"
+        rec, told = audit(site, [item(site.url + "/nothing", fetched=False),
+                                 item(site.url + "/nothing", fetched=False, status=204)])
+        requests = dict(site.requests)
+    assert (rec.status, rec.reason_code) == ("failed", "navigation_aborted"), rec.reason
+    assert "ERR_ABORTED" in rec.reason and requests["/nothing"] == 2
+    # when the crawler got the 204 itself, there is nothing to render: not even a navigation
+    assert (told.status, told.reason_code) == ("skipped", "not_html"), told.reason
+    assert classify_navigation_error("Page.goto: net::ERR_ABORTED; maybe frame was detached?") == "navigation_aborted"
+    assert classify_navigation_error("Page.goto: Download is starting") == "download"
