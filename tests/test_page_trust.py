@@ -234,3 +234,19 @@ def test_an_aborted_navigation_is_not_a_download():
     assert (told.status, told.reason_code) == ("skipped", "not_html"), told.reason
     assert classify_navigation_error("Page.goto: net::ERR_ABORTED; maybe frame was detached?") == "navigation_aborted"
     assert classify_navigation_error("Page.goto: Download is starting") == "download"
+
+
+# -- the run's JSON when the start URL fails -----------------------------------------------------
+
+def test_a_start_url_that_fails_still_writes_the_json(tmp_path):
+    routes = {"/": Reply(500, page("Broken")), "/robots.txt": Reply(404)}
+    with SiteServer(routes) as site:
+        res = run_cli("audit", site.url + "/", "--db", str(tmp_path / "a.db"), "--json", str(tmp_path / "r.json"),
+                      "--no-sitemaps", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "a11ycrawl: error: the start URL" in res.stderr and "http_error" in res.stderr
+    doc = load_json(tmp_path / "r.json")
+    assert doc["run"]["status"] == "failed"
+    assert "could not be audited: http_error" in doc["run"]["error"]
+    (start,) = doc["pages"]
+    assert (start["status"], start["reason_code"]) == ("failed", "http_error")

@@ -43,7 +43,8 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
       a11ycrawl audit https://www.example.gov.uk/ --resume      # after Ctrl-C or a crash
       a11ycrawl audit --all --sites config/sites.example.toml   # every site in a list
 
-    Progress and the summary go to stderr; --json - writes the run's JSON to stdout.
+    Progress and the summary go to stderr; --json - writes the run's JSON to stdout, also when
+    the start URL cannot be audited (the run, failed, with the reason; exit code 2).
     """
     from audits.config import load_config
     from audits.sites import load_sites
@@ -67,9 +68,16 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
             cfgs = [base]
         else:
             cfgs = [load_config(flags, config_file)]
-    outcomes = run_audits(cfgs, cfgs[0].db, quiet=quiet, verbose=verbose, resume=resume, keep_going=all_sites)
+    from audits.errors import CrawlError
     from audits.store import open_store
 
+    try:
+        outcomes = run_audits(cfgs, cfgs[0].db, quiet=quiet, verbose=verbose, resume=resume, keep_going=all_sites)
+    except CrawlError as exc:
+        # the run is stored as failed, with the reason: --json still gets it before exit 2
+        if json_file and exc.run_id:
+            write_json(open_store(cfgs[0].db), [exc], json_file)
+        raise
     store = open_store(cfgs[0].db)
     if json_file:
         write_json(store, outcomes, json_file)

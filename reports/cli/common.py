@@ -119,7 +119,10 @@ def run_audits(cfgs, db, quiet=False, verbose=False, resume=False, keep_going=Fa
 
 
 def write_json(store, outcomes, json_file) -> None:
-    """Write the runs' JSON documents (one run: the document itself; several: ``{"runs": [...]}``)."""
+    """Write the runs' JSON documents (one run: the document itself; several: ``{"runs": [...]}``).
+
+    ``outcomes`` are anything with a ``run_id``: run outcomes, or the CrawlError of a run that failed.
+    """
     from reports.data import run_document
 
     docs = [run_document(store, o.run_id) for o in outcomes if o.run_id]
