@@ -80,6 +80,7 @@ def fixture_routes(allowed: str, blocked: str) -> tuple[dict, dict]:
         "/frame-nest2": page("Nest 2", '<iframe sandbox="allow-scripts" src="/frame-b" title="Inner"></iframe>'),
         "/cross-allowed": page("Cross allowed", f'<iframe src="{allowed}/frame-a" title="Partner"></iframe>'),
         "/cross-blocked": page("Cross blocked", f'<iframe src="{blocked}/frame-a" title="Elsewhere"></iframe>'),
+        # inserted by a timer 30 ms after DOMContentLoaded, within the settle wait's 50 ms quiet window
         "/scripted": page("Scripted", '<div id="late"></div>', """<script>
 document.addEventListener('DOMContentLoaded', () => setTimeout(() => {
   document.getElementById('late').innerHTML = '<img src="/late.png"><a href="/"></a><input type="checkbox">';

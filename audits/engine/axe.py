@@ -3,7 +3,8 @@
 axe-core is not vendored. Its ``axe.min.js`` is read at run time from the pinned PyPI package
 ``axe-playwright-python`` (used only as the carrier of that file). We inject and run it ourselves,
 frame by frame, with ``axe.runPartial`` in each frame and ``axe.finishRun`` in the top frame, as
-axe-core's own integrations do, so violations inside iframes (chat widgets, maps, forms) count.
+axe-core's own integrations do, so violations inside iframes (chat widgets, maps, forms) count;
+a page without frames gets ``axe.run`` itself (the same results, much faster on large pages).
 """
 
 from __future__ import annotations
@@ -133,13 +134,16 @@ async (args) => {
   facts.gc_ms = Math.round(tg - t1);
   const ctx = args.context || document;
   const frameContexts = axe.utils.getFrameContexts(ctx, args.options);
-  const partial = await axe.runPartial(ctx, args.options);
-  const t2 = performance.now();
-  facts.axe_ms = Math.round(t2 - tg);
   if (frameContexts.length === 0) {
-    const result = await axe.finishRun([partial], args.options);
+    // One document: axe.run itself, which gives what runPartial + finishRun give, without
+    // runPartial serialising every node of every rule, passes included (measured: 4x slower
+    // on a page of 10,000 links)
+    const result = await axe.run(ctx, args.options);
+    facts.axe_ms = Math.round(performance.now() - tg);
     return {facts, frameContexts, result: compactResults(result)};
   }
+  const partial = await axe.runPartial(ctx, args.options);
+  facts.axe_ms = Math.round(performance.now() - tg);
   return {facts, frameContexts, partial};
 }
 """
