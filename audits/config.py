@@ -148,6 +148,9 @@ class AuditConfig(BaseSettings):
     remote_network_fenced: bool = Field(
         False, description="the browser servers' network already blocks private addresses (needed for a public start URL)")
     page_timeout: float = Field(30.0, gt=0, description="seconds per page: navigation + settle + axe")
+    axe_ms_per_element: float = Field(10.0, ge=0, description="a large page's axe run gets this many ms per element, when that is more than page_timeout leaves")
+    axe_timeout_max: float = Field(300.0, gt=0, description="however large the page, axe is stopped after this many seconds")
+    frame_timeout: float = Field(10.0, gt=0, description="seconds each frame has to answer axe (more for a large one); a frame that cannot is listed as unaudited and the rest of the page stands")
     settle_quiet_ms: int = Field(50, ge=0, description="after load, wait until the page's fetch/XHR, inserted scripts, timers and animation frames are done and the DOM has not changed for this long")
     settle_cap_ms: int = Field(3000, ge=0, description="never wait longer than this for the page to settle (a page still busy then is audited as it is and marked unsettled); 0 = do not wait")
     js_heap_mb: int = Field(2048, ge=64, description="V8 heap limit per renderer; a page over it crashes alone")

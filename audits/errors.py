@@ -26,7 +26,11 @@ class BrowserError(A11yCrawlError):
 
 
 class CrawlError(A11yCrawlError):
-    """The site could not be crawled at all."""
+    """The site could not be crawled at all. ``run_id`` is the run stored as failed, if one was."""
+
+    def __init__(self, message: str, run_id: int | None = None):
+        super().__init__(message)
+        self.run_id = run_id
 
 
 class StoreError(A11yCrawlError):

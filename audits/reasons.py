@@ -17,6 +17,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "audit_timeout": ("failed", "the page loaded but axe did not finish within the time limit"),
     "audit_error": ("failed", "axe-core raised an error on the page"),
     "navigated_away": ("failed", "the page navigated elsewhere while it was being audited"),
+    "navigation_aborted": ("failed", "the browser's navigation to the page was aborted, and again when tried once more"),
     "auth_required": ("skipped", "the page needs a login (HTTP 401 or 407)"),
     "not_html": ("skipped", "the response is not an HTML page"),
     "download": ("skipped", "the URL triggers a file download"),

@@ -36,6 +36,9 @@ def build_settings(opts, sink, log_level: str | None = None) -> dict[str, Any]:
         # spider records the links it refuses, and the middlewares fence redirects
         "URLLENGTH_LIMIT": MAX_URL_LENGTH,
         "METAREFRESH_ENABLED": True,
+        # Only an immediate refresh (under 1 s) is a redirect; one after a delay is a page to
+        # audit (axe's meta-refresh rule, WCAG 2.2.1), whose target the browser reports as a link.
+        "METAREFRESH_MAXDELAY": 1,
         "HTTPERROR_ALLOW_ALL": True,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,

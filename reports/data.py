@@ -79,6 +79,8 @@ def run_document(store, run_id: int) -> dict:
             "referrer": p["referrer"], "found_via": p["found_via"], "load_ms": p["load_ms"],
             "audit_ms": p["audit_ms"], "frames": p["frames"], "reused": p["reused_from"] is not None,
             "settle": settle,
+            # frames axe could not run in (e.g. sandboxed without allow-scripts): {"src", "reason"}
+            "frames_unaudited": (json_or(p["facts"], None) or {}).get("frames_unaudited") or [],
             "violations": list(groups["violation"].values()),
             "incomplete": list(groups["incomplete"].values()),
         })

@@ -107,6 +107,7 @@ def routes(other: str) -> tuple[dict, dict]:
         "malformed": "Malformed", "caf%C3%A9": "Café", "spa": "App", "flaky": "Flaky", "always-503": "Down",
         "teapot": "Gone", "gc-hijack": "Replaces our GC", "papers/minutes.docx": "Minutes", "papers/budget.pdf": "Budget",
         "about?utm_source=news&utm_medium=email": "About (tracked)", "about": "About",
+        "meta-later": "Refreshes later", "sandboxed": "Sandboxed frame", "restless": "Navigates by itself",
     }
     home_links = "".join(f'<li><a href="/{href}">{text}</a></li>' for href, text in links.items())
     home_links += '<li><a href="javascript:void(0)">Menu</a></li><li><a href="tel:+441234567890">Call</a></li>'
@@ -154,6 +155,15 @@ document.addEventListener('DOMContentLoaded', () => { document.getElementById('a
         # a page that replaces the garbage-collection hook a11ycrawl calls before axe
         "/gc-hijack": Reply(body=page("GC", '<img src="/logo.png">', head="""<script>
 globalThis.__a11ycrawlGC = function () { throw new Error('not yours'); };</script>""")),
+        # a refresh after a delay is a page (axe's meta-refresh failure), stopped while audited
+        "/meta-later": Reply(body=page("Later", "<p>x</p>", head='<meta http-equiv="refresh" content="2; url=/later">')),
+        "/later": Reply(body=page("Where the refresh leads", "<p>x</p>")),
+        # a frame in which no script can run: listed as unaudited, the page audited
+        "/sandboxed": Reply(body=page("Sandboxed", '<iframe sandbox="" src="/framed" title="Form"></iframe>')),
+        "/framed": Reply(body=page("In a frame", '<input type="text">')),
+        # keeps navigating: stopped while audited, and must not abort the next page's navigation
+        "/restless": Reply(body=page("Restless", "<p>x</p>", head="""<script>
+setInterval(() => { location.href = '/restless?' + Date.now(); }, 100);</script>""")),
         "/papers/minutes.docx": Reply(body=b"PK\x03\x04", ctype="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         "/papers/budget.pdf": Reply(body=PDF, ctype="application/pdf"),
     }
@@ -179,6 +189,8 @@ globalThis.__a11ycrawlGC = function () { throw new Error('not yours'); };</scrip
         "caf%C3%A9": ("audited", None), "spa": ("audited", None), "spa-only": ("audited", None),
         "flaky": ("audited", None), "always-503": ("failed", "http_error"), "teapot": ("skipped", "broken_link"),
         "gc-hijack": ("audited", None),
+        "meta-later": ("audited", None), "sandboxed": ("audited", None), "restless": ("audited", None),
+        "later": ("audited", None),
         "javascript:void(0)": ("skipped", "non_http_scheme"), "tel:+441234567890": ("skipped", "non_http_scheme"),
         "x" * 2100: ("skipped", "url_too_long"), "OTHER/elsewhere": ("skipped", "out_of_scope"),
     }

@@ -53,6 +53,15 @@ def test_each_hazard_ends_in_its_state(hostile):
     assert not wrong, "\n".join(f"{k}: want {v[:2]} got {v[2]}" for k, v in wrong.items())
 
 
+def test_pages_that_move_or_hide_are_audited_as_they_are(hostile):
+    pages = hostile["pages"]
+    assert "meta-refresh" in {v["rule"] for v in pages["meta-later"]["violations"]}
+    assert [f["reason"][:33] for f in pages["sandboxed"]["frames_unaudited"]] == ["sandboxed without allow-scripts: "]
+    # only the one URL served as an attachment is a download; no navigation ended aborted
+    codes = [p["reason_code"] for p in hostile["doc"]["pages"]]
+    assert codes.count("download") == 1 and "navigation_aborted" not in codes
+
+
 def test_every_url_has_exactly_one_state(hostile):
     urls = [p["url"] for p in hostile["doc"]["pages"]]
     assert len(urls) == len(set(urls))

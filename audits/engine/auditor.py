@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from html import escape
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
+from w3lib.html import get_meta_refresh
 
 from crawler.items import DiscoveredPage
 from crawler.urls import Scope, normalise_url
 
-from audits.engine.axe import install_axe, run_axe
+from audits.engine.axe import AxeLimits, AxeTimeout, install_axe, run_axe
 from audits.engine.incremental import body_hash
 from audits.engine.login import SecretInjector
 from audits.store import PageRecord
@@ -38,8 +40,8 @@ NET_ERRORS = (
     ("ERR_INVALID_HTTP_RESPONSE", "protocol_error"),
     ("ERR_RESPONSE_HEADERS_TOO_BIG", "protocol_error"),
     ("ERR_FILE_TOO_BIG", "too_large"),
-    ("Download is starting", "download"),
-    ("ERR_ABORTED", "download"),
+    ("Download is starting", "download"),  # Playwright's words for a download, and only those
+    ("ERR_ABORTED", "navigation_aborted"),
     ("crash", "renderer_crashed"),
     ("Target closed", "renderer_crashed"),
     ("Timeout", "timeout"),
@@ -76,6 +78,8 @@ class PageAuditor:
         self.crashed = False
         self.phase = "idle"
         self.current: DiscoveredPage | None = None  # the page being audited, if any
+        self.limit: asyncio.Timeout | None = None  # the page's deadline (moved for the axe phase)
+        self.retried: str | None = None  # why the page's navigation was tried a second time
 
     async def _open(self) -> None:
         opts = dict(
@@ -86,6 +90,14 @@ class PageAuditor:
             java_script_enabled=True,
             service_workers="block",
         )
+        if self.scope.allow_private:
+            # The page's HTML comes from the crawler (see DocumentFence), so Chromium cannot know
+            # that it came from a private address and treats it as public: its requests to other
+            # private or loopback origins (an intranet's other hosts, a frame or API on another
+            # port) would be refused by Local Network Access checks, which a person's browser on
+            # that network would load. Only when the start URL is itself private: from a public
+            # one, no request may reach a private address.
+            opts["permissions"] = ["local-network-access"]
         opts.update(self.context_options)
         browser = await self.browsers.get()
         self.context = await browser.new_context(**opts)
@@ -137,13 +149,18 @@ class PageAuditor:
         self.phase = "navigate"
         started = time.monotonic()
         try:
-            record = await asyncio.wait_for(self._audit(item, base), timeout=self.cfg.page_timeout)
-        except asyncio.TimeoutError:
+            # page_timeout covers loading; the axe phase moves the deadline to fit the page (see _audit)
+            async with asyncio.timeout(self.cfg.page_timeout) as self.limit:
+                record = await self._audit(item, base)
+        except TimeoutError:
             code = "audit_timeout" if self.phase == "axe" else "timeout"
             what = "axe did not finish" if code == "audit_timeout" else "the page did not load"
             record = PageRecord(status="failed", reason_code=code,
-                                reason=f"{what} within {self.cfg.page_timeout:g} s", **base)
+                                reason=f"{what} within {time.monotonic() - started:.0f} s", **base)
             await self.close()  # the renderer may be stuck in a loop: start afresh
+        except AxeTimeout as exc:
+            record = PageRecord(status="failed", reason_code="audit_timeout", reason=str(exc), **base)
+            await self.close()  # axe (or the page) may still be running in the renderer
         except PlaywrightError as exc:
             msg = _first_line(exc)
             if self.crashed or "crash" in msg.lower() or "closed" in msg.lower():
@@ -154,27 +171,64 @@ class PageAuditor:
             elif self.phase == "axe":
                 record = PageRecord(status="failed", reason_code="audit_error", reason=msg, **base)
             else:
-                record = PageRecord(status="failed", reason_code=classify_navigation_error(msg), reason=msg, **base)
+                code = classify_navigation_error(msg)
+                if code == "navigation_aborted":
+                    msg = f"the navigation was aborted twice ({msg})"
+                record = PageRecord(status="failed", reason_code=code, reason=msg, **base)
             await self.close()
         record.audit_ms = int((time.monotonic() - started) * 1000)
         self.used += 1
         if self.context is not None and (self.used >= self.cfg.recycle_after or self.crashed):
             await self.close()
+        if self.context is not None:
+            await self._park()
         self.phase = "idle"
         return record
 
+    async def _park(self) -> None:
+        """Leave the audited document for an empty one. Until the next page commits, the old
+        document lives on, and a timer or meta refresh of its own that starts a navigation then
+        cancels ours (``net::ERR_ABORTED``); about:blank has neither."""
+        try:
+            await self.page.goto("about:blank", wait_until="commit", timeout=5000)
+        except Exception:
+            await self.close()
+
+    async def _navigate(self, item: DiscoveredPage):
+        """``page.goto`` the item, once more if the navigation was aborted: a navigation the
+        previous document started as we left it cancels ours (see :meth:`_park`)."""
+        for attempt in (1, 2):
+            self.fence.expect(item)
+            try:
+                return await self.page.goto(item.url, wait_until="domcontentloaded",
+                                            timeout=self.cfg.page_timeout * 1000)
+            except PlaywrightError as exc:
+                if attempt == 2 or self.crashed or classify_navigation_error(str(exc)) != "navigation_aborted":
+                    raise
+                self.retried = _first_line(exc)
+                await self._park()
+                if self.context is None:
+                    raise
+
     async def _audit(self, item: DiscoveredPage, base: dict) -> PageRecord:
+        cfg = self.cfg
+        if item.http_status in (204, 205):
+            # nothing to render: Chromium aborts the navigation to a "No Content" answer
+            return PageRecord(status="skipped", reason_code="not_html",
+                              reason=f"HTTP {item.http_status}: the server sent no content", **base)
         page = self.page
         t0 = time.monotonic()
-        self.fence.expect(item)
-        response = await page.goto(item.url, wait_until="domcontentloaded", timeout=self.cfg.page_timeout * 1000)
+        self.retried = None
+        response = await self._navigate(item)
+        # From here the page stays on this document until it is audited: navigations it starts
+        # itself (a meta refresh, a script) are answered "204 No Content" (see DocumentFence).
+        self.fence.hold()
         try:
-            await page.wait_for_load_state("load", timeout=max(1000, self.cfg.page_timeout * 500))
+            await page.wait_for_load_state("load", timeout=max(1000, cfg.page_timeout * 500))
             load_complete = True
         except PlaywrightError:
             load_complete = False  # a hanging image or script: audit what has rendered
         load_ms = int((time.monotonic() - t0) * 1000)
-        self.fence.expect(None)
         final_url = page.url
         status = response.status if response is not None else item.http_status
         ctype = (response.headers.get("content-type") if response is not None else None) or item.content_type
@@ -192,18 +246,41 @@ class PageAuditor:
                               reason=f"the browser was taken out of scope to {final_url}", final_url=final_url,
                               load_ms=load_ms, **base)
         self.phase = "axe"
-        result = await run_axe(page, self.axe_options, self.cfg.settle_quiet_ms, self.cfg.settle_cap_ms)
+        loop = asyncio.get_running_loop()
+        left = max(1.0, self.limit.when() - loop.time())
+        limits = AxeLimits(base_s=left, per_element_s=cfg.axe_ms_per_element / 1000,
+                           ceiling_s=max(cfg.axe_timeout_max, left), frame_s=cfg.frame_timeout,
+                           settle_s=cfg.settle_cap_ms / 1000)
+        # run_axe keeps its own limits, which fit the page; this is only the backstop
+        self.limit.reschedule(loop.time() + limits.ceiling_s + 15)
+        result = await run_axe(page, self.axe_options, cfg.settle_quiet_ms, cfg.settle_cap_ms, limits=limits)
         if self.crashed:
             raise PlaywrightError("renderer crashed during the audit")
         # A real navigation during axe destroys its execution context and raises (navigated_away);
         # a history.pushState changes the URL but not the document axe audited.
         facts = result["facts"]
         facts["load_complete"] = load_complete
+        if self.retried:
+            facts["navigation_retried"] = self.retried
+        target = refresh_target(facts.get("meta_refresh"), final_url)
+        if target:
+            # the refresh was stopped (the page is audited as it is): where it leads is a link
+            facts["meta_refresh_target"] = target
+            if target not in facts.setdefault("links", []):
+                facts["links"].append(target)
         return PageRecord(
             status="audited", final_url=final_url, title=facts.get("title"), lang=facts.get("lang"),
             load_ms=load_ms, frames=result["frames"], content_hash=body_hash(item.body), facts=facts,
             violations=result["violations"], incomplete=result["incomplete"], **base,
         )
+
+
+def refresh_target(content: str | None, base_url: str) -> str | None:
+    """The absolute URL a ``<meta http-equiv="refresh" content="...">`` leads to, if it names one."""
+    if not content:
+        return None
+    _delay, url = get_meta_refresh(f'<meta http-equiv="refresh" content="{escape(content)}">', base_url)
+    return url
 
 
 async def _quietly(aw) -> None:
@@ -232,22 +309,38 @@ class DocumentFence:
 
     Connections to loopback, private and link-local addresses, whatever asks for them, are
     refused below this, by the context's proxy (:mod:`audits.engine.egress`).
+    - once the page's document has arrived, the main frame stays on it until the audit is over:
+      its own navigations (a meta refresh after a delay, a script) are answered like an
+      out-of-scope one, so the document axe audits is the one that was loaded.
     """
 
     def __init__(self, scope: Scope, injector: SecretInjector | None = None):
         self.scope = scope
         self.injector = injector or SecretInjector(None)
         self.item: DiscoveredPage | None = None
+        self.holding = False
+        self.main_frame_id: str | None = None
         self.session = None
 
     async def attach(self, context, page) -> None:
         self.session = await context.new_cdp_session(page)
+        tree = await self.session.send("Page.getFrameTree")
+        self.main_frame_id = tree["frameTree"]["frame"]["id"]
         self.session.on("Fetch.requestPaused", self._on_paused)
         patterns = [{"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}]
         await self.session.send("Fetch.enable", {"patterns": patterns + self.injector.patterns()})
 
     def expect(self, item: DiscoveredPage | None) -> None:
+        """The page is about to navigate to ``item``: answer it with the crawler's HTML."""
         self.item = item
+        self.holding = False
+
+    def hold(self) -> None:
+        """The page's document has arrived: until the next :meth:`expect`, the main frame stays on
+        it (its own navigations get "204 No Content", so a meta refresh or a script cannot replace
+        the document under audit); frames still navigate as the fence allows."""
+        self.item = None
+        self.holding = True
 
     def _on_paused(self, params: dict) -> None:
         asyncio.ensure_future(self._answer(params))
@@ -260,14 +353,16 @@ class DocumentFence:
             document = params.get("resourceType") == "Document"
             if (document and item is not None and item.body is not None and params["request"].get("method", "GET") == "GET"
                     and normalise_url(url) == item.url and not params.get("redirectedRequestId")):
-                self.item = None  # once: a reload or a script navigation goes to the network
+                self.item = None  # once: a reload or a script navigation is not the page we fetched
+                self.holding = True
                 headers = [{"name": k, "value": v} for k, v in item.headers if k not in _HOP_HEADERS]
                 await self.session.send("Fetch.fulfillRequest", {
                     "requestId": rid, "responseCode": item.http_status or 200, "responseHeaders": headers,
                     "body": base64.b64encode(item.body).decode("ascii"),
                 })
                 return
-            if document and not url.startswith(("about:", "data:", "blob:")) and not self.scope.url_host_allowed(url):
+            held = self.holding and params.get("frameId") == self.main_frame_id
+            if held or (document and not url.startswith(("about:", "data:", "blob:")) and not self.scope.url_host_allowed(url)):
                 # 204 No Content: the frame stays where it is, with no error page replacing the
                 # document under audit, and no request leaves the browser.
                 await self.session.send("Fetch.fulfillRequest", {"requestId": rid, "responseCode": 204, "responseHeaders": []})

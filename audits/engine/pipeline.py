@@ -460,7 +460,7 @@ class SiteRun:
             else:
                 error = f"no page of {cfg.start_url} could be audited"
             self.store.finish_run(self.run_id, "failed", discovered=self.counts["discovered"], error=error)
-            raise CrawlError(error)
+            raise CrawlError(error, run_id=self.run_id)
         self.store.finish_run(self.run_id, status, discovered=self.counts["discovered"], error=error)
         return RunOutcome(run_id=self.run_id, site=cfg.site_name(), status=status, counts=dict(self.counts),
                           seconds=time.monotonic() - self.started, error=error)

@@ -62,6 +62,8 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
     rate, time left); otherwise (CI logs, cron mail) a plain line every 30 s (--progress-interval).
     --json - writes the run's JSON to stdout. After Ctrl-C the JSON is still written, with every
     URL known to the run (those not audited marked "interrupted").
+    The JSON is written also when the start URL cannot be audited (the run, failed, with the
+    reason; exit code 2).
     """
     from audits.config import load_config
     from audits.sites import load_sites
@@ -91,6 +93,7 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
 
         prepare_output(json_file, "--json")  # before an hour of auditing, not after
     from audits.engine.runtime import Interrupted
+    from audits.errors import CrawlError
     from audits.store import open_store
 
     try:
@@ -99,6 +102,11 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
     except Interrupted as exc:
         if json_file and getattr(exc, "run_ids", None):
             write_json(open_store(cfgs[0].db), [], json_file, run_ids=exc.run_ids)
+        raise
+    except CrawlError as exc:
+        # the run is stored as failed, with the reason: --json still gets it before exit 2
+        if json_file and exc.run_id:
+            write_json(open_store(cfgs[0].db), [exc], json_file)
         raise
     store = open_store(cfgs[0].db)
     if json_file:

@@ -76,7 +76,7 @@ add_budget_options = _compose(
     click.option("--max-pages", type=int, help="Page budget (default 500)."),
     click.option("--max-depth", type=int, help="Link depth from the start URL (default 10)."),
     click.option("--concurrency", type=int, help="Browser pages audited at once (default 2, for 2 cores)."),
-    click.option("--page-timeout", type=float, help="Seconds per page for loading and axe (default 30)."),
+    click.option("--page-timeout", type=float, help="Seconds per page for loading and axe (default 30; a large page's axe run gets more, see axe_ms_per_element and axe_timeout_max)."),
     click.option("--tags", help="Comma-separated axe-core tags (default: wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22aa)."),
     click.option("--chromium", help="Path to the Chromium/Chrome binary (else A11YCRAWL_CHROMIUM, then the usual paths, Chromium's headless shell first)."),
 )
@@ -201,7 +201,9 @@ def _runs_touched_since(store, sites, began: str) -> list[int]:
 
 def write_json(store, outcomes, json_file, run_ids=None) -> None:
     """Write the runs' JSON documents (one run: the document itself; several: ``{"runs": [...]}``).
-    ``run_ids`` instead of ``outcomes``: after Ctrl-C, the runs started (see :func:`run_audits`)."""
+    ``outcomes`` are anything with a ``run_id``: run outcomes, or the CrawlError of a run that
+    failed. ``run_ids`` instead of ``outcomes``: after Ctrl-C, the runs started (see
+    :func:`run_audits`)."""
     from reports.data import run_document
 
     ids = list(run_ids) if run_ids is not None else [o.run_id for o in outcomes if o.run_id]
