@@ -361,7 +361,8 @@ class DocumentFence:
                     "body": base64.b64encode(item.body).decode("ascii"),
                 })
                 return
-            held = self.holding and params.get("frameId") == self.main_frame_id
+            # only the main frame's own navigations are held; its sub-resources go on as usual
+            held = document and self.holding and params.get("frameId") == self.main_frame_id
             if held or (document and not url.startswith(("about:", "data:", "blob:")) and not self.scope.url_host_allowed(url)):
                 # 204 No Content: the frame stays where it is, with no error page replacing the
                 # document under audit, and no request leaves the browser.
