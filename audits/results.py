@@ -21,18 +21,12 @@ from audits.analysis.scoring import (
     score_pages, wcag_criteria, wcag_level,
 )
 from audits.errors import StoreError
+from audits.store import json_or
 
 __all__ = [
     "baseline_from_run", "check_stored_run", "diff_runs", "history", "league", "page_inputs", "rescore_all",
     "rule_texts", "run_findings", "run_info", "run_pages", "score_run", "score_stored_run", "stored_score",
 ]
-
-
-def _loads(v: str | None, default: Any) -> Any:
-    try:
-        return json.loads(v) if v else default
-    except ValueError:
-        return default
 
 
 def _tupled(v: Any) -> Any:
@@ -147,8 +141,8 @@ def run_findings(store, run_id: int) -> list[Finding]:
         fp = r["fingerprint"] or finding_fingerprint(r, r)
         out.append(Finding(
             fingerprint=fp, rule=r["rule"], impact=r["impact"], url=r["url"],
-            target=_tupled(_loads(r["target"], [])), html=r["html"], help=r["help"], help_url=r["help_url"],
-            tags=tuple(_loads(r["tags"], [])), failure_summary=r["failure_summary"], page_title=r["page_title"],
+            target=_tupled(json_or(r["target"], [])), html=r["html"], help=r["help"], help_url=r["help_url"],
+            tags=tuple(json_or(r["tags"], [])), failure_summary=r["failure_summary"], page_title=r["page_title"],
         ))
     return out
 
@@ -179,7 +173,7 @@ def rule_texts(store, axe_version: str | None) -> dict[str, dict]:
     """axe-core's description, help, help URL and tags per rule (of ``axe_version`` if stored)."""
     rows = store.rules(axe_version)
     return {r["rule"]: {"description": r["description"], "help": r["help"], "help_url": r["help_url"],
-                        "tags": _loads(r["tags"], [])} for r in rows}
+                        "tags": json_or(r["tags"], [])} for r in rows}
 
 
 def check_stored_run(store, run_id: int, *, thresholds: Thresholds = Thresholds(), baseline: Baseline | None = None,

@@ -166,6 +166,16 @@ class PageRecord:
     incomplete: list[dict] = field(default_factory=list)
 
 
+def json_or(v: str | None, default: Any) -> Any:
+    """A stored JSON column's value, or ``default`` when it is empty or not JSON."""
+    if v is None:
+        return default
+    try:
+        return json.loads(v)
+    except (TypeError, ValueError):
+        return default
+
+
 def _json(v: Any) -> str | None:
     return None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=False)
 

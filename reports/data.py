@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime, timezone
 from dataclasses import dataclass
@@ -10,20 +9,11 @@ from typing import Any, Mapping
 
 from audits.analysis.scoring import impact_weight, wcag_criteria
 from audits.analysis.statement import check_statement, find_statement
+from audits.analysis.scoring import IMPACTS
 from audits.results import stored_score
+from audits.store import json_or
 
-IMPACTS = ("critical", "serious", "moderate", "minor")
 FIX_FIRST = 5  # rules listed under "fix first" by the terminal summary, history and the HTML report
-
-
-def json_or(v: str | None, default: Any) -> Any:
-    """A stored JSON column's value, or ``default`` when it is empty or not JSON."""
-    if v is None:
-        return default
-    try:
-        return json.loads(v)
-    except (TypeError, ValueError):
-        return default
 
 
 def page_settle(facts: str | dict | None) -> dict | None:
@@ -89,10 +79,15 @@ def run_document(store, run_id: int) -> dict:
     pages_out += unfinished
     run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
     docs = [document_out(d) for d in store.documents(run_id)]
-    broken = [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
-              for p in pages_out if p["reason_code"] == "broken_link"]
-    return {"run": run_out, "pages": pages_out, "broken_links": broken, "documents": docs,
+    return {"run": run_out, "pages": pages_out, "broken_links": broken_links(pages_out), "documents": docs,
             "statement": statement_report(store, run_id)}
+
+
+def broken_links(pages) -> list[dict]:
+    """The linked URLs that answered 404 or 410 (reason ``broken_link``), each with the page that
+    links it: the JSON's ``broken_links`` and the summary's table."""
+    return [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
+            for p in pages if p["reason_code"] == "broken_link"]
 
 
 LEVEL_A_AA_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"}
@@ -172,8 +167,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
             "needs_review": needs_review(store, run_id),
             "unsettled": [{"url": p["url"], "title": p["title"], "settle": page_settle(p["facts"])}
                           for p in store.unsettled_pages(run_id)],
-            "broken_links": [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
-                             for p in store.pages(run_id) if p["reason_code"] == "broken_link"]}
+            "broken_links": broken_links(store.pages(run_id))}
 
 
 # -- what to fix first ---------------------------------------------------------------------------------

@@ -38,10 +38,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from audits.errors import ConfigError, CrawlError
 from audits.analysis.fingerprint import page_key
-from audits.analysis.scoring import Coverage, coverage_of
+from audits.analysis.scoring import IMPACTS, Coverage, coverage_of
 from audits.analysis.css import InvalidSelector, covers, parse_selector, target_selectors
 
-IMPACTS = ("critical", "serious", "moderate", "minor")
 
 
 # -- inputs -------------------------------------------------------------------------------------

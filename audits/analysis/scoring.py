@@ -85,11 +85,14 @@ from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
+from audits.reasons import UNFINISHED
+
 MODEL_1 = "a11ycrawl-score/1"
 MODEL_2 = "a11ycrawl-score/2"
 MODEL_VERSION = MODEL_2  # the default: what summaries, history, the league, the report and the gate show
 MODELS = (MODEL_1, MODEL_2)
 IMPACT_WEIGHTS = {"critical": 10, "serious": 7, "moderate": 3, "minor": 1}
+IMPACTS = tuple(IMPACT_WEIGHTS)  # axe-core's impacts, worst first
 UNKNOWN_IMPACT_WEIGHT = IMPACT_WEIGHTS["moderate"]
 SHARE_WEIGHTS = {"free_a": 0.25, "free_aa": 0.25, "impact": 0.5}
 LOAD_HALF = 20.0  # model 1: the load that halves the impact part: two critical failures on every page
@@ -97,7 +100,6 @@ BUDGET_TENTHS = 100  # model 2: the 10 points the costs are taken from
 FAIL_TENTHS = 1  # model 2: what failing at all costs a rule, before its reach
 MIN_COVERAGE = 0.5
 SCORED_LEVELS = ("A", "AA")
-UNFINISHED_REASONS = frozenset({"time_budget", "interrupted"})
 SCORABLE_RUN_STATUSES = ("complete", "incomplete")
 
 _LEVEL_TAG = re.compile(r"^wcag\d+(a{1,3})$")
@@ -296,7 +298,7 @@ def coverage_of(pages: Iterable[PageInput]) -> Coverage:
     return Coverage(
         audited=sum(p.status == "audited" for p in pages),
         failed=sum(p.status == "failed" for p in pages),
-        unfinished=sum(p.status == "skipped" and p.reason_code in UNFINISHED_REASONS for p in pages),
+        unfinished=sum(p.status == "skipped" and p.reason_code in UNFINISHED for p in pages),
     )
 
 
