@@ -90,14 +90,7 @@ class PageAuditor:
             java_script_enabled=True,
             service_workers="block",
         )
-        if self.scope.allow_private:
-            # The page's HTML comes from the crawler (see DocumentFence), so Chromium cannot know
-            # that it came from a private address and treats it as public: its requests to other
-            # private or loopback origins (an intranet's other hosts, a frame or API on another
-            # port) would be refused by Local Network Access checks, which a person's browser on
-            # that network would load. Only when the start URL is itself private: from a public
-            # one, no request may reach a private address.
-            opts["permissions"] = ["local-network-access"]
+        # Local Network Access and the address fence: see audits.engine.egress.context_options
         opts.update(self.context_options)
         browser = await self.browsers.get()
         self.context = await browser.new_context(**opts)

@@ -198,7 +198,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         pass
 
 
-def context_options(proxy: EgressProxy | None) -> dict:
+def context_options(proxy: EgressProxy | None, scope) -> dict:
     """Options for Playwright's ``browser.new_context`` that go with the address fence.
 
     A public start URL: the proxy. A private one (an intranet, the demo, ``check --dir``): no
@@ -210,7 +210,8 @@ def context_options(proxy: EgressProxy | None) -> dict:
     """
     if proxy is not None:
         return proxy.context_options()
-    return {"permissions": ["local-network-access"]}
+    # no proxy and a public start URL: remote browsers whose network is fenced already
+    return {"permissions": ["local-network-access"]} if scope.allow_private else {}
 
 
 def start_for(scope) -> EgressProxy | None:

@@ -200,7 +200,7 @@ class SiteRun:
             finally:
                 await page.close()
         check_tags(store, self.axe_version, cfg.tags)
-        fence_opts = fence_context_options(self.egress)
+        fence_opts = fence_context_options(self.egress, self.scope)
         self.cookies = await session_cookies(await self.browsers.get(), cfg.login, cfg.start_url, fence_opts)
         self.context_options = {**context_options(cfg.login, cfg.start_url), **fence_opts}
         self.credentials = browser_credentials(cfg.login, cfg.start_url)
