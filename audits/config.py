@@ -35,7 +35,7 @@ from pydantic_settings import SettingsConfigDict, SettingsError, TomlConfigSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from audits.errors import ConfigError
-from crawler.urls import MAX_URL_LENGTH, is_http_url
+from crawler.urls import MAX_URL_LENGTH, Scope, is_http_url
 
 # WCAG 2.0, 2.1 and 2.2, levels A and AA, as axe-core tags them (WCAG 2.2 added no Level A rule
 # to axe-core, so there is no "wcag22a" tag).
@@ -120,6 +120,8 @@ class AuditConfig(BaseSettings):
     max_time: float = Field(0, ge=0, description="seconds for the whole run; 0 = no limit")
     allowed_hosts: list[str] = Field(default_factory=list)
     include_subdomains: bool = False
+    scope: Literal["path", "host"] = Field(
+        "path", description='"path": stay in the start URL\'s directory (https://host/before/home.html -> /before/ and below), as wget --no-parent; "host": the whole host')
     include: list[str] = Field(default_factory=list, description="regexes; a URL must match one")
     exclude: list[str] = Field(default_factory=list, description="regexes; a URL matching one is skipped")
     urls: list[Annotated[str, AfterValidator(validate_url)]] = Field(
@@ -241,6 +243,44 @@ class AuditConfig(BaseSettings):
                   "max_time", "recycle_after", "js_heap_mb", "browser_endpoints", "remote_network_fenced"):
             d.pop(k, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_scope(config: Mapping[str, Any] | None, start_url: str) -> dict[str, Any]:
+    """The scope a run had, from its stored configuration, as the JSON and the summary show it:
+    ``mode`` (``path`` when the start URL's directory limited the crawl, else ``host``), ``roots``
+    (``https://host/before/`` for a directory, ``https://host/`` for a whole host, ``*.host`` for
+    its subdomains), the ``include``/``exclude`` patterns, and ``text``, one line for people.
+
+    Runs stored before the ``scope`` key existed crawled whole hosts."""
+    config = config or {}
+    try:
+        scope = Scope.for_start_url(
+            start_url, config.get("allowed_hosts") or (), bool(config.get("include_subdomains")),
+            config.get("include") or (), config.get("exclude") or (), allow_private=True,
+            mode=config.get("scope") or "host", seeds=config.get("urls") or ())
+    except (ValueError, re.error):
+        return {"mode": config.get("scope") or "host", "roots": [], "include": [], "exclude": [], "text": ""}
+    scheme = urlsplit(start_url).scheme or "https"
+    roots = [r if r.startswith("*.") else f"{scheme}://{r if '/' in r else r + '/'}" for r in scope.roots()]
+    limited = {h for h, _ in scope.directories}
+    parts = []
+    for r in roots:
+        host = urlsplit(r).netloc if "://" in r else r
+        if r.startswith("*."):
+            parts.append(f"{r} (subdomains)")
+        elif host in limited:
+            parts.append(f"{r} and below")
+        else:
+            parts.append(f"{r} (the whole host)")
+    text = "; ".join(parts)
+    if scope.include:
+        text += f"; only URLs matching {' or '.join(scope.include)}"
+    if scope.exclude:
+        text += f"; none matching {' or '.join(scope.exclude)}"
+    if limited:
+        text += " (use --scope host for the whole host)"
+    return {"mode": scope.mode, "roots": roots, "include": list(scope.include), "exclude": list(scope.exclude),
+            "text": text}
 
 
 def find_config_file(cwd: Path | None = None) -> tuple[Path, dict] | None:

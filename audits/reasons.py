@@ -21,7 +21,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "auth_required": ("skipped", "the page needs a login (HTTP 401 or 407)"),
     "not_html": ("skipped", "the response is not an HTML page"),
     "download": ("skipped", "the URL triggers a file download"),
-    "out_of_scope": ("skipped", "outside the audit's hosts or include/exclude patterns"),
+    "out_of_scope": ("skipped", "outside the audit's scope (its hosts, the start URL's directory, include/exclude patterns)"),
     "robots_disallowed": ("skipped", "robots.txt disallows it"),
     "non_http_scheme": ("skipped", "not an http(s) URL (mailto:, tel:, javascript:, ...)"),
     "url_too_long": ("skipped", "the URL is longer than 2048 characters"),

@@ -210,7 +210,7 @@ class SiteSpider(scrapy.Spider):
         if code is not None:
             self.seen.add(norm)
             msg = {
-                "out_of_scope": "outside the audit's hosts or include/exclude patterns",
+                "out_of_scope": "outside the audit's scope (its hosts, the start URL's directory, include/exclude patterns)",
                 "non_http_scheme": f"not an http(s) link ({shorten(_scheme(url), 40) or 'no scheme'})",
                 "url_too_long": f"URL longer than {MAX_URL_LENGTH} characters",
             }[code]

@@ -221,15 +221,42 @@ def _ascii_host(host: str) -> str:
         return host.lower()
 
 
+def url_directory(url: str) -> str:
+    """The directory a URL's path lies in, as wget's ``--no-parent`` takes it: the path up to its
+    last ``/`` (a path without a trailing slash names a file, whose directory is its parent).
+
+    >>> url_directory("https://host/before/home.html"), url_directory("https://host/a/b")
+    ('/before/', '/a/')
+    >>> url_directory("https://host/before/"), url_directory("https://host/before"), url_directory("https://host")
+    ('/before/', '/', '/')
+    """
+    path = urlsplit(normalise_url(url)).path or "/"
+    return path[: path.rindex("/") + 1]
+
+
+#: ``scope`` values: stay in the start URL's directory (the default), or take the whole host.
+SCOPE_MODES = ("path", "host")
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Which URLs belong to an audit. Pure; built once from the configuration."""
+    """Which URLs belong to an audit. Pure; built once from the configuration, and the one object
+    every fence asks (the crawler's spider and middlewares, the browser's document fence, the
+    links fed back from rendered pages), so the crawler and the browser always agree.
+
+    ``directories`` maps a host (as :func:`origin_host` writes it) to the directories its URLs
+    must lie in (``/before/``); a host not in it is in scope whole. Only the start URL's host
+    (and the hosts of the listed ``urls``) get directories: hosts added with ``--allow-host`` and
+    subdomains are whole-host. The include/exclude patterns then narrow what is left; they never
+    widen it.
+    """
 
     hosts: frozenset[str]
     include_subdomains: bool = False
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     allow_private: bool = False
+    directories: tuple[tuple[str, tuple[str, ...]], ...] = ()
     _include_re: tuple[re.Pattern, ...] = field(default=(), compare=False, repr=False)
     _exclude_re: tuple[re.Pattern, ...] = field(default=(), compare=False, repr=False)
 
@@ -242,11 +269,24 @@ class Scope:
         include: tuple[str, ...] | list[str] = (),
         exclude: tuple[str, ...] | list[str] = (),
         allow_private: bool | None = None,
+        mode: str = "path",
+        seeds: tuple[str, ...] | list[str] = (),
     ) -> "Scope":
         """``allow_private``: whether the start URL is itself on a loopback, private or
         link-local address (then so may the rest of the audit be). None: judged from the start
-        URL's host alone; the engine passes what the host resolves to."""
+        URL's host alone; the engine passes what the host resolves to.
+
+        ``mode``: ``"path"`` keeps the crawl in the directory of the start URL (and of each URL in
+        ``seeds``, the listed ``urls``) on its host, like wget's ``--no-parent``; ``"host"``
+        takes the whole host. A start URL whose directory is ``/`` is whole-host either way.
+        """
+        if mode not in SCOPE_MODES:
+            raise ValueError(f"scope must be one of {', '.join(SCOPE_MODES)}, not {mode!r}")
         host = (urlsplit(start_url).hostname or "").lower()
+        directories: dict[str, set[str]] = {}
+        if mode == "path":
+            for url in (start_url, *seeds):
+                directories.setdefault(origin_host(normalise_url(url)), set()).add(url_directory(url))
         return cls(
             # normalised, so that an internationalised host is compared in its ASCII (IDNA) form
             hosts=frozenset({origin_host(normalise_url(start_url)), *(_ascii_host(h) for h in extra_hosts)}),
@@ -254,9 +294,47 @@ class Scope:
             include=tuple(include),
             exclude=tuple(exclude),
             allow_private=is_private_host(host) if allow_private is None else allow_private,
+            # a host with "/" among its directories is in scope whole
+            directories=tuple(sorted((h, tuple(sorted(d))) for h, d in directories.items() if "/" not in d)),
             _include_re=tuple(re.compile(p) for p in include),
             _exclude_re=tuple(re.compile(p) for p in exclude),
         )
+
+    @property
+    def mode(self) -> str:
+        """``"path"`` when some host is limited to directories, else ``"host"``."""
+        return "path" if self.directories else "host"
+
+    def roots(self) -> list[str]:
+        """Where the audit may go, for people: ``host/before/`` for a directory, ``host`` for a
+        whole host (``*.host`` with subdomains)."""
+        limited = dict(self.directories)
+        out = [f"{h}{d}" for h, dirs in self.directories for d in dirs]
+        out += [h for h in sorted(self.hosts) if h not in limited]
+        if self.include_subdomains:
+            out += [f"*.{h}" for h in sorted(self.hosts)]
+        return out
+
+    def describe(self) -> dict:
+        """The scope as stored with a run and written in its JSON."""
+        return {"mode": self.mode, "roots": self.roots(), "include": list(self.include), "exclude": list(self.exclude)}
+
+    def in_directory(self, url: str) -> bool:
+        """True when ``url`` (normalised) is not on a host limited to directories, or lies in
+        one of its directories (the directory's own URL without its trailing slash included)."""
+        if not self.directories:
+            return True
+        try:
+            netloc = origin_host(url)
+            parts = urlsplit(url)
+            hostname = (parts.hostname or "").lower().rstrip(".")
+            path = parts.path or "/"
+        except ValueError:
+            return False
+        for host, dirs in self.directories:
+            if host in (netloc, hostname):  # a host given without a port covers its ports
+                return any(path.startswith(d) or path == d.rstrip("/") for d in dirs)
+        return True
 
     def url_host_allowed(self, url: str) -> bool:
         """True when the URL's host (and port, where not the default) is in scope."""
@@ -288,6 +366,8 @@ class Scope:
         if too_long(url):
             return "url_too_long"
         if not self.url_host_allowed(url):
+            return "out_of_scope"
+        if not self.in_directory(url):
             return "out_of_scope"
         if self._include_re and not any(r.search(url) for r in self._include_re):
             return "out_of_scope"

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from audits.analysis.scoring import impact_weight, wcag_criteria
 from audits.analysis.statement import check_statement, find_statement
 from audits.analysis.scoring import IMPACTS
+from audits.config import run_scope
 from audits.results import stored_score
 from audits.store import json_or
 
@@ -38,6 +39,8 @@ def run_document(store, run_id: int) -> dict:
         "axe_version": run["axe_version"], "browser": run.get("browser"), "config_hash": run["config_hash"],
         "error": run["error"],
         "config": json_or(run["config"], {}),
+        # what the crawl covered: the start URL's directory (mode "path") or whole hosts
+        "scope": run_scope(json_or(run["config"], {}), run["start_url"]),
         "counts": {"discovered": run["pages_discovered"], "audited": run["pages_audited"],
                    "failed": run["pages_failed"], "skipped": run["pages_skipped"], "reused": run["pages_reused"]},
     }
@@ -159,7 +162,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
     by_impact.update({i: c for i, c in store.impact_summary(run_id).items() if i in by_impact})
     score = stored_score(store, run_id)
     components = json_or(score["components"], {}) if score else {}
-    return {"run": run, "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
+    return {"run": run, "scope": run_scope(json_or(run["config"], {}), run["start_url"]), "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
             "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
             "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
             "document_checks": document_counts(store, run_id), "statement": statement_report(store, run_id),

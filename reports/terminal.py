@@ -204,6 +204,8 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
               f"[yellow]{len(unsettled)}[/]" if unsettled else "0", str(s["clean_pages"]),
               str(run["pages_failed"]), str(run["pages_skipped"]), str(s["documents"]))
     console.print(t)
+    if s["scope"]["text"]:
+        console.print(Text(f"Scope: {s['scope']['text']}"), soft_wrap=True)
     if unsettled:
         t = Table(title="Audited before they settled (partial results: the page was still busy at the settle cap)",
                   header_style="bold")

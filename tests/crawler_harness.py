@@ -4,7 +4,7 @@ one JSON object a line. The reactor runs once per process, so tests run this in 
     python crawler_harness.py '{"start_url": "http://127.0.0.1:8000/", "per_template_cap": 5}'
 
 The JSON holds :class:`crawler.run.CrawlOptions` fields (``scope`` is built from the start URL),
-plus ``include``/``exclude`` patterns for the scope and ``log_level`` for Scrapy's log (stderr).
+plus ``include``/``exclude`` patterns, ``scope`` (``path`` or ``host``) and ``allowed_hosts`` for the scope and ``log_level`` for Scrapy's log (stderr).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def run_crawl(config: dict) -> list[dict]:
     config = dict(config)
     log_level = config.pop("log_level", None)  # Scrapy's log, on stderr
     scope = Scope.for_start_url(config["start_url"], include=config.pop("include", ()),
-                                exclude=config.pop("exclude", ()))
+                                exclude=config.pop("exclude", ()), mode=config.pop("scope", "path"),
+                                extra_hosts=config.pop("allowed_hosts", ()), seeds=config.get("seeds", ()))
     opts = CrawlOptions(scope=scope, **{"autothrottle": False, "delay": 0.0, **config})
     items: list = []
     outcome: dict = {}

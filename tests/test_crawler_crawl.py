@@ -140,3 +140,47 @@ def test_app_shell_is_not_a_trap(soft404):
     app = {p: i for p, i in soft404["by_path"].items() if p.startswith("/app/")}
     assert sorted(app) == ["/app/"] + [f"/app/{r}" for r in "abcdefgh"]
     assert {i["type"] for i in app.values()} == {"DiscoveredPage"}
+
+
+# -- scope by path -------------------------------------------------------------------------------
+
+
+def crawl_scope_site(start: str, **options) -> dict:
+    from scope_site import routes as scope_routes
+
+    with LoopbackServer({}) as site:
+        site.app.update(scope_routes(site.origin))
+        config = {"start_url": site.origin + start, "max_pages": 100, **options}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+        res = subprocess.run([sys.executable, str(HERE / "crawler_harness.py"), json.dumps(config)],
+                             capture_output=True, text=True, timeout=180, env=env, cwd=HERE.parent)
+        requests = dict(site.requests)
+    assert res.returncode == 0, res.stderr[-3000:]
+    items = [json.loads(line) for line in res.stdout.splitlines()]
+    base = site.origin
+    return dict(requests=requests, by_path={i["url"][len(base):]: i for i in items if i["url"].startswith(base)})
+
+
+def test_a_start_url_below_the_root_keeps_the_crawl_in_its_directory():
+    result = crawl_scope_site("/before/home.html")
+    by_path, requests = result["by_path"], result["requests"]
+    pages = {p for p, i in by_path.items() if i["type"] == "DiscoveredPage"}
+    assert pages == {"/before/home.html", "/before/page2.html", "/before/sub/deep.html", "/before/",
+                     "/before/moved.html", "/before/sitemapped.html"}
+    # links, the sitemap and a redirect out of the directory: out of scope, never fetched
+    for path in ("/after/home.html", "/", "/other/page.html", "/after/sitemapped.html"):
+        assert by_path[path]["reason_code"] == "out_of_scope", path
+        assert path not in requests, path
+    assert by_path["/before/out-redirect"]["reason_code"] == "out_of_scope"
+    assert "/after/moved.html" not in requests
+    assert not any(p.startswith("/after/") for p in requests)
+    # the sitemap itself is read from the root: it is not a page
+    assert requests.get("/sitemap.xml") == 1
+
+
+def test_scope_host_crawls_the_whole_host():
+    result = crawl_scope_site("/before/home.html", scope="host")
+    by_path = result["by_path"]
+    for path in ("/after/home.html", "/after/x.html", "/after/sitemapped.html", "/", "/other/page.html",
+                 "/after/moved.html"):
+        assert by_path[path]["type"] == "DiscoveredPage", path

@@ -188,3 +188,66 @@ def test_scope_private_addresses_from_a_private_start():
     assert scope.check("http://127.0.0.1:8000/a") is None
     assert scope.check("http://10.0.0.5:8000/a") == "out_of_scope"  # another host all the same
     assert Scope.for_start_url("http://localhost:3000/").check("http://localhost:3000/x") is None
+
+
+# -- scope by path (the start URL's directory, as wget --no-parent) -------------------------------
+
+
+def test_url_directory_as_wget_takes_it():
+    from crawler.urls import url_directory
+
+    assert url_directory("https://host/before/home.html") == "/before/"
+    assert url_directory("https://host/a/b") == "/a/"  # no trailing slash: b is a file in /a/
+    assert url_directory("https://host/a/b/") == "/a/b/"
+    assert url_directory("https://host/before?x=1") == "/"
+    assert url_directory("https://host") == "/"
+
+
+def test_scope_path_keeps_the_start_urls_directory():
+    scope = Scope.for_start_url("https://example.org/before/home.html")
+    assert scope.mode == "path"
+    assert scope.check("https://example.org/before/page2.html") is None
+    assert scope.check("https://example.org/before/sub/deep.html") is None
+    assert scope.check("http://example.org/before/x") is None  # the scheme is not part of the scope
+    assert scope.check("https://example.org/before") is None  # the directory itself, without its slash
+    assert scope.check("https://example.org/before/?q=1") is None
+    for url in ("https://example.org/", "https://example.org/after/home.html", "https://example.org/beforehand/x",
+                "https://example.org/other/before/x", "https://example.org/Before/x"):
+        assert scope.check(url) == "out_of_scope", url
+    # the host check is the host check: the browser's document fence (frames, resources) asks it
+    assert scope.url_host_allowed("https://example.org/after/frame.html")
+
+
+def test_scope_host_widens_to_the_whole_host():
+    scope = Scope.for_start_url("https://example.org/before/home.html", mode="host")
+    assert scope.mode == "host"
+    assert scope.check("https://example.org/after/home.html") is None
+    with pytest.raises(ValueError):
+        Scope.for_start_url("https://example.org/before/", mode="site")
+
+
+def test_scope_path_at_the_root_is_the_whole_host():
+    for start in ("https://example.org/", "https://example.org/index.html", "https://example.org/before"):
+        scope = Scope.for_start_url(start)
+        assert scope.mode == "host", start
+        assert scope.check("https://example.org/after/x") is None
+
+
+def test_scope_path_other_hosts_are_whole_and_patterns_only_narrow():
+    scope = Scope.for_start_url("https://example.org/before/", extra_hosts=["docs.example.org"],
+                                include_subdomains=True, include=[r"/before/|/guides/"], exclude=[r"/before/old/"])
+    assert scope.check("https://docs.example.org/guides/a") is None  # --allow-host: the whole host
+    assert scope.check("https://www.example.org/guides/a") is None  # a subdomain: the whole host
+    assert scope.check("https://example.org/guides/a") == "out_of_scope"  # --include does not widen
+    assert scope.check("https://example.org/before/a") is None
+    assert scope.check("https://example.org/before/old/a") == "out_of_scope"
+    # a port: the directory holds on every port of a host given without one
+    assert scope.check("https://example.org:8443/after/") == "out_of_scope"
+
+
+def test_scope_path_listed_urls_bring_their_directories():
+    scope = Scope.for_start_url("https://example.org/before/home.html", seeds=["https://example.org/after/list.html"])
+    assert scope.check("https://example.org/after/other.html") is None
+    assert scope.check("https://example.org/before/x") is None
+    assert scope.check("https://example.org/other/x") == "out_of_scope"
+    assert scope.roots() == ["example.org/after/", "example.org/before/"]

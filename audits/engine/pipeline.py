@@ -91,7 +91,7 @@ def scope_for(cfg: AuditConfig) -> Scope:
     decided by what its host resolves to: an intranet name that resolves to 10.x is private."""
     host = urlsplit(cfg.start_url).hostname or ""
     return Scope.for_start_url(cfg.start_url, cfg.allowed_hosts, cfg.include_subdomains, cfg.include, cfg.exclude,
-                               allow_private=host_is_private(host))
+                               allow_private=host_is_private(host), mode=cfg.scope, seeds=cfg.urls)
 
 
 async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progress | None = None,
@@ -131,15 +131,26 @@ async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progr
             egress.close()
 
 
-def _redirect_hint(rec: PageRecord) -> str:
-    """When the start URL redirects to another host (example.gov.uk -> www.example.gov.uk), say
-    what to run instead."""
-    if rec.reason_code != "out_of_scope" or "redirect" not in (rec.reason or ""):
+def _left_scope(rec: PageRecord) -> bool:
+    """True when a URL's record says it redirects (or refreshes) out of the scope."""
+    return rec.reason_code == "out_of_scope" and "redirect" in (rec.reason or "")
+
+
+def _redirect_hint(rec: PageRecord, scope: Scope | None = None) -> str:
+    """When the start URL redirects to another host (example.gov.uk -> www.example.gov.uk), or
+    out of its own directory (/old/ -> /new/), say what to run instead.
+
+    The scope stays what the start URL as given says: a redirect never moves it, so that the
+    same command audits the same part of a site every time (and a site that starts redirecting
+    elsewhere is told, not silently audited somewhere else)."""
+    if not _left_scope(rec):
         return ""
     m = re.search(r" to (\S+)$", rec.reason or "")
     target = m.group(1) if m else rec.final_url
     if not target or not urlsplit(target).hostname:
         return ""
+    if scope is not None and scope.url_host_allowed(target) and not scope.in_directory(normalise_url(target)):
+        return f" (outside the start URL's directory: audit {target} instead, or add --scope host)"
     return f" (audit {target} instead, or add --allow-host {origin_host(target)})"
 
 
@@ -177,6 +188,8 @@ class SiteRun:
         self.start_norm = normalise_url(cfg.start_url)
         self.start_record: PageRecord | None = None
         self.start_document: Document | None = None
+        self.start_left = False  # the start URL redirected out of the scope
+        self.stopper: asyncio.Future | None = None
         self.resume_run: dict | None = None
         self.resume_urls: list[tuple[str, int, str | None, str]] = []
         self.resume_links: list[tuple[str, int, str]] = []
@@ -261,6 +274,11 @@ class SiteRun:
                              final_url=item.final_url, http_status=item.http_status, content_type=item.content_type)
             if item.url == self.start_norm:
                 self.start_record = rec
+                if _left_scope(rec) and not self.resume_run and self.handle is not None:
+                    # the start URL lands outside the scope: what else the crawl finds (a sitemap's
+                    # pages) is not what was asked for, so the run stops and fails with the hint
+                    self.start_left = True
+                    self.stopper = asyncio.ensure_future(_stop_quietly(self.handle))
             self.record(rec)
         elif isinstance(item, Document):
             self.store.save_document(self.run_id, {
@@ -442,21 +460,23 @@ class SiteRun:
     def _record_unanswered(self, status: str) -> None:
         """URLs Scrapy had scheduled but never answered (budget or time ran out first)."""
         code = "time_budget" if status == "incomplete" else "page_budget"
+        reason = "not fetched before the run's budget was used up"
+        if self.start_left:
+            code, reason = "interrupted", "not fetched: the run stopped when its start URL redirected out of scope"
         for url, meta in self.handle.unanswered().items():
-            self.record(PageRecord(url=url, status="skipped", reason_code=code,
-                                   reason="not fetched before the run's budget was used up", **meta))
+            self.record(PageRecord(url=url, status="skipped", reason_code=code, reason=reason, **meta))
 
     def _finish(self, status: str, error: str | None) -> RunOutcome:
         """Close the run; a run that audited nothing at all fails with the start URL's reason."""
         cfg = self.cfg
         audited = self.store.update_counts(self.run_id)["pages_audited"]
-        if audited == 0 and not self.resume_run:
+        if (audited == 0 or self.start_left) and not self.resume_run:
             start = self.start_record
             if self.start_document is not None:
                 error = f"the start URL {cfg.start_url} is a document ({self.start_document.kind}), not an HTML page"
             elif start is not None and start.status != "audited":
                 error = f"the start URL {cfg.start_url} could not be audited: {start.reason_code}: {start.reason}"
-                error += _redirect_hint(start)
+                error += _redirect_hint(start, self.scope)
             else:
                 error = f"no page of {cfg.start_url} could be audited"
             self.store.finish_run(self.run_id, "failed", discovered=self.counts["discovered"], error=error)

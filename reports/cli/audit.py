@@ -44,7 +44,7 @@ from reports.cli.common import (
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 @progress_option
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawler's log on stderr (login secrets masked as ***).")
-def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrency, page_timeout, tags, include,
+def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrency, page_timeout, tags, scope, include,
           exclude, allowed_hosts, include_subdomains, obey_robots, sitemaps, chromium, json_file, all_sites,
           sites_file, parallel, browser_endpoints, remote_network_fenced, resume, full, quiet, progress_interval, verbose, max_documents):
     """Crawl URL, audit every page found with axe-core, store and summarise the run.
@@ -53,10 +53,17 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
     Examples:
       a11ycrawl audit https://www.example.gov.uk/
       a11ycrawl audit https://www.example.gov.uk/ --max-pages 100 --exclude '/search' --json run.json
+      a11ycrawl audit https://www.example.gov.uk/planning/   # only /planning/ and below
+      a11ycrawl audit https://www.example.gov.uk/planning/index.html --scope host   # the whole host
       a11ycrawl audit https://www.example.gov.uk/ --resume      # after Ctrl-C or a crash
       a11ycrawl audit --all --sites config/sites.example.toml   # every site in a list
       a11ycrawl audit --all --parallel 3                        # three sites at a time
       a11ycrawl audit http://intranet.local/ --browser-endpoint ws://10.0.0.5:3000/ --browser-endpoint ws://10.0.0.6:3000/
+
+    A start URL below / keeps the crawl in its directory (as wget --no-parent:
+    https://host/before/home.html covers https://host/before/ and below, https://host/a/b
+    covers /a/); --scope host takes the whole host. --allow-host hosts and --subdomains are
+    whole-host; --include/--exclude narrow what is in scope, never widen it.
 
     Progress and the summary go to stderr: on a terminal a live line (pages done, failures,
     rate, time left); otherwise (CI logs, cron mail) a plain line every 30 s (--progress-interval).
@@ -71,7 +78,7 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
     flags = audit_flags(
         start_url=url, db=db, name=name, max_pages=max_pages, max_depth=max_depth, max_time=max_time,
         concurrency=concurrency, page_timeout=page_timeout, tags=tags,
-        include=include, exclude=exclude, allowed_hosts=list(allowed_hosts) or None,
+        scope=scope, include=include, exclude=exclude, allowed_hosts=list(allowed_hosts) or None,
         include_subdomains=include_subdomains, obey_robots=obey_robots, sitemaps=sitemaps, chromium=chromium,
         full=full or None, browser_endpoints=list(browser_endpoints) or None,
         remote_network_fenced=remote_network_fenced or None, max_documents=max_documents,

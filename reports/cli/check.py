@@ -103,7 +103,7 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr (the verdict is still printed).")
 @progress_option
 def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_pages, max_depth, concurrency,
-              page_timeout, tags, chromium, max_time, include, exclude, min_score, max_critical, max_serious,
+              page_timeout, tags, chromium, max_time, scope, include, exclude, min_score, max_critical, max_serious,
               max_moderate, max_minor, min_coverage, max_broken_links, baseline, write_baseline, ignore_file, junit_file, sarif_file, html_file,
               json_file, exit_zero, quiet, progress_interval):
     """Audit a site for CI and apply a gate: exit 0 if it passes, 1 if it fails.
@@ -181,7 +181,7 @@ def check_cmd(target, urls_file, sitemap, directory, db, config_file, name, max_
             prepare_output(path, option)  # a typo in a path fails now, not after an hour of auditing
     flags.update(audit_flags(db=db, name=name, max_pages=max_pages, max_depth=max_depth, concurrency=concurrency,
                              page_timeout=page_timeout, chromium=chromium, tags=tags, max_time=max_time,
-                             include=include, exclude=exclude))
+                             scope=scope, include=include, exclude=exclude))
     console = stderr_console()
     files: dict[str, str] = {}
     root = None

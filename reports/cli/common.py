@@ -85,7 +85,10 @@ add_budget_options = _compose(
 #: Scope and time budget shared by ``audit`` and ``check`` (declared once here).
 add_scope_options = _compose(
     click.option("--max-time", type=float, help="Time budget for the run, in seconds (default: none)."),
-    click.option("--include", multiple=True, help="Regex a URL must match to be in scope (repeatable)."),
+    click.option("--scope", "scope", type=click.Choice(["path", "host"]), default=None,
+                 help="What the start URL covers. path (default): its directory and below, as wget --no-parent "
+                      "(https://host/before/home.html -> https://host/before/); host: the whole host."),
+    click.option("--include", multiple=True, help="Regex a URL must match to be in scope (repeatable; narrows the scope, never widens it)."),
     click.option("--exclude", multiple=True, help="Regex that puts a URL out of scope (repeatable)."),
 )
 
