@@ -17,15 +17,17 @@ from audits.analysis.gate import (
 )
 from audits.analysis.history import LeagueRow, SiteGoals, SiteHistory, history_rows, rank_sites, site_history
 from audits.analysis.scoring import (
-    MODEL_VERSION, MODELS, SCORABLE_RUN_STATUSES, Failure, PageInput, RescoreReport, ScoreChange, SiteScore,
-    score_pages, wcag_criteria, wcag_level,
+    MODEL_VERSION, MODELS, SCORABLE_RUN_STATUSES, Coverage, Failure, PageInput, RescoreReport, ScoreChange, SiteScore,
+    coverage_of, score_pages, wcag_criteria, wcag_level,
 )
+from audits.config import run_scope
 from audits.errors import StoreError
 from audits.store import json_or
 
 __all__ = [
     "baseline_from_run", "check_stored_run", "diff_runs", "history", "league", "page_inputs", "rescore_all",
-    "rule_texts", "run_findings", "run_info", "run_pages", "score_run", "score_stored_run", "stored_score",
+    "rule_texts", "run_coverage", "run_figures", "run_findings", "run_info", "run_pages", "score_run",
+    "score_stored_run", "stored_score",
 ]
 
 
@@ -92,7 +94,11 @@ def rescore_all(store) -> RescoreReport:
     for run in runs:
         before = store.score(run["id"], MODEL_VERSION) or store.score(run["id"])
         after = score_run(store, run["id"]).score
-        if before is None or before["score"] != after:
+        # the values are compared: a run without a score before and none after (a failed run, a
+        # run with no page audited) has not changed, whatever was stored for it; a score shown
+        # under an older model that now stands under the current one has (the league compares it)
+        value = before["score"] if before else None
+        if value != after or (after is not None and before["model_version"] != MODEL_VERSION):
             changed.append(ScoreChange(run_id=run["id"], site=run["site"], after=after,
                                        before=before["score"] if before else None,
                                        before_model=before["model_version"] if before else None))
@@ -105,6 +111,40 @@ def stored_score(store, run_id: int, model: str = MODEL_VERSION) -> dict | None:
     """The score shown for a run: under ``model`` (default: the current model) if stored, else
     the latest stored under any model (its ``model_version`` says which)."""
     return store.score(run_id, model) or store.score(run_id)
+
+
+def run_coverage(store, run_id: int) -> Coverage:
+    """The pages a run set out to audit, and how many were audited, failed or left unfinished:
+    the one count the score, the summary, ``history``, the league and the report use (see
+    :func:`audits.analysis.scoring.coverage_of`). URLs still queued in the run's frontier count
+    as unfinished, as for the score."""
+    states = store.page_states(run_id)
+    seen = {p["url"] for p in states}
+    pages = [PageInput(url=p["url"], status=p["status"], reason_code=p["reason_code"]) for p in states]
+    pages += [PageInput(url=q["url"], status="skipped", reason_code="interrupted")
+              for q in store.pending(run_id) if q["url"] not in seen]
+    return coverage_of(pages)
+
+
+def run_figures(store, run: dict) -> dict[str, Any]:
+    """What the league compares a run on besides its score, from the store: its coverage, its
+    broken links (linked URLs answering 404/410), whether it stopped at its page budget (URLs
+    left out for ``page_budget``), its page budget, its scope mode and its rule set (axe tags and
+    disabled rules; None when the run did not record them)."""
+    states = store.page_states(run["id"])
+    config = json_or(run.get("config"), {}) or {}
+    tags = config.get("tags")
+    rule_set = None
+    if tags:
+        rule_set = ",".join(sorted(tags)) + "".join(f" -{r}" for r in sorted(config.get("disable_rules") or []))
+    return {
+        "coverage": run_coverage(store, run["id"]),
+        "broken_links": sum(p["reason_code"] == "broken_link" for p in states),
+        "budget_reached": any(p["reason_code"] == "page_budget" for p in states),
+        "max_pages": run.get("max_pages"),
+        "scope": run_scope(config, run["start_url"])["mode"],
+        "rule_set": rule_set,
+    }
 
 
 def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | None = None,
@@ -120,7 +160,8 @@ def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | N
         known = ", ".join(store.sites()) or "none yet"
         raise StoreError(f"no runs of site {site!r} in {store.path} (sites: {known})")
     rows = history_rows(runs, {r["id"]: stored_score(store, r["id"], model) for r in runs},
-                        {r["id"]: store.impact_counts(r["id"]) for r in runs}, model=model)
+                        {r["id"]: store.impact_counts(r["id"]) for r in runs}, model=model,
+                        figures={r["id"]: run_figures(store, r) for r in runs})
     return site_history(site, rows, goals, today, source=str(store.path))
 
 
@@ -129,7 +170,9 @@ def league(store, goals: Mapping[str, SiteGoals] | None = None, today: dt.date |
     """Rank every site in the store by the score (under ``model`` where stored) of its latest
     complete scored run (see :func:`audits.analysis.history.rank_sites`)."""
     goals = goals or {}
-    return rank_sites(history(store, site, goals.get(site), today, model) for site in store.sites())
+    stored = store.sites()
+    return rank_sites((history(store, site, goals.get(site), today, model) for site in stored),
+                      never_audited=[site for site in goals if site not in stored])
 
 
 # -- the gate --------------------------------------------------------------------------------------

@@ -314,6 +314,18 @@ class Store:
     def pages(self, run_id: int) -> list[dict]:
         return list(self.db["pages"].rows_where("run_id = ?", [run_id], order_by="id"))
 
+    def page_states(self, run_id: int) -> list[dict]:
+        """Every URL of a run with its ``status`` and ``reason_code`` only (no facts): for
+        coverage and the league's figures, cheap on runs of many pages."""
+        return list(self.db.query("select url, status, reason_code from pages where run_id = ? order by id", [run_id]))
+
+    def page_links(self, run_id: int) -> list[tuple[str, str]]:
+        """``(page url, link)`` for every link found in the run's audited pages (as the browser
+        saw them, absolute and not normalised)."""
+        return [(r["url"], r["link"]) for r in self.db.query(
+            """select pages.url as url, links.value as link from pages, json_each(pages.facts, '$.links') as links
+               where pages.run_id = ? and pages.status = 'audited' and json_valid(pages.facts)""", [run_id])]
+
     def unsettled_pages(self, run_id: int) -> list[dict]:
         """Audited pages of a run that were audited before they settled (``settled`` false in their
         facts: the settle wait hit its cap), with ``url``, ``title`` and ``facts``."""

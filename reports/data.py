@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timezone
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from audits.analysis.scoring import impact_weight, wcag_criteria
 from audits.analysis.statement import check_statement, find_statement
 from audits.analysis.scoring import IMPACTS
 from audits.config import run_scope
-from audits.results import stored_score
+from audits.results import run_coverage, stored_score
 from audits.store import json_or
+from crawler.urls import normalise_url
 
 FIX_FIRST = 5  # rules listed under "fix first" by the terminal summary, history and the HTML report
 
@@ -81,16 +82,39 @@ def run_document(store, run_id: int) -> dict:
     unfinished = unfinished_pages(store, run_id, {p["url"] for p in pages_out})
     pages_out += unfinished
     run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
+    cov = run_coverage(store, run_id)
+    # the pages the run set out to audit (the score's coverage): audited + failed + unfinished
+    run_out["counts"]["to_audit"] = cov.audited + cov.failed + cov.unfinished
+    run_out["counts"]["unfinished"] = cov.unfinished
     docs = [document_out(d) for d in store.documents(run_id)]
-    return {"run": run_out, "pages": pages_out, "broken_links": broken_links(pages_out), "documents": docs,
+    return {"run": run_out, "pages": pages_out, "broken_links": broken_links(pages_out, store.page_links(run_id)),
+            "documents": docs,
             "statement": statement_report(store, run_id)}
 
 
-def broken_links(pages) -> list[dict]:
-    """The linked URLs that answered 404 or 410 (reason ``broken_link``), each with the page that
-    links it: the JSON's ``broken_links`` and the summary's table."""
-    return [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
-            for p in pages if p["reason_code"] == "broken_link"]
+def broken_links(pages, links: Iterable[tuple[str, str]] = ()) -> list[dict]:
+    """The linked URLs that answered 404 or 410 (reason ``broken_link``), in URL order, each with
+    the page the crawl first found it on (``linked_from``) and every audited page that links it
+    (``linked_from_pages``, from ``links``: ``(page, link)`` pairs, see
+    :meth:`audits.store.Store.page_links`): the JSON's ``broken_links``, the summary's table, the
+    HTML report's section and the league's figure, so they all count alike."""
+    broken = {p["url"]: {"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"],
+                         "linked_from_pages": {p["referrer"]} if p["referrer"] else set()}
+              for p in pages if p["reason_code"] == "broken_link"}
+    if broken:
+        for page, link in links:
+            try:
+                target = normalise_url(link)
+            except ValueError:
+                continue
+            if target in broken:
+                broken[target]["linked_from_pages"].add(page)
+    return [dict(b, linked_from_pages=sorted(b["linked_from_pages"])) for _, b in sorted(broken.items())]
+
+
+def run_broken_links(store, run_id: int) -> list[dict]:
+    """:func:`broken_links` of a stored run."""
+    return broken_links(store.pages(run_id), store.page_links(run_id))
 
 
 LEVEL_A_AA_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"}
@@ -162,7 +186,8 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
     by_impact.update({i: c for i, c in store.impact_summary(run_id).items() if i in by_impact})
     score = stored_score(store, run_id)
     components = json_or(score["components"], {}) if score else {}
-    return {"run": run, "scope": run_scope(json_or(run["config"], {}), run["start_url"]), "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
+    return {"run": run, "scope": run_scope(json_or(run["config"], {}), run["start_url"]),
+            "coverage": run_coverage(store, run_id), "by_impact": by_impact, "top_rules": store.top_rules(run_id, top),
             "worst_pages": store.worst_pages(run_id, top), "reasons": store.reason_counts(run_id),
             "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
             "document_checks": document_counts(store, run_id), "statement": statement_report(store, run_id),
@@ -170,7 +195,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
             "needs_review": needs_review(store, run_id),
             "unsettled": [{"url": p["url"], "title": p["title"], "settle": page_settle(p["facts"])}
                           for p in store.unsettled_pages(run_id)],
-            "broken_links": broken_links(store.pages(run_id))}
+            "broken_links": run_broken_links(store, run_id)}
 
 
 # -- what to fix first ---------------------------------------------------------------------------------

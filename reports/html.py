@@ -36,8 +36,10 @@ from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
 from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
 from reports.data import (
-    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run, wcag_criteria, wcag_label,
+    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run,
+    run_broken_links, wcag_criteria, wcag_label,
 )
+from audits.config import run_scope
 from reports.files import write_text
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -196,6 +198,9 @@ class Report:
     needs_review: tuple[ReviewGroup, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     unsettled: tuple[dict, ...] = ()  # audited before they settled: url, title, ms, pending
+    to_audit: int | None = None  # pages the run set out to audit (audited + failed + unfinished)
+    broken_links: tuple[dict, ...] = ()  # linked URLs answering 404/410: url, http_status, linked_from_pages
+    scope: dict = field(default_factory=dict)  # what the crawl covered (audits.config.run_scope)
 
 
 # -- building it from the store ------------------------------------------------------------------------
@@ -427,6 +432,7 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         by_impact[i]["rules"] = len(rules_by_impact[i])
     audited = [p for p in pages if p["status"] == "audited"]
     failing_urls = {r["url"] for r in finding_rows}
+    # failed pages only: broken links (skipped, the site's own 404/410) have a section of their own
     not_audited = tuple({"url": p["url"], "status": p["status"], "reason_code": p["reason_code"], "reason": p["reason"]}
                         for p in pages if p["status"] == "failed")
     unsettled = tuple({"url": p["url"], "title": p["title"], "ms": st["ms"], "pending": st["pending"]}
@@ -448,7 +454,8 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
         fix_first=tuple(fix_first(this.components, limit=None)), needs_review=tuple(needs_review(store, run["id"])),
-        notes=tuple(notes), unsettled=unsettled,
+        notes=tuple(notes), unsettled=unsettled, broken_links=tuple(run_broken_links(store, run["id"])),
+        scope=run_scope(json_or(run["config"], {}), run["start_url"]), to_audit=this.pages_to_audit,
     )
 
 

@@ -16,6 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from reports.data import IMPACTS, fix_first
 from reports.terminal import IMPACT_STYLE, fix_first_table
@@ -60,6 +61,18 @@ def fmt_rank_change(change: int | None, has_rank: bool) -> str:
 
 def _date(iso: str | None) -> str:
     return (iso or "")[:16].replace("T", " ")
+
+
+def fmt_pages(audited: int | None, to_audit: int | None) -> str:
+    """Pages audited "of" the pages the run set out to audit (audited + failed + unfinished, the
+    score's coverage), as the summary, ``history``, the league and the report all count them.
+
+    >>> fmt_pages(42, 43), fmt_pages(42, 42), fmt_pages(None, None)
+    ('42 of 43', '42', '')
+    """
+    if audited is None:
+        return ""
+    return f"{audited} of {to_audit}" if to_audit is not None and to_audit != audited else str(audited)
 
 
 def _targets_summary(targets) -> str:
@@ -184,7 +197,7 @@ def print_history(console: Console, h) -> None:
         note = r.note or ("" if r.score is not None else r.reason or "")
         rows.append((
             str(r.run_id), _date(r.started_at), r.status, fmt_score(r.score), fmt_change(r.change),
-            f"{r.pages_audited}" + (f" (+{r.pages_failed} failed)" if r.pages_failed else ""),
+            fmt_pages(r.pages_audited, r.pages_to_audit),
             *(str(r.violations.get(i, 0)) for i in IMPACTS),
             f"{r.model_version or '—'} / {r.axe_version or '?'}", note,
         ))
@@ -199,17 +212,27 @@ def print_history(console: Console, h) -> None:
 def print_league(console: Console, rows: Iterable, top_climbers: Iterable) -> None:
     """``a11ycrawl league``: rank, score, change since the previous period, targets; the title
     names the scoring model and axe-core version of the ranked scores."""
+    from rich.markup import escape
+
     rows = list(rows)
     engines = sorted({(r.model_version, r.axe_version) for r in rows if r.rank is not None})
     under = "; ".join(f"{m}, axe-core {a}" for m, a in engines)
-    columns = [("rank", "right"), ("site", "left"), ("score", "right"), ("change", "right"), ("places", "right"),
-               ("pages", "right"), ("run", "right"), ("date", "left"), ("targets", "left"), ("note", "left")]
+    broken = any(r.broken_links for r in rows)
+    columns = [("rank", "right"), ("mark", "left"), ("site", "left"), ("score", "right"), ("change", "right"),
+               ("places", "right"), ("pages", "right"), *((("broken links", "right"),) if broken else ()),
+               ("run", "right"), ("date", "left"), ("targets", "left"), ("note", "left")]
     table_rows = [(
-        str(r.rank) if r.rank is not None else "—", r.site, fmt_score(r.score), fmt_change(r.change),
-        fmt_rank_change(r.rank_change, r.rank is not None), "" if r.pages_audited is None else str(r.pages_audited),
-        "" if r.run_id is None else str(r.run_id), _date(r.started_at), _targets_summary(r.targets), r.note or "",
+        str(r.rank) if r.rank is not None else "—", fmt_marks(r.marks), escape(r.site), fmt_score(r.score),
+        fmt_change(r.change), fmt_rank_change(r.rank_change, r.rank is not None),
+        "" if r.pages_audited is None else str(r.pages_audited),
+        *(("" if r.broken_links is None else str(r.broken_links),) if broken else ()),
+        "" if r.run_id is None else str(r.run_id), _date(r.started_at), _targets_summary(r.targets),
+        escape(r.note or ""),
     ) for r in rows]
-    print_fitted(console, "League table" + (f" (scores under {under})" if under else ""), columns, table_rows, drop=("run", "date", "pages", "targets", "note"))
+    print_fitted(console, "League table" + (f" (scores under {under})" if under else ""), columns, table_rows,
+                 drop=("run", "date", "pages", "targets", "broken links", "note"))
+    for line in mark_legend(rows):
+        console.print(Text(line), soft_wrap=True)
     up = list(top_climbers)
     if up:
         console.print("[bold]Biggest climbers:[/] " + "; ".join(
@@ -243,6 +266,28 @@ def print_diff(console: Console, d) -> None:
                           + (" ..." if len(urls) > 5 else ""))
 
 
+def fmt_marks(marks) -> str:
+    """A league row's marks as their symbols ("B P"), in the order of :data:`MARKS`."""
+    return " ".join(m.symbol for m in marks)
+
+
+def mark_legend(rows) -> list[str]:
+    """The footnote under a league table: each mark used, what it means, and every marked
+    site's reasons."""
+    from audits.analysis.history import MARKS
+
+    rows = list(rows)
+    used = {m.code for r in rows for m in r.marks}
+    if not used:
+        return []
+    lines = ["Marks (ranked all the same; compare with care): " + "; ".join(
+        f"{symbol} {meaning}" for code, (symbol, meaning) in MARKS.items() if code in used)]
+    for r in rows:
+        if r.marks:
+            lines.append(f"  {fmt_marks(r.marks)} {r.site}: " + "; ".join(m.reason for m in r.marks))
+    return lines
+
+
 def print_rescore(console: Console, report) -> None:
     """``a11ycrawl rescore``: how many runs got a different score under the current model."""
     console.print(f"Rescored {report.runs} run(s) under {' and '.join(report.models)}; under {report.model_version}, "
@@ -257,15 +302,22 @@ def print_rescore(console: Console, report) -> None:
         console.print(t)
 
 
-LEAGUE_CSV_COLUMNS = ("rank", "site", "score", "change", "previous_rank", "rank_change", "pages_audited", "run_id",
-                      "started_at", "model_version", "axe_version", "comparable", "targets", "note")
+LEAGUE_CSV_COLUMNS = ("rank", "site", "score", "change", "previous_rank", "rank_change", "pages_audited",
+                      "broken_links", "run_id", "started_at", "model_version", "axe_version", "comparable", "marks",
+                      "targets", "note")
+#: League CSV cells that hold text (names, notes, reasons): neutralised against spreadsheet formulas.
+LEAGUE_CSV_TEXT = ("site", "started_at", "model_version", "axe_version", "marks", "targets", "note")
 
 
 def league_csv(rows: Iterable) -> str:
     """The league table as CSV (RFC 4180, a header row): one row per site, best first, the
-    figures unformatted (scores to one decimal as shown, empty where there is none)."""
+    figures unformatted (scores to one decimal as shown, empty where there is none); ``marks``
+    holds each mark's reason (joined by "; "). Text cells go through
+    :func:`reports.export.csv_cell`, so a site name or note starting with = + - @ opens as text."""
     import csv
     import io
+
+    from reports.export import csv_cell
 
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -277,6 +329,9 @@ def league_csv(rows: Iterable) -> str:
             "rank_change": r.rank_change, "pages_audited": r.pages_audited, "run_id": r.run_id,
             "started_at": r.started_at, "model_version": r.model_version, "axe_version": r.axe_version,
             "comparable": "yes" if r.comparable else "no", "targets": _targets_summary(r.targets), "note": r.note,
+            "broken_links": r.broken_links,
+            "marks": "; ".join(f"{m.symbol}: {m.reason}" for m in r.marks) or None,
         }
-        writer.writerow(["" if values[c] is None else values[c] for c in LEAGUE_CSV_COLUMNS])
+        writer.writerow(["" if values[c] is None else csv_cell(values[c]) if c in LEAGUE_CSV_TEXT else values[c]
+                         for c in LEAGUE_CSV_COLUMNS])
     return buf.getvalue()

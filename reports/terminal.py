@@ -197,12 +197,13 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
     console.print()
     console.rule(f"[bold]{escape(run['site'])}[/] — run {run['id']} ({run['status']})")
     t = Table(title="Coverage", show_header=True, header_style="bold")
-    for col in ("discovered", "audited", "unsettled", "clean", "failed", "skipped", "documents"):
+    for col in ("to audit", "audited", "unsettled", "clean", "failed", "skipped", "documents"):
         t.add_column(col, justify="right")
     unsettled = s["unsettled"]
-    t.add_row(str(run["pages_discovered"]), str(run["pages_audited"]),
+    cov = s["coverage"]  # the score's count: to audit = audited + failed + unfinished (budget, Ctrl-C)
+    t.add_row(str(cov.audited + cov.failed + cov.unfinished), str(cov.audited),
               f"[yellow]{len(unsettled)}[/]" if unsettled else "0", str(s["clean_pages"]),
-              str(run["pages_failed"]), str(run["pages_skipped"]), str(s["documents"]))
+              str(cov.failed), str(run["pages_skipped"]), str(s["documents"]))
     console.print(t)
     if s["scope"]["text"]:
         console.print(Text(f"Scope: {s['scope']['text']}"), soft_wrap=True)

@@ -338,3 +338,173 @@ def test_league_redirected_to_a_file_is_the_table(cli, tmp_path):
     text = (tmp_path / "league.txt").read_text()
     assert "League table" in text and "Northbrook District Council" in text  # natural width in a file
     assert "\x1b[" not in text  # no terminal colour codes in a file
+
+
+# -- a league that compares like with like --------------------------------------------------------
+
+DEFAULT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def configured_run(store, site, when, bad_pages=0, max_pages=500, scope="host", tags=DEFAULT_TAGS,
+                   budget_cut=0, broken=0, failed=0, base=None, status="complete"):
+    """A scored run of four pages as the engine stores it: its config (budget, scope, tags),
+    ``budget_cut`` URLs left out for the page budget, ``broken`` linked URLs answering 404 (each
+    linked from the home page and from a/), ``failed`` pages that timed out."""
+    from audits.analysis.fingerprint import finding_fingerprint
+    from audits.store import PageRecord
+
+    base = base or f"https://{site.lower().replace(' ', '-')}.example/"
+    urls = [base, base + "a/", base + "b/", base + "c/"]
+    broken_urls = [f"{base}gone-{i}" for i in range(broken)]
+    run = store.create_run(site=site, start_url=base + ("section/" if scope == "path" else ""), tool_version="0.1.0",
+                           axe_version="4.12.1", config={"max_pages": max_pages, "scope": scope, "tags": tags},
+                           config_hash="c", max_pages=max_pages)
+    for i, url in enumerate(urls):
+        links = broken_urls if i < 2 else []
+        store.save_page(run, PageRecord(url=url, status="audited", facts={"links": links},
+                                        violations=[violation("image-alt")] if i < bad_pages else []),
+                        fingerprint=finding_fingerprint)
+    for u in broken_urls:
+        store.save_page(run, PageRecord(url=u, status="skipped", reason_code="broken_link", http_status=404,
+                                        reason="HTTP 404: a broken link", referrer=base))
+    for i in range(budget_cut):
+        store.save_page(run, PageRecord(url=f"{base}more-{i}", status="skipped", reason_code="page_budget",
+                                        reason=f"page budget of {max_pages} reached"))
+    for i in range(failed):
+        store.save_page(run, PageRecord(url=f"{base}slow-{i}", status="failed", reason_code="timeout", reason="slow"))
+    store.finish_run(run, status)
+    store.db["runs"].update(run, {"started_at": f"2026-{when}T09:00:00+00:00"})
+    score_run(store, run)
+    return run
+
+
+def test_league_marks_runs_not_like_most_and_keeps_their_rank(store):
+    for site in ("A", "B", "C", "D"):
+        configured_run(store, site, "01-05")
+    configured_run(store, "Budget", "01-05", max_pages=20, budget_cut=7)
+    configured_run(store, "Section", "01-05", scope="path")
+    configured_run(store, "Strict", "01-05", tags=["wcag2a"])
+    rows = {r.site: r for r in league(store, today=TODAY)}
+    assert all(rows[s].marks == () for s in "ABCD")
+    assert [m.code for m in rows["Budget"].marks] == ["budget_reached", "budget"]
+    assert "stopped at its page budget of 20 pages" in rows["Budget"].marks[0].reason
+    assert rows["Budget"].marks[1].reason == "page budget 20; most sites: 500"
+    assert [(m.code, m.symbol) for m in rows["Section"].marks] == [("scope", "S")]
+    assert "the start URL's directory; most sites: the whole host" in rows["Section"].marks[0].reason
+    assert [m.code for m in rows["Strict"].marks] == ["rules"]
+    assert all(r.rank == 1 for r in rows.values())  # marked, still ranked: all clean, all tie
+
+    runner = CliRunner(env={"COLUMNS": "200"})
+    doc = json.loads(runner.invoke(a11ycrawl, ["league", "--db", store.path, "--json"]).stdout)
+    marks = {s["site"]: [m["reason"] for m in s["marks"]] for s in doc["sites"]}
+    assert marks["A"] == [] and marks["Section"] == [rows["Section"].marks[0].reason]
+    out = runner.invoke(a11ycrawl, ["league", "--db", store.path]).stdout
+    assert "mark" in out and "B P" in out
+    assert "B stopped at its page budget" in out and "S audited another scope" in out
+    assert "Budget: stopped at its page budget of 20 pages; page budget 20; most sites: 500" in " ".join(out.split())
+    csv_rows = {r["site"]: r for r in csv.DictReader(io.StringIO(
+        runner.invoke(a11ycrawl, ["league", "--db", store.path, "--format", "csv"]).stdout))}
+    assert csv_rows["Strict"]["marks"].startswith("R: rule set wcag2a; most sites: ")
+    assert csv_rows["A"]["marks"] == ""
+
+
+def test_league_marks_every_site_when_no_budget_is_shared_by_most(store):
+    configured_run(store, "A", "01-05", max_pages=20)
+    configured_run(store, "B", "01-05", max_pages=500)
+    rows = {r.site: r for r in league(store, today=TODAY)}
+    assert rows["A"].marks[0].reason == "page budget 20; the sites differ: 20, 500"
+    assert [m.code for m in rows["B"].marks] == ["budget"]
+
+
+def test_league_lists_sites_never_audited(store, tmp_path):
+    configured_run(store, "A", "01-05")
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[[sites]]\nname = "A"\nstart_url = "https://a.example/"\n\n'
+                     '[[sites]]\nname = "Newtown Council"\nstart_url = "https://newtown.example/"\n')
+    runner = CliRunner(env={"COLUMNS": "200"})
+    db = ["--db", store.path, "--sites", str(sites)]
+    doc = json.loads(runner.invoke(a11ycrawl, ["league", *db, "--json"]).stdout)
+    assert [(s["site"], s["rank"], s["note"]) for s in doc["sites"]] == [
+        ("A", 1, None), ("Newtown Council", None, "never audited: no run of this site is stored")]
+    assert "Newtown Council" in runner.invoke(a11ycrawl, ["league", *db]).stdout
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(a11ycrawl, ["league", *db, "--format", "csv"]).stdout)))
+    assert rows[-1]["site"] == "Newtown Council" and rows[-1]["note"].startswith("never audited")
+
+
+def test_failed_runs_do_not_advise_rescoring_and_rescore_counts_real_changes(store):
+    configured_run(store, "A", "01-05")
+    # a failed run never scored (the engine stops before scoring when the start URL fails)
+    run = store.create_run(site="F", start_url="https://f.example/", tool_version="0.1.0", axe_version="4.12.1",
+                           config={}, config_hash="c", max_pages=500)
+    store.finish_run(run, "failed", error="the start URL could not be audited: http_error: HTTP 500")
+    note = league_row(store, "F").note
+    assert "rescore" not in note and "HTTP 500" in note
+    assert "rescore" not in history(store, "F").rows[0].reason
+    report = rescore_all(store)
+    assert report.changed == ()  # F's score was empty and stays empty; A's did not move
+    assert league_row(store, "F").note == note
+
+
+def test_broken_links_figure_agrees_with_the_summary_json_and_report(store):
+    from reports.data import run_document, run_summary
+    from reports.html import build_report, render_report
+
+    configured_run(store, "A", "01-05", broken=3)
+    configured_run(store, "B", "01-05")
+    run = configured_run(store, "A", "01-06", broken=2)
+    rows = {r.site: r for r in league(store, today=TODAY)}
+    assert (rows["A"].broken_links, rows["B"].broken_links) == (2, 0)
+    assert len(run_document(store, run)["broken_links"]) == 2 == len(run_summary(store, run)["broken_links"])
+    report = build_report(store, site="A", now=NOW_2027)
+    assert len(report.broken_links) == 2
+    html = render_report(report)
+    assert '<th scope="col" class="num">Broken links</th>' in html  # the league column
+    runner = CliRunner(env={"COLUMNS": "200"})
+    out = runner.invoke(a11ycrawl, ["league", "--db", store.path]).stdout
+    assert "broken links" in out
+    csv_rows = {r["site"]: r for r in csv.DictReader(io.StringIO(
+        runner.invoke(a11ycrawl, ["league", "--db", store.path, "--format", "csv"]).stdout))}
+    assert (csv_rows["A"]["broken_links"], csv_rows["B"]["broken_links"]) == ("2", "0")
+
+
+NOW_2027 = dt.datetime(2027, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def test_pages_counted_alike_by_the_summary_history_json_and_report(store):
+    """One definition: the pages a run set out to audit are those audited, failed or left
+    unfinished (the score's coverage); 42 audited and 1 failed read "42 of 43" everywhere."""
+    from rich.console import Console
+
+    from reports.data import run_document
+    from reports.html import build_report, render_report
+    from reports.terminal import print_summary
+
+    run = configured_run(store, "A", "01-05", failed=1, broken=2, budget_cut=1)
+    console = Console(record=True, width=200)
+    print_summary(console, store, run)
+    summary = console.export_text()
+    assert "to audit" in summary and "discovered" not in summary
+    table = [line for line in summary.splitlines() if line.strip().startswith("│")][0]
+    cells = [c.strip() for c in table.strip().strip("│").split("│")]
+    assert cells[:2] == ["5", "4"] and cells[4] == "1"  # to audit, audited, ..., failed
+    doc = run_document(store, run)["run"]["counts"]
+    assert (doc["to_audit"], doc["audited"], doc["failed"]) == (5, 4, 1)
+    row = history(store, "A").rows[-1]
+    assert (row.pages_audited, row.pages_to_audit, row.pages_failed) == (4, 5, 1)
+    out = CliRunner(env={"COLUMNS": "200"}).invoke(a11ycrawl, ["history", "A", "--db", store.path]).stdout
+    assert "4 of 5" in out
+    html = render_report(build_report(store, site="A", now=NOW_2027))
+    assert '<p class="big">4 <small>of 5</small></p>' in html
+
+
+def test_league_csv_neutralises_formula_cells(store):
+    """Site names come from site lists and notes from audited sites: a spreadsheet must show them
+    as text (as every other CSV a11ycrawl writes, through reports.export.csv_cell)."""
+    names = ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "Plain Council"]
+    for name in names:
+        configured_run(store, name, "01-05", base=f"https://s{names.index(name)}.example/")
+    out = CliRunner().invoke(a11ycrawl, ["league", "--db", store.path, "--format", "csv"]).stdout
+    sites = [r["site"] for r in csv.DictReader(io.StringIO(out, newline=""))]
+    assert sorted(sites) == sorted(["'" + n for n in names[:-1]] + ["Plain Council"])
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert all(r["score"] == "10.0" and r["rank"] == "1" for r in rows)  # figures stay numbers

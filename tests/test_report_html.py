@@ -234,3 +234,39 @@ def test_a_hostile_page_cannot_run_script_in_the_report(audit, cli, serve, brows
         await context.close()
 
     run(check())
+
+
+def test_broken_links_are_listed_with_every_page_linking_them_escaped(tmp_path):
+    from audits.analysis.fingerprint import finding_fingerprint
+    from audits.results import score_run
+    from audits.store import PageRecord
+
+    store = open_store(tmp_path / "b.db")
+    base = "https://www.linky.example.gov.uk/"
+    hostile = base + '"><script>window.__pwned=4</script>'
+    run = store.create_run(site="Linky", start_url=base, tool_version="0.1.0", axe_version="4.12.1",
+                           config={}, config_hash="c", max_pages=50)
+    pages = {base: [base + "old-page", hostile], base + "news/": [base + "old-page#top"], base + "about/": []}
+    for url, links in pages.items():
+        store.save_page(run, PageRecord(url=url, status="audited", title="Linky", facts={"links": links}),
+                        fingerprint=finding_fingerprint)
+    store.save_page(run, PageRecord(url=base + "old-page", status="skipped", reason_code="broken_link",
+                                    http_status=404, referrer=base, reason="HTTP 404: a broken link"))
+    store.save_page(run, PageRecord(url=hostile, status="skipped", reason_code="broken_link", http_status=410,
+                                    referrer=base, reason="HTTP 410: a broken link"))
+    store.finish_run(run, "complete")
+    score_run(store, run)
+    report = build_report(store, site="Linky", now=NOW)
+    html = render_report(report)
+    section = html[html.index('<section aria-labelledby="broken-links">'):]
+    section = section[:section.index("</section>")]
+    assert "Broken links (2)" in section and 'href="#broken-links"' in html
+    old = section[section.index(base + "old-page"):]
+    old = old[:old.index("</tr>")]
+    assert ">404<" in old and f'href="{base}"' in old and f'href="{base}news/"' in old  # the fragment is dropped
+    assert f'href="{base}about/"' not in old
+    assert "window.__pwned=4" in section and "<script>window.__pwned=4" not in html
+    assert ">410<" in section
+    # the report's "not audited" list is for failures: broken links are not among them
+    assert 'aria-labelledby="not-audited"' not in html
+    store.close()

@@ -154,6 +154,13 @@ class HistoryRow:
     axe_version: str | None
     note: str | None  # model or axe-core changed since the previous scored run, or an old model
     components: dict | None
+    # the pages the run set out to audit (audited + failed + unfinished: the score's coverage)
+    pages_to_audit: int | None = None
+    broken_links: int = 0  # linked URLs answering 404 or 410
+    budget_reached: bool = False  # URLs were left out because the page budget was used up
+    max_pages: int | None = None
+    scope: str | None = None  # "path" (the start URL's directory) or "host"
+    rule_set: str | None = None  # axe tags (and disabled rules) the run audited with; None: not recorded
 
 
 @dataclass(frozen=True)
@@ -189,23 +196,43 @@ def _engine_note(prev: HistoryRow | None, row: HistoryRow, model: str = MODEL_VE
     return "; ".join(notes) or None
 
 
+def unscored_reason(run: Mapping) -> str:
+    """Why a run has no stored score, saying what can help: rescoring only helps a finished run
+    with audited pages (a failed run, one still running and one with no page audited get no
+    score from rescoring either)."""
+    if run["status"] == "failed":
+        return f"the run failed: {run.get('error') or 'no reason recorded'}"
+    if run["status"] not in ("complete", "incomplete"):
+        return f"the run has not finished (status {run['status']}); resume it with 'a11ycrawl audit --resume'"
+    if not run.get("pages_audited"):
+        return "no page could be audited"
+    return "not scored yet: run 'a11ycrawl rescore'"
+
+
 def history_rows(runs: list[dict], scores: Mapping[int, dict | None],
-                 impacts: Mapping[int, dict[str, int]], model: str = MODEL_VERSION) -> tuple[HistoryRow, ...]:
+                 impacts: Mapping[int, dict[str, int]], model: str = MODEL_VERSION,
+                 figures: Mapping[int, Mapping] | None = None) -> tuple[HistoryRow, ...]:
     """One :class:`HistoryRow` per run (oldest first), with the change since the previous scored
-    run; ``scores`` and ``impacts`` are keyed by run id. A score under another model than
-    ``model`` (the one asked for) is noted."""
+    run; ``scores``, ``impacts`` and ``figures`` (see :func:`audits.results.run_figures`) are keyed
+    by run id. A score under another model than ``model`` (the one asked for) is noted."""
     rows: list[HistoryRow] = []
     prev: HistoryRow | None = None
     for run in runs:
         s = scores.get(run["id"])
+        f = (figures or {}).get(run["id"]) or {}
+        cov = f.get("coverage")
         row = HistoryRow(
             run_id=run["id"], started_at=run["started_at"], status=run["status"],
             score=s["score"] if s else None,
-            reason=(s["reason"] if s else "not scored yet: run 'a11ycrawl rescore'"),
-            pages_audited=run["pages_audited"] or 0, pages_failed=run["pages_failed"] or 0,
+            reason=(s["reason"] if s else unscored_reason(run)),
+            pages_audited=cov.audited if cov else run["pages_audited"] or 0,
+            pages_failed=cov.failed if cov else run["pages_failed"] or 0,
             violations=dict(impacts.get(run["id"]) or {}), change=None,
             model_version=s["model_version"] if s else None, axe_version=run["axe_version"],
             note=None, components=json.loads(s["components"]) if s and s["components"] else None,
+            pages_to_audit=(cov.audited + cov.failed + cov.unfinished) if cov else None,
+            broken_links=f.get("broken_links", 0), budget_reached=bool(f.get("budget_reached")),
+            max_pages=f.get("max_pages", run.get("max_pages")), scope=f.get("scope"), rule_set=f.get("rule_set"),
         )
         if row.score is not None:
             change = round(row.score - prev.score, 1) if prev is not None else None
@@ -259,6 +286,27 @@ class LeagueRow:
     comparable: bool
     note: str | None
     targets: tuple[TargetProgress, ...]
+    broken_links: int | None = None  # linked URLs answering 404 or 410 in the run ranked
+    marks: tuple["Mark", ...] = ()  # why the run is not like most sites' runs (ranked all the same)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Why a site's run is not like the others in its league: ``code`` for machines, ``symbol``
+    for the table's mark column (explained under it), ``reason`` for people."""
+
+    code: str  # budget_reached | budget | scope | rules
+    symbol: str
+    reason: str
+
+
+#: The league's marks: code -> (symbol, what the legend under the table says).
+MARKS = {
+    "budget_reached": ("B", "stopped at its page budget: part of the site was not audited"),
+    "budget": ("P", "audited with another page budget than most sites"),
+    "scope": ("S", "audited another scope (one directory or the whole host) than most sites"),
+    "rules": ("R", "audited with another rule set (axe tags, WCAG level) than most sites"),
+}
 
 
 def competition_ranks(scores: Mapping[Hashable, float]) -> dict[Hashable, int]:
@@ -286,12 +334,55 @@ def _engine_label(engine: tuple[str | None, str | None] | None) -> str:
     return f"{model or 'no model'}, axe-core {axe or '?'}"
 
 
-def rank_sites(histories: Iterable[SiteHistory]) -> list[LeagueRow]:
+def _majority(values: Iterable[Hashable]) -> Hashable | None:
+    """The value most items share, or None when none is shared by more than any other."""
+    counts = Counter(v for v in values if v is not None).most_common()
+    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
+        return None
+    return counts[0][0]
+
+
+def _mark(code: str, reason: str) -> Mark:
+    return Mark(code=code, symbol=MARKS[code][0], reason=reason)
+
+
+def league_marks(latest: Mapping[str, HistoryRow]) -> dict[str, tuple[Mark, ...]]:
+    """Why each site's latest run is not like most sites': it stopped at its page budget, or
+    its page budget, scope or rule set differs from the one most sites share (when no value is
+    shared by most, every site whose value is known is marked). Values not recorded (runs stored
+    before they were) are not compared."""
+    out: dict[str, list[Mark]] = {site: [] for site in latest}
+    for site, r in latest.items():
+        if r.budget_reached:
+            out[site].append(_mark("budget_reached", f"stopped at its page budget of {r.max_pages} pages"
+                                   if r.max_pages else "stopped at its page budget"))
+    for code, attr, label in (("budget", "max_pages", "page budget"), ("scope", "scope", "scope"),
+                              ("rules", "rule_set", "rule set")):
+        values = {site: getattr(r, attr) for site, r in latest.items()}
+        if len({v for v in values.values() if v is not None}) < 2:
+            continue
+        common = _majority(values.values())
+        shown = {"path": "the start URL's directory", "host": "the whole host"} if attr == "scope" else {}
+        for site, v in values.items():
+            if v is None or v == common:
+                continue
+            theirs = shown.get(v, v)
+            most = (f"most sites: {shown.get(common, common)}" if common is not None else
+                    "the sites differ: " + ", ".join(str(shown.get(x, x)) for x in sorted({
+                        x for x in values.values() if x is not None}, key=str)))
+            out[site].append(_mark(code, f"{label} {theirs}; {most}"))
+    return {site: tuple(marks) for site, marks in out.items()}
+
+
+def rank_sites(histories: Iterable[SiteHistory], never_audited: Iterable[str] = ()) -> list[LeagueRow]:
     """Rank sites by the score of their latest complete scored run.
 
     Sites whose latest run used another scoring model or axe-core version than most sites are
-    flagged as not comparable and not ranked. Rank change compares with the ranks of each site's
-    previous scored run ("the previous period"). Ranked rows come first, by rank.
+    flagged as not comparable and not ranked. Sites ranked whose runs are not like most sites'
+    (stopped at the page budget; another budget, scope or rule set) keep their rank and carry
+    :class:`Mark` s saying why (:func:`league_marks`). Rank change compares with the ranks of each
+    site's previous scored run ("the previous period"). Ranked rows come first, by rank; sites
+    in ``never_audited`` (named in a site list, with no run stored) are listed last, unranked.
     """
     histories = list(histories)
     latest = {h.site: h.latest for h in histories if h.latest}
@@ -304,6 +395,7 @@ def rank_sites(histories: Iterable[SiteHistory]) -> list[LeagueRow]:
             previous[h.site] = scored[-2]
     prev_engine = majority_engine(previous.values())
     prev_ranks = competition_ranks({s: r.score for s, r in previous.items() if _engine(r) == prev_engine})
+    marks = league_marks({s: r for s, r in latest.items() if s in ranks})
     rows = []
     for h in histories:
         cur, prev = latest.get(h.site), previous.get(h.site)
@@ -324,8 +416,18 @@ def rank_sites(histories: Iterable[SiteHistory]) -> list[LeagueRow]:
             change=round(cur.score - prev.score, 1) if cur and prev else None,
             model_version=cur.model_version if cur else None, axe_version=cur.axe_version if cur else None,
             comparable=rank is not None, note=note, targets=h.targets,
+            broken_links=cur.broken_links if cur else None, marks=marks.get(h.site, ()),
         ))
-    return sorted(rows, key=lambda r: (r.rank is None, r.rank or 0, r.site))
+    listed = {r.site for r in rows}
+    for site in never_audited:
+        if site not in listed:
+            listed.add(site)
+            rows.append(LeagueRow(
+                site=site, run_id=None, started_at=None, score=None, pages_audited=None, rank=None,
+                previous_rank=None, rank_change=None, previous_score=None, change=None, model_version=None,
+                axe_version=None, comparable=False, note="never audited: no run of this site is stored", targets=(),
+            ))
+    return sorted(rows, key=lambda r: (r.rank is None, r.run_id is None, r.rank or 0, r.site))
 
 
 def climbers(rows: Iterable[LeagueRow], limit: int = 3) -> list[LeagueRow]:

@@ -71,6 +71,12 @@ def league_cmd(db, sites_file, model, fmt, as_json):
     ranked scores; a site whose latest run was scored under another model or audited with another
     axe-core version than most sites is listed as not comparable, without a rank.
 
+    A site whose run is not like most sites' keeps its rank with a mark, explained under the
+    table (and as "marks" with reasons in JSON and CSV): B stopped at its page budget, P another
+    page budget, S another scope (one directory or the whole host), R another rule set (axe
+    tags). Each site's broken links (linked URLs answering 404/410) are counted. Sites named in
+    --sites FILE that were never audited are listed as such.
+
     \b
     Examples:
       a11ycrawl league
@@ -132,8 +138,10 @@ def diff_cmd(run_a, run_b, db, as_json):
 def rescore_cmd(db, as_json):
     """Recompute the score of every stored run under every scoring model (the current one,
     a11ycrawl-score/2, and a11ycrawl-score/1, which reproduces the figures it gave), store each
-    beside the others, and report how many runs' shown scores (under the current model) changed.
-    Raw results are never changed.
+    beside the others, and report how many runs' shown scores (under the current model) changed:
+    a score whose value differs, or one shown under an older model that now stands under the
+    current one. A run with no score before and none after (a failed run, or one with no page
+    audited, which rescoring cannot help) has not changed. Raw results are never changed.
 
     \b
     Examples:
