@@ -142,9 +142,11 @@ def test_goals_are_read_from_the_site_list(tmp_path, monkeypatch):
 def test_the_shipped_site_lists_load():
     from audits.sites import load_sites
 
-    for name in ("config/demo-sites.toml", "config/sites.example.toml"):
-        assert len(load_sites(name, {})) == 3
+    for name, n in (("config/demo-sites.toml", 3), ("config/sites.example.toml", 4)):
+        assert len(load_sites(name, {})) == n
         assert all(g.targets for g in load_goals(name).values())
+    section = load_sites("config/sites.example.toml", {})[3]
+    assert section.scope == "path" and section.start_url.endswith("/planning/")
 
 
 # -- league -------------------------------------------------------------------------------------
