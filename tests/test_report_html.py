@@ -236,28 +236,51 @@ def test_a_hostile_page_cannot_run_script_in_the_report(audit, cli, serve, brows
     run(check())
 
 
-def test_broken_links_are_listed_with_every_page_linking_them_escaped(tmp_path):
+LINKY = "https://www.linky.example.gov.uk/"
+LINKY_HOSTILE = LINKY + '"><script>window.__pwned=4</script>'
+
+
+@pytest.fixture(scope="module")
+def linky_html(tmp_path_factory):
+    """A run with two broken links (one with a hostile URL) linked from several pages, in a
+    league with a site that stopped at a smaller page budget (marked)."""
     from audits.analysis.fingerprint import finding_fingerprint
     from audits.results import score_run
     from audits.store import PageRecord
 
-    store = open_store(tmp_path / "b.db")
-    base = "https://www.linky.example.gov.uk/"
-    hostile = base + '"><script>window.__pwned=4</script>'
-    run = store.create_run(site="Linky", start_url=base, tool_version="0.1.0", axe_version="4.12.1",
-                           config={}, config_hash="c", max_pages=50)
-    pages = {base: [base + "old-page", hostile], base + "news/": [base + "old-page#top"], base + "about/": []}
-    for url, links in pages.items():
-        store.save_page(run, PageRecord(url=url, status="audited", title="Linky", facts={"links": links}),
-                        fingerprint=finding_fingerprint)
-    store.save_page(run, PageRecord(url=base + "old-page", status="skipped", reason_code="broken_link",
-                                    http_status=404, referrer=base, reason="HTTP 404: a broken link"))
-    store.save_page(run, PageRecord(url=hostile, status="skipped", reason_code="broken_link", http_status=410,
-                                    referrer=base, reason="HTTP 410: a broken link"))
-    store.finish_run(run, "complete")
-    score_run(store, run)
+    store = open_store(tmp_path_factory.mktemp("linky") / "b.db")
+
+    def run_of(site, base, links, max_pages=50, cut=0):
+        run = store.create_run(site=site, start_url=base, tool_version="0.1.0", axe_version="4.12.1",
+                               config={"max_pages": max_pages, "scope": "path", "tags": ["wcag2a"]},
+                               config_hash="c", max_pages=max_pages)
+        for url, found in links.items():
+            store.save_page(run, PageRecord(url=url, status="audited", title=site, facts={"links": found}),
+                            fingerprint=finding_fingerprint)
+        for i in range(cut):
+            store.save_page(run, PageRecord(url=f"{base}more-{i}", status="skipped", reason_code="page_budget",
+                                            reason="page budget reached"))
+        return run
+
+    run = run_of("Linky", LINKY, {LINKY: [LINKY + "old-page", LINKY_HOSTILE], LINKY + "news/": [LINKY + "old-page#top"],
+                                  LINKY + "about/": []})
+    store.save_page(run, PageRecord(url=LINKY + "old-page", status="skipped", reason_code="broken_link",
+                                    http_status=404, referrer=LINKY, reason="HTTP 404: a broken link"))
+    store.save_page(run, PageRecord(url=LINKY_HOSTILE, status="skipped", reason_code="broken_link", http_status=410,
+                                    referrer=LINKY, reason="HTTP 410: a broken link"))
+    other = run_of("Other", "https://other.example/", {"https://other.example/": []}, max_pages=5, cut=2)
+    third = run_of("Third", "https://third.example/", {"https://third.example/": []})
+    for r in (run, other, third):
+        store.finish_run(r, "complete")
+        score_run(store, r)
     report = build_report(store, site="Linky", now=NOW)
-    html = render_report(report)
+    yield report, render_report(report)
+    store.close()
+
+
+def test_broken_links_are_listed_with_every_page_linking_them_escaped(linky_html):
+    report, html = linky_html
+    base, hostile = LINKY, LINKY_HOSTILE
     section = html[html.index('<section aria-labelledby="broken-links">'):]
     section = section[:section.index("</section>")]
     assert "Broken links (2)" in section and 'href="#broken-links"' in html
@@ -265,8 +288,27 @@ def test_broken_links_are_listed_with_every_page_linking_them_escaped(tmp_path):
     old = old[:old.index("</tr>")]
     assert ">404<" in old and f'href="{base}"' in old and f'href="{base}news/"' in old  # the fragment is dropped
     assert f'href="{base}about/"' not in old
-    assert "window.__pwned=4" in section and "<script>window.__pwned=4" not in html
+    assert "window.__pwned=4" in section and "<script>window.__pwned=4" not in html and hostile not in html
     assert ">410<" in section
     # the report's "not audited" list is for failures: broken links are not among them
     assert 'aria-labelledby="not-audited"' not in html
-    store.close()
+
+
+def test_the_league_in_the_report_has_broken_links_and_marks(linky_html):
+    report, html = linky_html
+    league = html[html.index('<section aria-labelledby="league">'):]
+    league = league[:league.index("</section>")]
+    assert '<th scope="col" class="num">Broken links</th>' in league
+    other = league[league.index("Other"):]
+    other = other[:other.index("</tr>")]
+    assert "stopped at its page budget of 5 pages" in other and "page budget 5; most sites: 50" in other
+    assert "Scope of the audit: https://www.linky.example.gov.uk/ (the whole host)." in html
+
+
+@pytest.mark.browser
+def test_a_report_with_broken_links_and_marks_passes_its_own_audit(audit, serve, linky_html):
+    _, html = linky_html
+    server = serve({"/report.html": Reply(body=html)})
+    store, outcome = audit(server.url + "report.html", max_pages=1)
+    (page,) = [p for p in run_document(store, outcome.run_id)["pages"] if p["status"] == "audited"]
+    assert page["violations"] == [], [(v["rule"], [n["target"] for n in v["nodes"]]) for v in page["violations"]]
