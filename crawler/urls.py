@@ -315,10 +315,6 @@ class Scope:
             out += [f"*.{h}" for h in sorted(self.hosts)]
         return out
 
-    def describe(self) -> dict:
-        """The scope as stored with a run and written in its JSON."""
-        return {"mode": self.mode, "roots": self.roots(), "include": list(self.include), "exclude": list(self.exclude)}
-
     def in_directory(self, url: str) -> bool:
         """True when ``url`` (normalised) is not on a host limited to directories, or lies in
         one of its directories (the directory's own URL without its trailing slash included)."""
