@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from audits.analysis.scoring import impact_weight, wcag_criteria
-from audits.analysis.statement import check_statement, find_statement
 from audits.analysis.scoring import IMPACTS
-from audits.results import stored_score
+from audits.results import statement_report, stored_score  # noqa: F401 (statement_report: re-exported)
 from audits.store import json_or
 
 FIX_FIRST = 5  # rules listed under "fix first" by the terminal summary, history and the HTML report
@@ -88,22 +86,6 @@ def broken_links(pages) -> list[dict]:
     links it: the JSON's ``broken_links`` and the summary's table."""
     return [{"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"]}
             for p in pages if p["reason_code"] == "broken_link"]
-
-
-LEVEL_A_AA_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"}
-
-
-def statement_report(store, run_id: int) -> dict:
-    """The accessibility statement found among the run's audited pages and what it says (see
-    :mod:`audits.analysis.statement`), derived from stored page facts and findings."""
-    run = store.get_run(run_id)
-    pages = store.statement_facts(run_id)
-    failures = store.violation_count_with_tags(run_id, sorted(LEVEL_A_AA_TAGS))
-    try:
-        run_date = datetime.fromisoformat(run["started_at"]).date()
-    except (TypeError, ValueError):
-        run_date = datetime.now(timezone.utc).date()
-    return check_statement(find_statement(pages, run["start_url"]), run_date, failures)
 
 
 def document_out(d: dict) -> dict:
