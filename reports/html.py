@@ -36,7 +36,8 @@ from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
 from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
 from reports.data import (
-    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run, wcag_criteria, wcag_label,
+    FIX_FIRST, IMPACTS, PART_LABELS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run,
+    score_parts, wcag_criteria, wcag_label,
 )
 from reports.files import write_text
 
@@ -196,6 +197,7 @@ class Report:
     needs_review: tuple[ReviewGroup, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     unsettled: tuple[dict, ...] = ()  # audited before they settled: url, title, ms, pending
+    parts: tuple[dict, ...] = ()  # model 3: how the score is made (reports.data.score_parts)
 
 
 # -- building it from the store ------------------------------------------------------------------------
@@ -447,7 +449,9 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         issues=tuple(_issue_groups(finding_rows, texts, gains)),
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
-        fix_first=tuple(fix_first(this.components, limit=None)), needs_review=tuple(needs_review(store, run["id"])),
+        # page rules under "Fix first"; model 3's other fixes under "How the score is made" (parts)
+        fix_first=tuple(f for f in fix_first(this.components, limit=None) if f.part == "pages"),
+        parts=tuple(score_parts(this.components)), needs_review=tuple(needs_review(store, run["id"])),
         notes=tuple(notes), unsettled=unsettled,
     )
 
@@ -499,7 +503,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(score=_score_text, change=_change_text, signed=_signed, date=_date, short_date=_short_date,
                        href=safe_href, places=_places)
-    env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST)
+    env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST, PART_LABELS=PART_LABELS)
     return env
 
 

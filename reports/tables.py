@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from reports.data import IMPACTS, fix_first
-from reports.terminal import IMPACT_STYLE, fix_first_table
+from reports.data import IMPACTS, fix_first, score_parts
+from reports.terminal import IMPACT_STYLE, fix_first_table, parts_table
 
 
 def to_json(obj: Any) -> str:
@@ -91,13 +91,20 @@ def print_components(console: Console, row) -> None:
     c = row.components
     if not c or (c.get("free_a") is None and c.get("lost") is None):
         return
+    parts_table(console, score_parts(c), title=f"How score {fmt_score(row.score)} of run {row.run_id} is made "
+                                               f"({row.model_version})")
     cov = c["coverage"]
     wanted = cov["audited"] + cov["failed"] + cov["unfinished"]
     t = Table(title=f"Score {fmt_score(row.score)} of run {row.run_id}: components ({row.model_version})",
               header_style="bold", show_header=True)
     t.add_column("component")
     t.add_column("value", justify="right")
-    if c.get("lost") is not None:
+    if c.get("parts"):
+        t.add_row("pages: points lost to failing rules (pages score = 10 − points lost, not below 0)",
+                  f"{c['lost']:.1f}")
+        t.add_row("failing WCAG A/AA rules", str(len(c.get("rules") or [])))
+        t.add_row("score before rounding to one decimal", f"{c['exact']:.4f}")
+    elif c.get("lost") is not None:
         t.add_row("points lost to failing rules (score = 10 − points lost, not below 0)", f"{c['lost']:.1f}")
         t.add_row("failing WCAG A/AA rules", str(len(c.get("rules") or [])))
     else:

@@ -363,3 +363,86 @@ def test_meeting_a_statement_requirement_moves_the_rescored_score_by_the_gain_sh
     store.db["pages"].update(page["id"], {"facts": '{"statement_links": [], "statement_text": %s}' % __import__(
         "json").dumps(STATEMENT_TEXT + "\nIf you are not happy, contact the Equality Advisory and Support Service.")})
     assert round(score_run(store, run_id).score - s.score, 1) == fix.gain > 0
+
+
+# -- shown everywhere: the JSON, the terminal summary, history, the HTML report ----------------------
+
+@pytest.fixture
+def scored_run(tmp_path):
+    store = history_store(tmp_path / "h.db")
+    base = "https://www.northbrook.example.gov.uk/"
+    run_id = add_run(store, "Northbrook District Council", base, "01-26", {"": [logo()], "bins/": [contrast()]})
+    add_statement_and_documents(store, run_id, base)
+    score_run(store, run_id)
+    yield store, run_id
+    store.close()
+
+
+def test_the_json_run_document_shows_the_parts_with_weights_and_points(scored_run):
+    from reports.data import run_document
+
+    store, run_id = scored_run
+    doc = run_document(store, run_id)["score"]
+    assert (doc["model_version"], doc["score"]) == (MODEL_3, store.score(run_id, MODEL_3)["score"])
+    parts = {p["name"]: p for p in doc["components"]}
+    assert list(parts) == list(PARTS)
+    assert {n: (p["status"], p["weight"]) for n, p in parts.items()} == {
+        "pages": ("scored", 0.7), "documents": ("scored", 0.1), "statement": ("scored", 0.1),
+        "crosspage": ("not_applicable", 0.1)}
+    assert abs(sum(p["points"] for p in parts.values() if p["points"] is not None) - doc["score"]) <= 0.05 + 0.015
+    fixes = {(f["part"], f["item"]): f for f in doc["fix_first"]}
+    assert set(fixes) == {("pages", "image-alt"), ("pages", "color-contrast"), ("documents", "tagged"),
+                          ("statement", "enforcement"), ("statement", "reviewed")}
+    assert [f["gain"] for f in doc["fix_first"]] == sorted((f["gain"] for f in doc["fix_first"]), reverse=True)
+
+
+def test_the_summary_and_history_show_how_the_score_is_made(scored_run):
+    import io
+
+    from rich.console import Console
+
+    from audits.results import history
+    from reports.tables import print_history
+    from reports.terminal import print_summary
+
+    store, run_id = scored_run
+    for show in (lambda c: print_summary(c, store, run_id),
+                 lambda c: print_history(c, history(store, "Northbrook District Council"))):
+        out = io.StringIO()
+        show(Console(file=out, width=200))
+        text = out.getvalue()
+        assert "How the score is made" in text or "is made (a11ycrawl-score/3)" in text
+        assert "statement: enforcement" in text and "PDFs: tagged" in text
+        assert "7 of 9 requirements met" in text and "not applicable: no cross-page check applied" in text
+        assert "0.70 → 0.778" in text  # the cross-page weight shared out over the other three
+
+
+def test_the_html_report_has_a_table_of_the_parts(scored_run):
+    from reports.html import build_report, render_report
+    from helpers import Tags
+
+    store, run_id = scored_run
+    report = build_report(store, run_id=run_id)
+    html = render_report(report)
+    block = html[html.index('id="score-parts"'):html.index("Progress against targets")]
+    assert "<caption id=\"score-parts-caption\">Parts of the score" in block
+    for p in report.parts:
+        if p["points"] is not None:
+            assert f"{p['points']:.2f}" in block
+    assert "<code>enforcement</code>: +" in block and "(not used)" in block
+    assert all(f.part == "pages" for f in report.fix_first)  # the page rules; the rest are in the parts table
+    Tags(html)  # parses
+
+
+@pytest.mark.browser
+def test_the_parts_table_passes_our_own_audit(audit, serve, scored_run):
+    """The report with every kind of part row (scored, shared weight, fixes listed, not applicable)."""
+    from audits.engine.static_server import Reply
+    from reports.data import run_document
+    from reports.html import build_report, render_report
+
+    store, run_id = scored_run
+    server = serve({"/report.html": Reply(body=render_report(build_report(store, run_id=run_id)))})
+    audited, outcome = audit(server.url + "report.html", max_pages=1)
+    (page,) = [p for p in run_document(audited, outcome.run_id)["pages"] if p["status"] == "audited"]
+    assert page["violations"] == [], [(v["rule"], [n["target"] for n in v["nodes"]]) for v in page["violations"]]
