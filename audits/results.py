@@ -72,9 +72,13 @@ def statement_report(store, run_id: int) -> dict:
     return {**report, "recorded": any(p.get("recorded", True) for p in pages)}
 
 
-def statement_input(report: Mapping) -> StatementInput | None:
-    """A :func:`statement_report` as model 3 scores it (None: not recorded, not applicable)."""
+def statement_input(report: Mapping, searched: bool = True) -> StatementInput | None:
+    """A :func:`statement_report` as model 3 scores it. None (the part does not apply) when the
+    run did not record statement facts, or when it did not look for the statement (``searched``
+    false: it audited a list of URLs or a sitemap without following links) and found none."""
     if not report.get("recorded", True):
+        return None
+    if not searched and not any(r["id"] == "exists" and r["status"] == "met" for r in report.get("requirements") or ()):
         return None
     return StatementInput(tuple((str(r["id"]), str(r["status"])) for r in report.get("requirements") or ()))
 
@@ -114,7 +118,9 @@ def score_stored_run(store, run_id: int, model: str = MODEL_VERSION) -> SiteScor
 
 def _extras(store, run_id: int) -> dict:
     """What model 3 scores besides the pages: the checked PDFs, the statement, the cross-page findings."""
-    return {"documents": document_inputs(store, run_id), "statement": statement_input(statement_report(store, run_id)),
+    searched = json_or(store.get_run(run_id)["config"], {}).get("follow_links") is not False
+    return {"documents": document_inputs(store, run_id),
+            "statement": statement_input(statement_report(store, run_id), searched),
             "site_checks": site_findings(store, run_id)}
 
 

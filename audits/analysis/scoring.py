@@ -19,8 +19,9 @@ A weighted mean of four parts, each scored 0 to 10 (:data:`PART_WEIGHTS`)::
 
     score = round_half_up( sum over the parts that apply of weight x part / sum of their weights )
 
-A part that does not apply (no PDF checked; no cross-page check applied; a run stored before
-statement facts were recorded) is left out and the weights of the others are scaled up in
+A part that does not apply (no PDF checked; no cross-page check applied; no statement looked
+for: a run stored before statement facts were recorded, or one that audited a list of URLs or a
+sitemap without following links and found none) is left out and the weights of the others are scaled up in
 proportion, so they still add up to 1: without documents, pages weigh 0.7/0.9 = 0.778. With none
 of the three, model 3 is model 2. The arithmetic is exact (fractions); only the score shown is
 rounded, half up, to one decimal, so each part's points (weight used x part, shown to 2
@@ -599,8 +600,9 @@ def _score_pages_3(pages: list[PageInput], coverage: Coverage, documents: Sequen
                       if values["documents"] is not None else
                       "not applicable: no PDF was checked in this run (none linked in scope, none fetched, or none "
                       "readable)"),
-        "statement": ("not applicable: this run did not record the facts the statement is found from (stored "
-                      "before statements were checked)" if statement is None else
+        "statement": ("not applicable: the run did not look for a statement (stored before statements were "
+                      "checked, or it audited a list of URLs or a sitemap without following links)"
+                      if statement is None else
                       f"{len(met)} of {len(STATEMENT_REQUIREMENTS)} requirements met"
                       + ("" if "exists" in met else " (no accessibility statement found)")),
         "crosspage": (f"{sum(st == PASS for _, st in cross)} of "
