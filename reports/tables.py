@@ -252,7 +252,7 @@ def print_diff(console: Console, d) -> None:
 
 def print_rescore(console: Console, report) -> None:
     """``a11ycrawl rescore``: how many runs got a different score under the current model."""
-    console.print(f"Rescored {report.runs} run(s) under {' and '.join(report.models)}; under {report.model_version}, "
+    console.print(f"Rescored {report.runs} run(s) under {', '.join(report.models[:-1]) + ' and ' if len(report.models) > 1 else ''}{report.models[-1]}; under {report.model_version}, "
                   f"the one shown, {len(report.changed)} changed.")
     if report.changed:
         t = Table(header_style="bold")
