@@ -6,6 +6,7 @@ the gate, diffs). The engine and the reports call these; neither writes SQL.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from collections import defaultdict
 from dataclasses import replace
@@ -17,17 +18,18 @@ from audits.analysis.gate import (
 )
 from audits.analysis.history import LeagueRow, SiteGoals, SiteHistory, history_rows, rank_sites, site_history
 from audits.analysis.scoring import (
-    MODEL_VERSION, MODELS, SCORABLE_RUN_STATUSES, Coverage, Failure, PageInput, RescoreReport, ScoreChange, SiteScore,
-    coverage_of, score_pages, wcag_criteria, wcag_level,
+    MODEL_VERSION, MODELS, SCORABLE_RUN_STATUSES, Coverage, DocumentInput, Failure, PageInput, RescoreReport,
+    ScoreChange, SiteCheck, SiteScore, StatementInput, coverage_of, score_pages, wcag_criteria, wcag_level,
 )
+from audits.analysis.statement import check_statement, find_statement
 from audits.config import run_scope
 from audits.errors import StoreError
 from audits.store import json_or
 
 __all__ = [
-    "baseline_from_run", "check_stored_run", "diff_runs", "history", "league", "page_inputs", "rescore_all",
-    "rule_texts", "run_coverage", "run_figures", "run_findings", "run_info", "run_pages", "score_run",
-    "score_stored_run", "stored_score",
+    "baseline_from_run", "check_stored_run", "diff_runs", "document_inputs", "history", "league", "page_inputs",
+    "rescore_all", "rule_texts", "run_coverage", "run_figures", "run_findings", "run_info", "run_pages", "score_run",
+    "score_stored_run", "site_findings", "statement_input", "statement_report", "stored_score",
 ]
 
 
@@ -53,14 +55,78 @@ def page_inputs(store, run_id: int) -> list[PageInput]:
     return pages
 
 
+LEVEL_A_AA_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa")
+
+
+def statement_report(store, run_id: int) -> dict:
+    """The accessibility statement found among the run's audited pages and what it says (see
+    :mod:`audits.analysis.statement`), derived from stored page facts and findings. A run stored
+    before statement facts were recorded has ``"recorded": false`` (and no statement found)."""
+    run = store.get_run(run_id)
+    pages = store.statement_facts(run_id)
+    failures = store.violation_count_with_tags(run_id, LEVEL_A_AA_TAGS)
+    try:
+        run_date = dt.datetime.fromisoformat(run["started_at"]).date()
+    except (TypeError, ValueError):
+        run_date = dt.datetime.now(dt.timezone.utc).date()
+    report = check_statement(find_statement(pages, run["start_url"]), run_date, failures)
+    return {**report, "recorded": any(p.get("recorded", True) for p in pages)}
+
+
+def statement_input(report: Mapping, searched: bool = True) -> StatementInput | None:
+    """A :func:`statement_report` as model 3 scores it. None (the part does not apply) when the
+    run did not record statement facts, or when it did not look for the statement (``searched``
+    false: it audited a list of URLs or a sitemap without following links) and found none."""
+    if not report.get("recorded", True):
+        return None
+    if not searched and not any(r["id"] == "exists" and r["status"] == "met" for r in report.get("requirements") or ()):
+        return None
+    return StatementInput(tuple((str(r["id"]), str(r["status"])) for r in report.get("requirements") or ()))
+
+
+def document_inputs(store, run_id: int) -> list[DocumentInput]:
+    """The run's checked PDFs with their stored checks' outcomes (documents not fetched, not
+    readable or not PDFs are not scored)."""
+    return [DocumentInput(url=d["url"], checks=tuple((str(c.get("id")), str(c.get("status")))
+                                                     for c in json_or(d.get("checks"), []) if isinstance(c, dict)))
+            for d in store.documents(run_id) if d.get("check_status") == "checked"]
+
+
+def site_findings(store, run_id: int) -> list[SiteCheck]:
+    """The run's cross-page findings (one per check), from stored page facts.
+
+    TODO(lead, at merge): audits.analysis.crosspage (check_site -> list[SiteFinding]) is being
+    written in parallel; this calls it when it is importable, with the run's audited pages as
+    stored rows (url, title, facts decoded). Check that this is the input check_site expects
+    and adjust here (the one place), then import it plainly and drop the ImportError fallback. Until then a run has no
+    cross-page findings and model 3's cross-page part is not applicable.
+    """
+    # A plain import once the module is merged; import_module until then (a static import of a
+    # module that does not exist yet resolves to the package ``audits`` and trips import-linter).
+    try:
+        check_site = importlib.import_module("audits.analysis.crosspage").check_site
+    except ImportError:
+        return []
+    pages = [dict(p, facts=json_or(p.get("facts"), None)) for p in store.pages(run_id) if p["status"] == "audited"]
+    return list(check_site(pages))
+
+
 def score_stored_run(store, run_id: int, model: str = MODEL_VERSION) -> SiteScore:
     """Compute (without saving) the score of a stored run under ``model`` (default: the current
     model). Runs still running (or killed) and failed runs get no score."""
-    return _score(store.get_run(run_id), page_inputs(store, run_id), model)
+    return _score(store.get_run(run_id), page_inputs(store, run_id), model, _extras(store, run_id))
 
 
-def _score(run: dict, pages: list[PageInput], model: str) -> SiteScore:
-    result = score_pages(pages, model)
+def _extras(store, run_id: int) -> dict:
+    """What model 3 scores besides the pages: the checked PDFs, the statement, the cross-page findings."""
+    searched = json_or(store.get_run(run_id)["config"], {}).get("follow_links") is not False
+    return {"documents": document_inputs(store, run_id),
+            "statement": statement_input(statement_report(store, run_id), searched),
+            "site_checks": site_findings(store, run_id)}
+
+
+def _score(run: dict, pages: list[PageInput], model: str, extras: dict) -> SiteScore:
+    result = score_pages(pages, model, **extras)
     if run["status"] not in SCORABLE_RUN_STATUSES:
         why = (f"the run failed: {run['error']}" if run["status"] == "failed"
                else f"the run has not finished (status {run['status']}); resume it with 'a11ycrawl audit --resume'")
@@ -71,11 +137,13 @@ def _score(run: dict, pages: list[PageInput], model: str) -> SiteScore:
 def score_run(store, run_id: int) -> SiteScore:
     """Score a stored run under every model (:data:`~audits.analysis.scoring.MODELS`) and save
     each score with its model and the run's axe-core version; returns the score under the
-    current model, :data:`MODEL_VERSION`. Raises :class:`~audits.errors.StoreError` for an
-    unknown run."""
+    current model, :data:`MODEL_VERSION`. Everything is read from the store (pages, findings,
+    documents' checks, statement facts), so rescoring never needs a new crawl. Raises
+    :class:`~audits.errors.StoreError` for an unknown run."""
     run = store.get_run(run_id)
     pages = page_inputs(store, run_id)
-    results = {model: _score(run, pages, model) for model in MODELS}
+    extras = _extras(store, run_id)
+    results = {model: _score(run, pages, model, extras) for model in MODELS}
     for model, result in results.items():
         store.save_score(run_id, model, run["axe_version"], result.score, result.components(), result.reason)
     return results[MODEL_VERSION]

@@ -416,8 +416,11 @@ class Store:
         rows = self.db.execute(
             "select url, title, json_extract(facts, '$.statement_links'), json_extract(facts, '$.statement_text') "
             "from pages where run_id = ? and status = 'audited' and json_valid(facts) order by id", [run_id])
-        return [{"url": u, "title": t, "facts": {"statement_links": json.loads(links) if links else [],
-                                                  "statement_text": text}} for u, t, links, text in rows]
+        # "recorded": the page's facts have statement links at all (runs stored before statements
+        # were checked have none, which is not the same as a site without a statement)
+        return [{"url": u, "title": t, "recorded": links is not None,
+                 "facts": {"statement_links": json.loads(links) if links else [], "statement_text": text}}
+                for u, t, links, text in rows]
 
     def violation_count_with_tags(self, run_id: int, tags: Iterable[str]) -> int:
         """Failing elements of a run whose rule carries any of ``tags`` (such as wcag2a, wcag2aa)."""

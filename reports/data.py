@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from audits.analysis.scoring import impact_weight, wcag_criteria
-from audits.analysis.statement import check_statement, find_statement
 from audits.analysis.scoring import IMPACTS
 from audits.config import run_scope
-from audits.results import run_coverage, stored_score
+from audits.results import run_coverage, statement_report, stored_score  # noqa: F401 (statement_report: re-exported)
 from audits.store import json_or
 from crawler.urls import normalise_url
 
@@ -88,8 +86,8 @@ def run_document(store, run_id: int) -> dict:
     run_out["counts"]["unfinished"] = cov.unfinished
     docs = [document_out(d) for d in store.documents(run_id)]
     return {"run": run_out, "pages": pages_out, "broken_links": broken_links(pages_out, store.page_links(run_id)),
-            "documents": docs,
-            "statement": statement_report(store, run_id)}
+            "documents": docs, "statement": statement_report(store, run_id),
+            "score": score_out(stored_score(store, run_id))}
 
 
 def broken_links(pages, links: Iterable[tuple[str, str]] = ()) -> list[dict]:
@@ -115,22 +113,6 @@ def broken_links(pages, links: Iterable[tuple[str, str]] = ()) -> list[dict]:
 def run_broken_links(store, run_id: int) -> list[dict]:
     """:func:`broken_links` of a stored run."""
     return broken_links(store.pages(run_id), store.page_links(run_id))
-
-
-LEVEL_A_AA_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"}
-
-
-def statement_report(store, run_id: int) -> dict:
-    """The accessibility statement found among the run's audited pages and what it says (see
-    :mod:`audits.analysis.statement`), derived from stored page facts and findings."""
-    run = store.get_run(run_id)
-    pages = store.statement_facts(run_id)
-    failures = store.violation_count_with_tags(run_id, sorted(LEVEL_A_AA_TAGS))
-    try:
-        run_date = datetime.fromisoformat(run["started_at"]).date()
-    except (TypeError, ValueError):
-        run_date = datetime.now(timezone.utc).date()
-    return check_statement(find_statement(pages, run["start_url"]), run_date, failures)
 
 
 def document_out(d: dict) -> dict:
@@ -192,6 +174,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
             "clean_pages": store.clean_page_count(run_id), "documents": store.document_count(run_id),
             "document_checks": document_counts(store, run_id), "statement": statement_report(store, run_id),
             "score": score, "components": components, "fix_first": fix_first(components, limit=None),
+            "parts": score_parts(components),
             "needs_review": needs_review(store, run_id),
             "unsettled": [{"url": p["url"], "title": p["title"], "settle": page_settle(p["facts"])}
                           for p in store.unsettled_pages(run_id)],
@@ -202,32 +185,84 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
 
 @dataclass(frozen=True)
 class FixFirst:
-    """One rule to fix, with what fixing it on every page adds to the score."""
+    """One fix, with what it adds to the score: a rule fixed on every page or, under model 3,
+    a document check passed on every PDF failing it, a statement requirement met, or a
+    cross-page check passed (``part`` says which)."""
 
-    rule: str
-    gain: float  # the model's gain: the score with the rule fixed everywhere, minus the score
-    pages: int  # audited pages it fails on
-    prevalence: float  # their share of the audited pages
+    rule: str  # the rule, or the document check, statement requirement or cross-page check
+    gain: float  # the model's gain: the score with it fixed (everywhere), minus the score
+    pages: int  # audited pages it fails on (documents: PDFs failing the check; 1 otherwise)
+    prevalence: float  # their share of the audited pages (0 outside the pages)
     impact: str | None
     level: str | None
     wcag: tuple[str, ...]  # "1.4.3 Contrast (Minimum)"
     cost: float | None  # points it costs (model 2)
+    part: str = "pages"  # model 3: pages | documents | statement | crosspage
+    points: float | None = None  # model 3: what the unrounded score gains (2 decimals)
+
+    @property
+    def label(self) -> str:
+        """The fix as a reader names it: the rule, or ``statement: enforcement``."""
+        return self.rule if self.part == "pages" else f"{PART_LABELS.get(self.part, self.part)}: {self.rule}"
+
+    @property
+    def where(self) -> str:
+        """Where it fails: ``4 (100%)`` pages, ``3 PDFs``, ``the statement``, ``across pages``."""
+        if self.part == "pages":
+            return f"{self.pages} ({self.prevalence:.0%})"
+        if self.part == "documents":
+            return f"{self.pages} PDF{'s' if self.pages != 1 else ''}"
+        return "the statement" if self.part == "statement" else "across pages"
+
+
+PART_LABELS = {"pages": "pages", "documents": "PDFs", "statement": "statement", "crosspage": "cross-page"}
 
 
 def fix_first(components: Mapping | None, limit: int | None = FIX_FIRST) -> list[FixFirst]:
-    """What to fix first, from a score's stored components: the scored failing rules, largest
-    gain first (then most points lost, most pages, worst impact, name), at most ``limit``.
+    """What to fix first, from a score's stored components: the scored failing rules and, under
+    model 3, the document checks, statement requirements and cross-page checks to meet, largest
+    gain first (then most unrounded points, most points lost, most pages, worst impact, name),
+    at most ``limit``.
 
-    The one list the terminal summary, ``a11ycrawl history`` and the HTML report show, so they
-    always agree.
+    The one list the terminal summary and ``a11ycrawl history`` show (the HTML report shows its
+    page rules under "Fix first" and the rest under "How the score is made"), so they agree.
     """
-    rules = list((components or {}).get("rules") or [])
-    rules.sort(key=lambda r: (-r["gain"], -(r.get("cost") or 0), -r["pages"], -impact_weight(r.get("impact")),
-                              r["rule"]))
-    return [FixFirst(rule=r["rule"], gain=r["gain"], pages=r["pages"], prevalence=r["prevalence"],
-                     impact=r.get("impact"), level=r.get("level"),
-                     wcag=tuple(wcag_label(c) for c in r.get("wcag") or ()), cost=r.get("cost"))
-            for r in rules[:limit]]
+    c = components or {}
+    out = [FixFirst(rule=r["rule"], gain=r["gain"], pages=r["pages"], prevalence=r["prevalence"],
+                    impact=r.get("impact"), level=r.get("level"),
+                    wcag=tuple(wcag_label(x) for x in r.get("wcag") or ()), cost=r.get("cost"), points=r.get("points"))
+           for r in c.get("rules") or []]
+    out += [FixFirst(rule=f["item"], gain=f["gain"], pages=f["count"], prevalence=0.0, impact=None, level=None,
+                     wcag=(), cost=None, part=f["part"], points=f["points"]) for f in c.get("fixes") or []]
+    out.sort(key=lambda f: (-f.gain, -(f.points or 0), -(f.cost or 0), -f.pages, -impact_weight(f.impact),
+                            f.part != "pages", f.rule))
+    return out[:limit]
+
+
+def score_parts(components: Mapping | None) -> list[dict]:
+    """Model 3: the parts of the score as stored (name, status, weight, applied_weight, score,
+    points, detail), each with the fixes (``fixes``: item, gain, points, count) that raise it.
+    Empty for a score under an older model."""
+    c = components or {}
+    fixes = c.get("fixes") or []
+    return [{**p, "fixes": [f for f in fixes if f.get("part") == p["name"]]} for p in c.get("parts") or []]
+
+
+def score_out(score: Mapping | None) -> dict | None:
+    """A stored score in the JSON contract: ``score``, ``exact`` (before rounding; model 3),
+    ``model_version``, ``axe_version``, ``reason``, ``components`` (model 3's parts with their
+    weights, points and status; empty under an older model) and ``fix_first`` (every fix, ranked:
+    ``part``, ``item``, ``gain``, ``points``, ``count``: pages or PDFs it fails on, else 1)."""
+    if not score:
+        return None
+    c = json_or(score["components"], {}) if isinstance(score.get("components"), (str, type(None))) \
+        else score["components"]
+    return {"score": score["score"], "exact": c.get("exact"), "model_version": score["model_version"],
+            "axe_version": score["axe_version"], "reason": score["reason"],
+            "components": [{k: p[k] for k in ("name", "status", "weight", "applied_weight", "score", "points", "detail")}
+                           for p in c.get("parts") or []],
+            "fix_first": [{"part": f.part, "item": f.rule, "gain": f.gain, "points": f.points, "count": f.pages}
+                          for f in fix_first(c, limit=None)]}
 
 
 # -- needs review (axe's incomplete results; never scored) -------------------------------------------

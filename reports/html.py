@@ -36,8 +36,8 @@ from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
 from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
 from reports.data import (
-    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run,
-    run_broken_links, wcag_criteria, wcag_label,
+    FIX_FIRST, IMPACTS, PART_LABELS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run,
+    run_broken_links, score_parts, wcag_criteria, wcag_label,
 )
 from audits.config import run_scope
 from reports.files import write_text
@@ -201,6 +201,7 @@ class Report:
     to_audit: int | None = None  # pages the run set out to audit (audited + failed + unfinished)
     broken_links: tuple[dict, ...] = ()  # linked URLs answering 404/410: url, http_status, linked_from_pages
     scope: dict = field(default_factory=dict)  # what the crawl covered (audits.config.run_scope)
+    parts: tuple[dict, ...] = ()  # model 3: how the score is made (reports.data.score_parts)
 
 
 # -- building it from the store ------------------------------------------------------------------------
@@ -453,7 +454,9 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         issues=tuple(_issue_groups(finding_rows, texts, gains)),
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
-        fix_first=tuple(fix_first(this.components, limit=None)), needs_review=tuple(needs_review(store, run["id"])),
+        # page rules under "Fix first"; model 3's other fixes under "How the score is made" (parts)
+        fix_first=tuple(f for f in fix_first(this.components, limit=None) if f.part == "pages"),
+        parts=tuple(score_parts(this.components)), needs_review=tuple(needs_review(store, run["id"])),
         notes=tuple(notes), unsettled=unsettled, broken_links=tuple(run_broken_links(store, run["id"])),
         scope=run_scope(json_or(run["config"], {}), run["start_url"]), to_audit=this.pages_to_audit,
     )
@@ -506,7 +509,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(score=_score_text, change=_change_text, signed=_signed, date=_date, short_date=_short_date,
                        href=safe_href, places=_places)
-    env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST)
+    env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST, PART_LABELS=PART_LABELS)
     return env
 
 

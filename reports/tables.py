@@ -18,8 +18,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from reports.data import IMPACTS, fix_first
-from reports.terminal import IMPACT_STYLE, fix_first_table
+from reports.data import IMPACTS, fix_first, score_parts
+from reports.terminal import IMPACT_STYLE, fix_first_table, parts_table
 
 
 def to_json(obj: Any) -> str:
@@ -104,13 +104,20 @@ def print_components(console: Console, row) -> None:
     c = row.components
     if not c or (c.get("free_a") is None and c.get("lost") is None):
         return
+    parts_table(console, score_parts(c), title=f"How score {fmt_score(row.score)} of run {row.run_id} is made "
+                                               f"({row.model_version})")
     cov = c["coverage"]
     wanted = cov["audited"] + cov["failed"] + cov["unfinished"]
     t = Table(title=f"Score {fmt_score(row.score)} of run {row.run_id}: components ({row.model_version})",
               header_style="bold", show_header=True)
     t.add_column("component")
     t.add_column("value", justify="right")
-    if c.get("lost") is not None:
+    if c.get("parts"):
+        t.add_row("pages: points lost to failing rules (pages score = 10 − points lost, not below 0)",
+                  f"{c['lost']:.1f}")
+        t.add_row("failing WCAG A/AA rules", str(len(c.get("rules") or [])))
+        t.add_row("score before rounding to one decimal", f"{c['exact']:.4f}")
+    elif c.get("lost") is not None:
         t.add_row("points lost to failing rules (score = 10 − points lost, not below 0)", f"{c['lost']:.1f}")
         t.add_row("failing WCAG A/AA rules", str(len(c.get("rules") or [])))
     else:
@@ -290,7 +297,7 @@ def mark_legend(rows) -> list[str]:
 
 def print_rescore(console: Console, report) -> None:
     """``a11ycrawl rescore``: how many runs got a different score under the current model."""
-    console.print(f"Rescored {report.runs} run(s) under {' and '.join(report.models)}; under {report.model_version}, "
+    console.print(f"Rescored {report.runs} run(s) under {', '.join(report.models[:-1]) + ' and ' if len(report.models) > 1 else ''}{report.models[-1]}; under {report.model_version}, "
                   f"the one shown, {len(report.changed)} changed.")
     if report.changed:
         t = Table(header_style="bold")

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from reports.data import FIX_FIRST, IMPACTS, run_summary
+from reports.data import FIX_FIRST, IMPACTS, PART_LABELS, run_summary
 
 IMPACT_STYLE = {"critical": "bold red", "serious": "red", "moderate": "yellow", "minor": "cyan"}
 
@@ -282,6 +282,7 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
         else:
             console.print(f"[bold]Score: {score['score']:.1f}/10[/] ({score['model_version']}, axe-core "
                           f"{score['axe_version']}): {score_explanation(s['components'])}")
+        parts_table(console, s["parts"])
         fix_first_table(console, s["fix_first"])
     review = s["needs_review"]
     if review:
@@ -297,8 +298,14 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
 
 
 def score_explanation(c: dict) -> str:
-    """What a stored score's components say, in a sentence (model 2: points lost; model 1: page
-    shares and the impact factor)."""
+    """What a stored score's components say, in a sentence (model 3: its parts' points; model 2:
+    points lost; model 1: page shares and the impact factor)."""
+    if c.get("parts"):
+        scored = [p for p in c["parts"] if p["status"] == "scored"]
+        left = [PART_LABELS.get(p["name"], p["name"]) for p in c["parts"] if p["status"] != "scored"]
+        return (" + ".join(f"{PART_LABELS.get(p['name'], p['name'])} {p['points']:.2f}" for p in scored)
+                + (f" ({', '.join(left)}: not applicable, weight shared out)" if left else "")
+                + "; fixing anything never lowers it")
     if c.get("lost") is not None:
         n = len(c.get("rules") or [])
         return (f"{c['lost']:.1f} point{'s' if c['lost'] != 1 else ''} lost to {n} failing WCAG A/AA "
@@ -313,16 +320,43 @@ def fix_first_table(console: Console, items, title: str = "Fix first") -> None:
     if not items:
         return
     items, rest = items[:FIX_FIRST], items[FIX_FIRST:]
-    t = Table(title=f"{title}: what fixing each rule on every page adds to the score", header_style="bold",
-              caption=(f"and {len(rest)} more failing rule{'s' if len(rest) != 1 else ''}, worth "
-                       f"+{sum(f.gain for f in rest):.1f} in all" if rest else None))
-    for col, j in (("#", "right"), ("rule", "left"), ("gain", "right"), ("pages", "right"), ("impact", "left"),
-                   ("WCAG", "left")):
+    only_rules = all(f.part == "pages" for f in items + rest)
+    t = Table(title=f"{title}: what fixing each rule on every page adds to the score" if only_rules else
+              f"{title}: what each fix adds to the score (a rule fixed on every page, a PDF check passed on every "
+              "PDF failing it, a statement requirement met, a cross-page check passed), each alone",
+              header_style="bold",
+              caption=None if not rest else
+              (f"and {len(rest)} more failing rule{'s' if len(rest) != 1 else ''}, worth +{sum(f.gain for f in rest):.1f} "
+               "in all" if only_rules else
+               f"and {len(rest)} more fix{'es' if len(rest) != 1 else ''}, each worth +{max(f.gain for f in rest):.1f} "
+               "or less"))
+    for col, j in (("#", "right"), ("rule" if only_rules else "fix", "left"), ("gain", "right"),
+                   ("pages" if only_rules else "where", "right"), ("impact", "left"), ("WCAG", "left")):
         t.add_column(col, justify=j, overflow="fold")
     for i, f in enumerate(items, 1):
-        t.add_row(str(i), f.rule, f"+{f.gain:.1f}", f"{f.pages} ({f.prevalence:.0%})",
-                  f"[{IMPACT_STYLE.get(f.impact, '')}]{f.impact}[/]" + (f" (Level {f.level})" if f.level else ""),
-                  escape("; ".join(f.wcag)))
+        t.add_row(str(i), escape(f.label), f"+{f.gain:.1f}", f.where,
+                  (f"[{IMPACT_STYLE.get(f.impact, '')}]{f.impact}[/]" + (f" (Level {f.level})" if f.level else ""))
+                  if f.part == "pages" else "", escape("; ".join(f.wcag)))
+    console.print(t)
+
+
+def parts_table(console: Console, parts, title: str = "How the score is made") -> None:
+    """Model 3: each part of the score with its weight, its own score and the points it adds (they
+    add up to the score, to rounding); nothing for an older model's score."""
+    if not parts:
+        return
+    t = Table(title=f"{title} (points add up to the score, to rounding)", header_style="bold")
+    for col, j in (("part", "left"), ("weight", "right"), ("part score", "right"), ("points", "right"),
+                   ("detail", "left")):
+        t.add_column(col, justify=j, overflow="fold")
+    for p in parts:
+        if p["status"] == "scored":
+            weight = f"{p['weight']:.2f}" + (f" → {p['applied_weight']:.3f}"
+                                             if abs(p["applied_weight"] - p["weight"]) > 1e-9 else "")
+            t.add_row(PART_LABELS.get(p["name"], p["name"]), weight, f"{p['score']:.2f}/10", f"{p['points']:.2f}",
+                      escape(p["detail"]))
+        else:
+            t.add_row(PART_LABELS.get(p["name"], p["name"]), f"{p['weight']:.2f} → 0", "—", "—", escape(p["detail"]))
     console.print(t)
 
 

@@ -122,3 +122,12 @@ def test_scores_rank_the_councils_and_move_with_fixes(demo_runs):
     # model 1 is stored beside it and gives the figures it always gave
     old = stored(demo_runs["db"], "a11ycrawl-score/1")
     assert [[s for s, _ in runs] for runs in old] == [[9.8, 9.9], [4.3, 5.8], [1.1, 1.2]]
+    # model 3, the default: the pages part is model 2's score, beside the PDFs and the statement
+    # (the three demo councils link the same PDFs and publish statements alike)
+    new = stored(demo_runs["db"], "a11ycrawl-score/3")
+    assert [[s for s, _ in runs] for runs in new] == [[9.3, 9.4], [8.3, 8.6], [3.0, 3.6]]
+    for runs, model_2 in zip(new, (north, east, west)):
+        for (score, c), (pages_score, _) in zip(runs, model_2):
+            parts = {p["name"]: p for p in c["parts"]}
+            assert parts["pages"]["score"] == pages_score and parts["statement"]["status"] == "scored"
+            assert abs(sum(p["points"] or 0 for p in parts.values()) - score) <= 0.05 + 0.02

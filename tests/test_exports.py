@@ -35,7 +35,7 @@ def test_json_export_is_the_documented_contract(store):
     assert res.exit_code == 0
     doc = json.loads(res.output)
     assert doc == json.loads(json.dumps(run_document(store, 3)))
-    assert set(doc) == {"run", "pages", "broken_links", "documents", "statement"} and doc["run"]["id"] == 3
+    assert set(doc) == {"run", "pages", "broken_links", "documents", "statement", "score"} and doc["run"]["id"] == 3
 
 
 def test_json_export_defaults_to_the_sites_latest_complete_run(store, tmp_path):

@@ -160,7 +160,7 @@ def test_needs_review_is_in_the_json_apart_from_violations(store):
 
 def test_a_run_scored_only_under_model_1_is_reported_under_model_1_and_says_so(tmp_path):
     """A database from before model 2: the report shows model 1's score and page scores, named."""
-    from audits.analysis.scoring import MODEL_1, MODEL_2, score_pages
+    from audits.analysis.scoring import MODEL_1, MODEL_2, MODEL_3, score_pages
     from audits.results import page_inputs
 
     s = open_store(tmp_path / "old.db")
@@ -171,6 +171,7 @@ def test_a_run_scored_only_under_model_1_is_reported_under_model_1_and_says_so(t
     s.finish_run(run, "complete")
     score_run(s, run)
     s.db["scores"].delete((run, MODEL_2))
+    s.db["scores"].delete((run, MODEL_3))
     report = build_report(s, site=SITE)
     old = score_pages(page_inputs(s, run), MODEL_1)
     assert (report.score, report.score_model) == (old.score, MODEL_1)

@@ -45,7 +45,7 @@ def northbrook_html(rich_store):
 def test_summary_shows_score_rank_change_and_targets(northbrook_html):
     report, html = northbrook_html
     assert report.run["id"] == 3 and report.rank is not None and report.ranked_sites == 3
-    assert report.score == 8.8 and report.score_model == "a11ycrawl-score/2"
+    assert report.score == 8.8 and report.score_model == "a11ycrawl-score/3"  # no documents or statement facts: model 2's
     assert [(f.rule, f.gain, f.pages) for f in report.fix_first] == [
         ("image-alt", 0.7, 3), ("label", 0.3, 1), ("link-name", 0.2, 1)]
     assert 'id="fix-first-caption"' in html and '<a href="#review">Needs review</a>' in html

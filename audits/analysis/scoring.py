@@ -1,15 +1,37 @@
 """The a11ycrawl score: an open, versioned 0-10 accessibility score for pages and sites.
 
 The score is a pure function of stored raw results (:func:`score_pages` takes plain dataclasses;
-no database, no clock, no globals) under a named model. Two models exist side by side:
-:data:`MODEL_2` (``a11ycrawl-score/2``), the default (:data:`MODEL_VERSION`) that summaries,
-history, the league, the report and the gate show, and :data:`MODEL_1` (``a11ycrawl-score/1``),
-kept computing exactly as it always did so that old figures reproduce. Every stored score
-records its model and the axe-core version behind it; ``a11ycrawl rescore`` recomputes every
-run under both models.
+no database, no clock, no globals) under a named model. Three models exist side by side:
+:data:`MODEL_3` (``a11ycrawl-score/3``), the default (:data:`MODEL_VERSION`) that summaries,
+history, the league, the report and the gate show; :data:`MODEL_2` (``a11ycrawl-score/2``), its
+pages part; and :data:`MODEL_1` (``a11ycrawl-score/1``). The older ones keep computing exactly as
+they always did so that old figures reproduce. Every stored score records its model and the
+axe-core version behind it; ``a11ycrawl rescore`` recomputes every run under every model.
 
-What both models score
-----------------------
+Model ``a11ycrawl-score/3`` (the default): pages, documents, statement, cross-page
+---------------------------------------------------------------------------------
+A weighted mean of four parts, each scored 0 to 10 (:data:`PART_WEIGHTS`)::
+
+    pages      0.7   model 2's site score, unchanged (page scores are model 2's page scores)
+    documents  0.1   mean over the checked PDFs of the share of each one's applicable checks it passes
+    statement  0.1   requirements met of the 9 in STATEMENT_REQUIREMENTS (no statement found: 0)
+    crosspage  0.1   cross-page checks passed of those that apply
+
+    score = round_half_up( sum over the parts that apply of weight x part / sum of their weights )
+
+A part that does not apply (no PDF checked; no cross-page check applied; no statement looked
+for: a run stored before statement facts were recorded, or one that audited a list of URLs or a
+sitemap without following links and found none) is left out and the weights of the others are scaled up in
+proportion, so they still add up to 1: without documents, pages weigh 0.7/0.9 = 0.778. With none
+of the three, model 3 is model 2. The arithmetic is exact (fractions); only the score shown is
+rounded, half up, to one decimal, so each part's points (weight used x part, shown to 2
+decimals) add up to the score to rounding. A fix's gain is the change of the score shown once
+it is made (so it is exactly what ``rescore`` shows); its ``points`` are the unrounded change.
+Fixing anything (a rule on a page, a document check, a statement requirement, a cross-page
+check) never lowers the score. Coverage rules are model 2's.
+
+What the page models score (all three)
+--------------------------------------
 Only failures of WCAG Level A and AA rules count. A rule's level comes from its axe-core tags
 (``wcag2a``, ``wcag21a``, ``wcag22a`` are Level A; ``wcag2aa``, ``wcag21aa``, ``wcag22aa`` are
 Level AA); best-practice and AAA rules are stored and reported but not scored, so turning on
@@ -18,8 +40,8 @@ scored. As in Lighthouse, a rule either passes or fails on a page: ten failing i
 one does, and the rule's weight on a page follows its worst axe-core impact there
 (:data:`IMPACT_WEIGHTS`, Lighthouse's weights: critical 10, serious 7, moderate 3, minor 1).
 
-Model ``a11ycrawl-score/2`` (the default): 10 minus what each failing rule costs
-----------------------------------------------------------------------------------
+Model ``a11ycrawl-score/2`` (model 3's pages part): 10 minus what each failing rule costs
+-----------------------------------------------------------------------------------------
 Over the N audited pages of a run, each failing rule costs a whole number of tenths of a point::
 
     cost(rule) = 1 + floor( (sum over the pages it fails on of its weight there) / N )   tenths
@@ -68,7 +90,7 @@ Over the N audited pages of a run::
 Its page shares move only when a page's last failure goes and its impact part saturates, so on
 a poor site fixing one template error barely shows: the reason model 2 replaced it.
 
-Coverage (both models)
+Coverage (every model)
 ----------------------
 A run gets no score (``None``, with a reason) when no page was audited or when fewer than
 :data:`MIN_COVERAGE` of the pages it set out to audit were audited (failed pages and pages left
@@ -81,16 +103,18 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
+from fractions import Fraction
+from typing import Iterable, Protocol, Sequence
 
 from audits.reasons import UNFINISHED
 
 MODEL_1 = "a11ycrawl-score/1"
 MODEL_2 = "a11ycrawl-score/2"
-MODEL_VERSION = MODEL_2  # the default: what summaries, history, the league, the report and the gate show
-MODELS = (MODEL_1, MODEL_2)
+MODEL_3 = "a11ycrawl-score/3"
+MODEL_VERSION = MODEL_3  # the default: what summaries, history, the league, the report and the gate show
+MODELS = (MODEL_1, MODEL_2, MODEL_3)
 IMPACT_WEIGHTS = {"critical": 10, "serious": 7, "moderate": 3, "minor": 1}
 IMPACTS = tuple(IMPACT_WEIGHTS)  # axe-core's impacts, worst first
 UNKNOWN_IMPACT_WEIGHT = IMPACT_WEIGHTS["moderate"]
@@ -188,6 +212,7 @@ class RuleCost:
     gain: float  # points the site score would gain were it fixed everywhere
     cost: float | None = None  # model 2: the points it costs (its gain, unless the score is at 0)
     wcag: tuple[str, ...] = ()  # model 2: its WCAG success criteria ("1.4.3")
+    points: float | None = None  # model 3: exact change of the unrounded score were it fixed (2 decimals)
 
 
 @dataclass(frozen=True)
@@ -216,6 +241,10 @@ class SiteScore:
     lost: float | None = None  # model 2: points lost, the sum of the rules' costs (may pass 10)
     rules: tuple[RuleCost, ...] = ()
     pages: tuple[PageScore, ...] = ()
+    parts: tuple["ScorePart", ...] = ()  # model 3: pages, documents, statement, cross-page, with weights
+    fixes: tuple["PartFix", ...] = ()  # model 3: what meeting each document check, statement requirement
+    #                                    or cross-page check adds to the score (page rules are in ``rules``)
+    exact: float | None = None  # model 3: the score before rounding to one decimal (4 decimals)
 
     def components(self) -> dict:
         """The components as stored with the score (page scores are left out: recompute them)."""
@@ -407,9 +436,197 @@ def _score_pages_2(pages: list[PageInput], coverage: Coverage) -> SiteScore:
     )
 
 
+# -- model 3 ----------------------------------------------------------------------------------------
+
+PART_WEIGHTS = {"pages": Fraction(7, 10), "documents": Fraction(1, 10), "statement": Fraction(1, 10),
+                "crosspage": Fraction(1, 10)}  # model 3: the stated weights (they add up to 1)
+PARTS = tuple(PART_WEIGHTS)
+STATEMENT_REQUIREMENTS = ("exists", "linked_from_home", "compliance_status", "non_accessible_content", "feedback",
+                          "enforcement", "prepared", "reviewed", "consistent_with_audit")
+PASS, FAIL = "pass", "fail"  # document and cross-page check outcomes; anything else is not applicable
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    """Model 3: one checked PDF, as its checks' outcomes: (check id, ``pass`` | ``fail`` |
+    ``not_applicable``). Documents that were not fetched or could not be read are not inputs."""
+
+    url: str
+    checks: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class StatementInput:
+    """Model 3: the accessibility statement's requirements as (id, ``met`` | ``missing``); empty
+    when no statement was found (every requirement is then missing)."""
+
+    requirements: tuple[tuple[str, str], ...] = ()
+
+
+class SiteCheck(Protocol):
+    """Model 3: a cross-page finding (``audits.analysis.crosspage.SiteFinding`` fits): one
+    check, ``pass``, ``fail`` or ``not-applicable``."""
+
+    @property
+    def check(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    """Model 3: one part of the site score and what it adds to it."""
+
+    name: str  # pages | documents | statement | crosspage
+    status: str  # scored | not_applicable
+    weight: float  # the stated weight (PART_WEIGHTS)
+    applied_weight: float  # after the weights of parts that do not apply are shared out (0 if not applicable)
+    score: float | None  # the part on its own, 0 to 10 (pages: the model-2 site score); None if not applicable
+    points: float | None  # what it adds to the site score: applied_weight x score, to 2 decimals
+    detail: str
+
+
+@dataclass(frozen=True)
+class PartFix:
+    """Model 3: one fix outside the page rules and what it adds to the score."""
+
+    part: str  # documents | statement | crosspage
+    item: str  # the check or requirement
+    gain: float  # what the score shown (one decimal) gains: exactly the change rescoring shows
+    points: float  # what the unrounded score gains, to 2 decimals
+    count: int  # documents (or cross-page findings) it is fixed on; 1 for a statement requirement
+    detail: str
+
+
+def _tenth_half_up(x: Fraction) -> float:
+    return math.floor(x * 10 + Fraction(1, 2)) / 10
+
+
+def _places(x: Fraction, places: int = 2) -> float:
+    scale = 10 ** places
+    return math.floor(x * scale + Fraction(1, 2)) / scale
+
+
+def _combine(values: dict[str, Fraction | None]) -> Fraction:
+    """The unrounded site score, 0 to 10: the applicable parts' values (0 to 1) weighted by their
+    stated weights, shared out over the parts that apply (so the weights used add up to 1)."""
+    applied = {name: PART_WEIGHTS[name] for name, v in values.items() if v is not None}
+    total = sum(applied.values())
+    return 10 * sum(w * values[name] for name, w in applied.items()) / total
+
+
+def _documents_value(docs: Sequence[tuple[tuple[str, str], ...]]) -> Fraction | None:
+    """The mean over documents of the share of each one's applicable checks it passes."""
+    shares = []
+    for checks in docs:
+        passed = sum(status == PASS for _, status in checks)
+        applicable = passed + sum(status == FAIL for _, status in checks)
+        if applicable:
+            shares.append(Fraction(passed, applicable))
+    return sum(shares) / len(shares) if shares else None
+
+
+def _checks_value(statuses: Sequence[str]) -> Fraction | None:
+    passed, failed = statuses.count(PASS), statuses.count(FAIL)
+    return Fraction(passed, passed + failed) if passed + failed else None
+
+
+def _statement_met(statement: StatementInput) -> set[str]:
+    return {r for r, status in statement.requirements if status == "met" and r in STATEMENT_REQUIREMENTS}
+
+
+def _score_pages_3(pages: list[PageInput], coverage: Coverage, documents: Sequence[DocumentInput] | None,
+                   statement: StatementInput | None, site_checks: Sequence[SiteCheck] | None) -> SiteScore:
+    """Model 3 (see the module docstring): model 2's site score and three parts beyond axe."""
+    base = _score_pages_2(pages, coverage)
+    doc_checks = [tuple(d.checks) for d in documents or ()]
+    cross = [(str(c.check), str(c.status)) for c in site_checks or ()]
+    met = _statement_met(statement) if statement is not None else set()
+    values: dict[str, Fraction | None] = {
+        "pages": None if base.lost is None else Fraction(max(0, BUDGET_TENTHS - round(base.lost * 10)), BUDGET_TENTHS),
+        "documents": _documents_value(doc_checks),
+        "statement": None if statement is None else Fraction(len(met), len(STATEMENT_REQUIREMENTS)),
+        "crosspage": _checks_value([status for _, status in cross]),
+    }
+    if values["pages"] is None:  # no page audited
+        return replace(base, model_version=MODEL_3)
+    raw = _combine(values)
+    shown = _tenth_half_up(raw)
+
+    def gain(**changed: Fraction) -> tuple[float, float]:
+        after = _combine({**values, **changed})
+        return round(_tenth_half_up(after) - shown, 1), _places(after - raw)
+
+    lost = round(base.lost * 10)
+    rules = []
+    for r in base.rules:
+        g, pts = gain(pages=Fraction(max(0, BUDGET_TENTHS - lost + round(r.cost * 10)), BUDGET_TENTHS))
+        rules.append(replace(r, gain=g, points=pts))
+    rules.sort(key=lambda c: (-c.gain, -(c.points or 0), -(c.cost or 0), -c.pages, -impact_weight(c.impact), c.rule))
+
+    fixes = []
+    failing_docs: dict[str, int] = defaultdict(int)
+    for checks in doc_checks:
+        for check in {c for c, status in checks if status == FAIL}:
+            failing_docs[check] += 1
+    for check, n in failing_docs.items():
+        fixed = [tuple((c, PASS if c == check and st == FAIL else st) for c, st in checks) for checks in doc_checks]
+        g, pts = gain(documents=_documents_value(fixed))
+        fixes.append(PartFix("documents", check, g, pts, n, f"pass the '{check}' check on the {n} "
+                             f"document{'s' if n != 1 else ''} failing it"))
+    if statement is not None:
+        for req in STATEMENT_REQUIREMENTS:
+            if req not in met:
+                g, pts = gain(statement=Fraction(len(met) + 1, len(STATEMENT_REQUIREMENTS)))
+                fixes.append(PartFix("statement", req, g, pts, 1, f"the accessibility statement: meet '{req}'"))
+    failing_checks: dict[str, int] = defaultdict(int)
+    for check, status in cross:
+        failing_checks[check] += status == FAIL
+    for check, n in failing_checks.items():
+        if n:
+            g, pts = gain(crosspage=_checks_value([PASS if c == check and st == FAIL else st for c, st in cross]))
+            fixes.append(PartFix("crosspage", check, g, pts, n, f"pass the cross-page check '{check}'"))
+    fixes.sort(key=lambda f: (-f.gain, -f.points, PARTS.index(f.part), f.item))
+
+    applied_total = sum(PART_WEIGHTS[n] for n, v in values.items() if v is not None)
+    n_docs = len([d for d in doc_checks if any(st in (PASS, FAIL) for _, st in d)])
+    details = {
+        "pages": f"the model-2 site score: {base.lost:.1f} points lost to {len(base.rules)} failing WCAG A/AA "
+                 f"rule{'s' if len(base.rules) != 1 else ''} over {base.coverage.audited} audited "
+                 f"page{'s' if base.coverage.audited != 1 else ''}",
+        "documents": (f"{n_docs} PDF{'s' if n_docs != 1 else ''} checked: on average "
+                      f"{float(values['documents']):.0%} of each one's applicable checks pass"
+                      if values["documents"] is not None else
+                      "not applicable: no PDF was checked in this run (none linked in scope, none fetched, or none "
+                      "readable)"),
+        "statement": ("not applicable: the run did not look for a statement (stored before statements were "
+                      "checked, or it audited a list of URLs or a sitemap without following links)"
+                      if statement is None else
+                      f"{len(met)} of {len(STATEMENT_REQUIREMENTS)} requirements met"
+                      + ("" if "exists" in met else " (no accessibility statement found)")),
+        "crosspage": (f"{sum(st == PASS for _, st in cross)} of "
+                      f"{sum(st in (PASS, FAIL) for _, st in cross)} applicable cross-page checks pass"
+                      if values["crosspage"] is not None else "not applicable: no cross-page check applied"),
+    }
+    parts = []
+    for name in PARTS:
+        v = values[name]
+        if v is None:
+            parts.append(ScorePart(name, "not_applicable", float(PART_WEIGHTS[name]), 0.0, None, None, details[name]))
+        else:
+            w = PART_WEIGHTS[name] / applied_total
+            parts.append(ScorePart(name, "scored", float(PART_WEIGHTS[name]), _places(w, 4), _places(10 * v),
+                                   _places(10 * w * v), details[name]))
+    return replace(base, score=None if base.reason else shown, model_version=MODEL_3, rules=tuple(rules),
+                   parts=tuple(parts), fixes=tuple(fixes), exact=_places(raw, 4))
+
+
 # -- both -------------------------------------------------------------------------------------------
 
-_MODELS = {MODEL_1: (_score_pages_1, _score_page_1), MODEL_2: (_score_pages_2, _score_page_2)}
+_MODELS = {MODEL_1: (lambda pages, coverage, *extras: _score_pages_1(pages, coverage), _score_page_1),
+           MODEL_2: (lambda pages, coverage, *extras: _score_pages_2(pages, coverage), _score_page_2),
+           MODEL_3: (_score_pages_3, _score_page_2)}  # model 3's page scores are model 2's
 
 
 def _model(model: str):
@@ -432,9 +649,15 @@ def score_page(page: PageInput, model: str = MODEL_VERSION) -> PageScore:
     return _model(model)[1](page)
 
 
-def score_pages(pages: Iterable[PageInput], model: str = MODEL_VERSION) -> SiteScore:
+def score_pages(pages: Iterable[PageInput], model: str = MODEL_VERSION, *,
+                documents: Sequence[DocumentInput] | None = None, statement: StatementInput | None = None,
+                site_checks: Sequence[SiteCheck] | None = None) -> SiteScore:
     """Score a run from its pages (all states; only audited pages are scored) under ``model``
-    (default: :data:`MODEL_VERSION`).
+    (default: :data:`MODEL_VERSION`). Model 3 also scores the run's checked PDFs
+    (``documents``; none: not applicable), its accessibility statement (``statement``; None: not
+    recorded, so not applicable) and its cross-page findings (``site_checks``; none: not
+    applicable); the older models ignore them. With none of the three, model 3 gives model 2's
+    score.
 
     >>> from audits.analysis.scoring import MODEL_1, Failure, PageInput, score_pages
     >>> bad = Failure("button-name", "critical", "A")
@@ -444,7 +667,7 @@ def score_pages(pages: Iterable[PageInput], model: str = MODEL_VERSION) -> SiteS
     """
     score = _model(model)[0]
     pages = list(pages)
-    return score(pages, coverage_of(pages))
+    return score(pages, coverage_of(pages), documents, statement, site_checks)
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,10 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
 @click.option("--name", help="Site name the run is stored under (default: the host; for --dir, the directory's name).")
 @add_budget_options
 @add_scope_options
-@click.option("--min-score", type=click.FloatRange(0, 10), help="Fail below this score (0-10).")
+@click.option("--min-score", type=click.FloatRange(0, 10),
+              help="Fail below this score (0-10, the default model a11ycrawl-score/3: pages, linked PDFs, the "
+                   "accessibility statement and cross-page checks; a --urls or --sitemap run that did not include "
+                   "the statement is not scored on it).")
 @click.option("--max-critical", type=click.IntRange(0), help="Fail with more critical failing elements than this.")
 @click.option("--max-serious", type=click.IntRange(0), help="Fail with more serious failing elements than this.")
 @click.option("--max-moderate", type=click.IntRange(0), help="Fail with more moderate failing elements than this.")

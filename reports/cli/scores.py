@@ -30,9 +30,12 @@ model_option = click.option(
 @json_option
 def history_cmd(site, db, sites_file, model, as_json):
     """Show every run of SITE: date, score, change since the previous run, pages, violations by
-    impact, scoring model and axe-core version; then the latest score's components, what to fix
-    first (each rule with what fixing it everywhere adds to the score, the pages it fails on and
-    its WCAG criteria) and the site's progress against its baseline and targets.
+    impact, scoring model and axe-core version; then how the latest score is made (under
+    a11ycrawl-score/3: the pages, PDFs, statement and cross-page parts with their weights and
+    points), its components, what to fix first (every fix with what it adds to the score: a rule
+    fixed on every page, with the pages it fails on and its WCAG criteria; a PDF check; a
+    statement requirement; a cross-page check) and the site's progress against its baseline and
+    targets.
 
     SITE is the name runs are stored under ('a11ycrawl league' lists them).
 
@@ -41,7 +44,7 @@ def history_cmd(site, db, sites_file, model, as_json):
       a11ycrawl history "Northbrook District Council"
       a11ycrawl history www.example.gov.uk --sites config/sites.example.toml
       a11ycrawl history www.example.gov.uk --json > history.json
-      a11ycrawl history www.example.gov.uk --model a11ycrawl-score/1   # the old model's figures
+      a11ycrawl history www.example.gov.uk --model a11ycrawl-score/2   # the pages alone
     """
     from reports.tables import print_history, to_json
 
@@ -137,11 +140,13 @@ def diff_cmd(run_a, run_b, db, as_json):
 @json_option
 def rescore_cmd(db, as_json):
     """Recompute the score of every stored run under every scoring model (the current one,
-    a11ycrawl-score/2, and a11ycrawl-score/1, which reproduces the figures it gave), store each
-    beside the others, and report how many runs' shown scores (under the current model) changed:
-    a score whose value differs, or one shown under an older model that now stands under the
-    current one. A run with no score before and none after (a failed run, or one with no page
-    audited, which rescoring cannot help) has not changed. Raw results are never changed.
+    a11ycrawl-score/3; a11ycrawl-score/2, its pages part; and a11ycrawl-score/1, which reproduces
+    the figures it gave), store each beside the others, and report how many runs' shown scores
+    (under the current model) changed: a score whose value differs, or one shown under an older
+    model that now stands under the current one. A run with no score before and none after (a
+    failed run, or one with no page audited, which rescoring cannot help) has not changed.
+    Everything is read from the database (pages, findings, the PDFs' checks, the statement's page
+    facts): nothing is crawled again and raw results are never changed.
 
     \b
     Examples:
