@@ -1,0 +1,208 @@
+"""Cross-page checks (audits/analysis/crosspage.py) on hand-made page facts, their properties, and
+one audit in Chromium whose facts the checks read back from the store."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audits.analysis.crosspage import CHECKS, check_site, same_order
+
+SITE = "https://www.example.gov.uk/"
+
+
+def nav(*names, label="Main", kind="nav", hrefs=None):
+    hrefs = hrefs or [SITE + n.lower().replace(" ", "-") for n in names]
+    return {"kind": kind, "label": label, "links": [[n, h] for n, h in zip(names, hrefs)]}
+
+
+def pg(path, title=None, blocks=(), **facts):
+    return {"url": SITE + path, "title": path or "Home" if title is None else title,
+            "facts": {"nav_blocks": list(blocks), **facts}}
+
+
+def finding(pages, check, start_url=SITE):
+    (f,) = [f for f in check_site(pages, start_url) if f.check == check]
+    return f
+
+
+# -- 3.2.3 consistent navigation -----------------------------------------------------------------------
+
+def test_navigation_in_another_order_fails_with_the_evidence():
+    main = ("Bins", "Council tax", "Parking", "Contact")
+    pages = [pg("", blocks=[nav(*main)]), pg("bins", blocks=[nav(*main)]),
+             pg("parking", blocks=[nav("Parking", "Bins", "Council tax", "Contact")]), pg("tax", blocks=[nav(*main)])]
+    f = finding(pages, "consistent-navigation")
+    assert (f.status, f.pages, f.criteria) == ("fail", (SITE + "parking",), ("3.2.3",))
+    (e,) = f.evidence
+    assert e["expected"] == list(main) and e["found"] == ["Parking", "Bins", "Council tax", "Contact"]
+    assert "Parking / Bins" in f.detail
+
+
+def test_navigation_with_links_added_or_left_out_keeps_its_order():
+    """The links two pages share come in the same order: a section's extra link, or the current
+    page shown as text rather than a link, is no inconsistency."""
+    pages = [pg("", blocks=[nav("Bins", "Council tax", "Parking")]),
+             pg("bins", blocks=[nav("Council tax", "Parking")]),  # the current page is not a link
+             pg("parking", blocks=[nav("Bins", "Council tax", "Parking permits", "Parking")])]
+    f = finding(pages, "consistent-navigation")
+    assert f.status == "pass", f
+
+
+def test_blocks_are_matched_by_their_links_not_their_position():
+    """A breadcrumb trail (an unlabelled nav) before the main navigation on some pages only does not
+    make the main navigation compare with the breadcrumb."""
+    main = nav("Bins", "Council tax", "Parking", label="")
+    crumbs = nav("Home", "Services", label="", hrefs=[SITE, SITE + "services"])
+    pages = [pg("", blocks=[main]), pg("bins", blocks=[crumbs, main]), pg("tax", blocks=[crumbs, main])]
+    assert finding(pages, "consistent-navigation").status == "pass"
+    assert finding(pages[:1], "consistent-navigation").status == "not-applicable"
+
+
+# -- 3.2.4 consistent identification -----------------------------------------------------------------
+
+def test_one_destination_named_differently_fails():
+    pages = [pg("", blocks=[nav("Bins", "Council tax")]), pg("a", blocks=[nav("Bins", "Council tax")]),
+             pg("b", blocks=[nav("Rubbish", "Council tax", hrefs=[SITE + "bins", SITE + "council-tax"])])]
+    f = finding(pages, "consistent-identification")
+    assert (f.status, f.pages) == ("fail", (SITE + "b",))
+    assert f.evidence[0]["names"] == {"bins": [SITE, SITE + "a"], "rubbish": [SITE + "b"]}
+
+
+@pytest.mark.parametrize("other", ["Contact us", "contact (current page)", "CONTACT", "Skip to content"])
+def test_names_that_agree_pass(other):
+    hrefs = [SITE + "contact", SITE + "bins"]
+    pages = [pg("", blocks=[nav("Contact", "Bins", hrefs=hrefs)]), pg("x", blocks=[nav(other, "Bins", hrefs=hrefs)])]
+    assert finding(pages, "consistent-identification").status == "pass"
+
+
+def test_different_blocks_may_name_a_destination_differently():
+    """The header's "Contact us" and the footer's "Get in touch" are two components."""
+    blocks = [nav("Contact us", "Bins", kind="header", label=""), nav("Get in touch", "Bins", kind="footer", label="",
+                                                                      hrefs=[SITE + "contact-us", SITE + "bins"])]
+    pages = [pg("", blocks=blocks), pg("x", blocks=blocks)]
+    assert finding(pages, "consistent-identification").status == "pass"
+
+
+# -- 2.4.5 multiple ways ---------------------------------------------------------------------------------
+
+def test_multiple_ways():
+    two = [pg("", links=[]), pg("bins", links=[])]
+    assert finding(two[:1], "multiple-ways").status == "not-applicable"
+    f = finding(two, "multiple-ways")
+    assert f.status == "fail" and "only way" in f.detail
+    assert finding([two[0], pg("bins", search=True)], "multiple-ways").status == "pass"
+    sitemap = pg("bins", sitemap_links=[{"href": SITE + "sitemap", "text": "Site map"}])
+    assert finding([two[0], sitemap], "multiple-ways").status == "pass"
+    # a home page that links every other page (a small site) is a way of its own
+    home = pg("", links=[SITE + "bins", SITE + "tax"])
+    assert finding([home, pg("bins"), pg("tax")], "multiple-ways").status == "pass"
+    assert finding([home, pg("bins"), pg("tax"), pg("deep")], "multiple-ways").status == "fail"
+
+
+# -- 2.4.2 titles ------------------------------------------------------------------------------------------
+
+def test_empty_titles_fail():
+    f = finding([pg("", title="Home"), pg("a", title="  "), pg("b", title=None)], "page-title-empty")
+    assert f.pages == (SITE + "a",) or f.pages == (SITE + "a", SITE + "b")
+    assert finding([{"url": SITE, "title": None, "facts": {}}], "page-title-empty").status == "fail"
+    assert finding([pg("", title="Home")], "page-title-empty").status == "pass"
+
+
+def test_duplicate_titles_fail_with_their_groups():
+    pages = [pg("", title="Council"), pg("bins", title="Council"), pg("tax", title=" council "), pg("x", title="X")]
+    f = finding(pages, "page-title-duplicate")
+    assert f.status == "fail" and set(f.pages) == {SITE, SITE + "bins", SITE + "tax"}
+    assert f.evidence[0]["count"] == 3 and f.evidence[0]["title"] == "Council"
+
+
+@pytest.mark.parametrize("paths", [("news", "news?page=2", "news?page=3"), ("news/page/1", "news/page/2"),
+                                   ("apply/1", "apply/2"), ("form?step=1", "form?step=2")])
+def test_pages_of_one_list_or_form_may_share_a_title(paths):
+    pages = [pg(p, title="News") for p in paths] + [pg("other", title="Other")]
+    assert finding(pages, "page-title-duplicate").status == "pass"
+
+
+def test_error_pages_are_not_duplicates():
+    pages = [pg("a", title="Page not found"), pg("b", title="Page not found"), pg("c", title="C")]
+    assert finding(pages, "page-title-duplicate").status == "pass"
+
+
+# -- language --------------------------------------------------------------------------------------------
+
+LATIN_TEXT = {"Latin": 900}
+
+
+def test_a_page_in_another_script_than_its_language_fails():
+    pages = [pg("", lang="en", text_scripts=LATIN_TEXT), pg("ru", lang="en", text_scripts={"Cyrillic": 800, "Latin": 40})]
+    f = finding(pages, "language-change")
+    assert (f.status, f.pages, f.criteria) == ("fail", (SITE + "ru",), ("3.1.1", "3.1.2"))
+    assert f.evidence[0]["criterion"] == "3.1.1" and f.evidence[0]["script"] == "Cyrillic"
+    pages[1]["facts"]["lang"] = "ru"
+    assert finding(pages, "language-change").status == "pass"
+
+
+def test_a_passage_in_another_script_without_its_lang_fails():
+    part = {"text": "العربية", "script": "Arabic", "letters": 7, "lang": "en"}
+    page = pg("", lang="en", text_scripts=LATIN_TEXT, lang_parts=[part])
+    f = finding([page], "language-change")
+    assert f.status == "fail" and f.evidence[0]["criterion"] == "3.1.2" and "العربية" in f.detail
+    part["lang"] = "ar"
+    assert finding([page], "language-change").status == "pass"
+
+
+def test_what_cannot_be_judged_is_not_applicable():
+    """No lang, a language we do not know the script of, or too little text: never a failure."""
+    for facts in ({"text_scripts": {"Cyrillic": 900}}, {"lang": "xx", "text_scripts": {"Cyrillic": 900}},
+                  {"lang": "en", "text_scripts": {"Cyrillic": 50}},
+                  {"lang": "en", "lang_parts": [{"text": "Да", "script": "Cyrillic", "letters": 2, "lang": None}]}):
+        assert finding([pg("", **facts)], "language-change").status == "not-applicable", facts
+
+
+# -- properties ------------------------------------------------------------------------------------------
+
+junk = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+                    max_leaves=30)
+fact_keys = st.sampled_from(["nav_blocks", "search", "sitemap_links", "text_scripts", "lang_parts", "lang", "links",
+                             "title"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"url": st.text(max_size=30), "title": junk,
+                                       "facts": st.dictionaries(fact_keys, junk, max_size=6)}), max_size=5))
+def test_any_facts_give_one_finding_per_check(pages):
+    """Facts come from audited pages: whatever they hold, every check answers, once, in order."""
+    out = check_site(pages, SITE)
+    assert [f.check for f in out] == list(CHECKS)
+    assert all(f.status in ("pass", "fail", "not-applicable") and f.criteria == CHECKS[f.check] for f in out)
+    assert all(f.pages for f in out if f.status == "fail")
+
+
+names = st.lists(st.sampled_from(["Bins", "Tax", "Parking", "Schools", "Jobs", "Contact"]), min_size=2, max_size=6,
+                 unique=True)
+
+
+@given(names, st.integers(min_value=2, max_value=5))
+def test_the_same_navigation_everywhere_never_fails(links, n):
+    pages = [pg(f"p{i}", title=f"P{i}", blocks=[nav(*links)]) for i in range(n)]
+    out = {f.check: f.status for f in check_site(pages, SITE)}
+    assert out["consistent-navigation"] == "pass" and out["consistent-identification"] == "pass"
+
+
+@given(names, names)
+def test_same_order_is_symmetric_and_holds_for_a_list_with_itself(a, b):
+    assert same_order(a, b) == same_order(b, a)
+    assert same_order(a, a)
+
+
+@given(names, st.randoms(use_true_random=False))
+def test_a_reordered_block_is_reported_on_that_page_only(links, rnd):
+    moved = list(links)
+    rnd.shuffle(moved)
+    pages = [pg(f"p{i}", title=f"P{i}", blocks=[nav(*links)]) for i in range(3)]
+    pages.append(pg("moved", title="Moved", blocks=[nav(*moved)]))
+    f = finding(pages, "consistent-navigation")
+    assert f.status == ("pass" if moved == links else "fail")
+    assert f.pages == (() if moved == links else (SITE + "moved",))
