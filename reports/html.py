@@ -33,7 +33,7 @@ import jinja2
 from audits.analysis.fingerprint import Diff, normalise_snippet, target_selectors
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals
 from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
-from audits.results import diff_runs, history, league, rule_texts, score_stored_run
+from audits.results import diff_runs, history, league, rule_texts, score_stored_run, site_checks, third_party
 
 from reports.data import (
     FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run, wcag_criteria, wcag_label,
@@ -196,6 +196,8 @@ class Report:
     needs_review: tuple[ReviewGroup, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     unsettled: tuple[dict, ...] = ()  # audited before they settled: url, title, ms, pending
+    site_checks: tuple = ()  # audits.analysis.crosspage.SiteFinding, one per check
+    third_party: tuple = ()  # audits.analysis.thirdparty.ThirdPartyGroup, by supplier
 
 
 # -- building it from the store ------------------------------------------------------------------------
@@ -449,6 +451,7 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
         fix_first=tuple(fix_first(this.components, limit=None)), needs_review=tuple(needs_review(store, run["id"])),
         notes=tuple(notes), unsettled=unsettled,
+        site_checks=tuple(site_checks(store, run["id"])), third_party=tuple(third_party(store, run["id"])),
     )
 
 
@@ -498,7 +501,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.filters.update(score=_score_text, change=_change_text, signed=_signed, date=_date, short_date=_short_date,
-                       href=safe_href, places=_places)
+                       href=safe_href, places=_places, wcag=wcag_label)
     env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST)
     return env
 

@@ -206,3 +206,91 @@ def test_a_reordered_block_is_reported_on_that_page_only(links, rnd):
     f = finding(pages, "consistent-navigation")
     assert f.status == ("pass" if moved == links else "fail")
     assert f.pages == (() if moved == links else (SITE + "moved",))
+
+
+# -- in Chromium: facts gathered, stored, checked, attributed and shown ----------------------------
+
+CHAT = ('<!doctype html><html lang="en"><head><title>Chat</title></head><body>'
+        '<img src="/agent.png" class="agent"><input id="message"></body></html>')  # image-alt, label
+
+
+def council_page(title, nav_links, body="", lang="en"):
+    links = "".join(f'<li><a href="{h}">{n}</a></li>' for n, h in nav_links)
+    return (f'<!doctype html><html lang="{lang}"><head><title>{title}</title></head><body>'
+            f'<header><a href="#main">Skip to main content</a><nav aria-label="Main"><ul>{links}</ul></nav></header>'
+            f'<main id="main"><h1>{title}</h1>{body}</main>'
+            '<footer><a href="/contact">Contact us</a></footer></body></html>')
+
+
+@pytest.mark.browser
+def test_an_audited_site_is_checked_across_pages_and_its_widget_attributed(serve, audit, cli, tmp_path):
+    from audits.engine.static_server import Reply
+    from audits.results import site_checks, third_party
+    from reports.data import run_document
+    from reports.export import export_csv
+    from reports.html import build_report, render_report
+
+    vendor = serve({"/widget": Reply(body=CHAT), "/agent.png": Reply(404)})
+    usual = [("Bins", "/bins"), ("Council tax", "/tax"), ("Contact", "/contact")]
+    frame = f'<iframe id="chat" title="Web chat" src="{vendor.origin}/widget"></iframe>'
+    site = serve({
+        "/": Reply(body=council_page("Home", usual, "<p>Welcome to the council.</p>" + frame)),
+        "/bins": Reply(body=council_page("=Council services", usual, '<p><a href="/bins/days">Collection days</a></p>')),
+        "/bins/days": Reply(body=council_page("Collection days", usual, "<p>Bins are collected weekly.</p>")),
+        "/tax": Reply(body=council_page("=Council services", [usual[1], usual[0], usual[2]],
+                                        "<p>Pay your council tax.</p><p>Оплатить муниципальный налог онлайн</p>")),
+        "/contact": Reply(body=council_page("Contact", usual, "<p>Write to us.</p>" + frame)),
+        "/robots.txt": Reply(404),
+    })
+    store, outcome = audit(site.url, max_pages=10, sitemaps=False)
+    run_id = outcome.run_id
+    checks = {f.check: f for f in site_checks(store, run_id)}
+    assert checks["consistent-navigation"].status == "fail", checks["consistent-navigation"]
+    assert checks["consistent-navigation"].pages == (site.url + "tax",)
+    assert checks["consistent-navigation"].evidence[0]["found"] == ["Council tax", "Bins", "Contact"]
+    assert checks["consistent-identification"].status == "pass"  # the skip link is no navigation
+    assert checks["multiple-ways"].status == "fail"  # no search, no site map, and home does not link every page
+    assert checks["page-title-empty"].status == "pass"
+    assert set(checks["page-title-duplicate"].pages) == {site.url + "bins", site.url + "tax"}
+    lang = checks["language-change"]
+    assert lang.status == "fail" and lang.pages == (site.url + "tax",) and lang.evidence[0]["script"] == "Cyrillic"
+
+    # the chat widget's failures carry its origin and are grouped under it; the page's own do not
+    doc = run_document(store, run_id)
+    assert [c["check"] for c in doc["site_checks"]] == list(CHECKS)
+    home = next(p for p in doc["pages"] if p["url"] == site.url)
+    origins = {(v["rule"], tuple(n["target"])): n["origin"] for v in home["violations"] for n in v["nodes"]}
+    assert origins[("image-alt", ("#chat", "img"))] == vendor.origin
+    assert origins[("label", ("#chat", "#message"))] == vendor.origin
+    assert all(o is None for (rule, target), o in origins.items() if len(target) == 1)
+    (group,) = third_party(store, run_id)
+    assert group.vendor == vendor.origin.split("//")[1] and group.origins == (vendor.origin,)
+    assert group.pages == (site.url, site.url + "contact") and dict(group.rules) == {"image-alt": 2, "label": 2}
+    assert doc["third_party"] == [group.as_dict()]
+    # the vendor's site was never crawled: only its frame and image were fetched, by the browser
+    assert set(vendor.requests) <= {"/widget", "/agent.png"}
+    assert not [p for p in doc["pages"] if p["url"].startswith(vendor.origin)]
+
+    # the summary, the HTML report and the CSV show them
+    from rich.console import Console
+    from reports.terminal import print_summary
+
+    console = Console(record=True, width=200)
+    print_summary(console, store, run_id)
+    text = console.export_text()
+    assert "Across pages: 2 of 6 checks passed" in text
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:4]] for line in text.splitlines()
+            if line.startswith("│") and line.count("│") > 4}
+    assert rows["consistent-navigation"] == ["3.2.3", "1"] and rows["page-title-duplicate"] == ["2.4.2", "2"]
+    assert rows["language-change"] == ["3.1.1, 3.1.2", "1"] and "consistent-identification" not in rows
+    assert "Third-party content" in text and rows[group.vendor] == ["2", "4"]
+    res = cli("report", "--db", str(tmp_path / "a.db"), "-o", str(tmp_path / "r.html"))
+    assert res.returncode == 0, res.stderr
+    html = (tmp_path / "r.html").read_text()
+    assert 'id="across-pages"' in html and 'id="third-party"' in html and "<code>consistent-navigation</code>" in html
+    assert "3.2.3 Consistent Navigation" in html and vendor.origin in html
+    assert "“=Council services” is the title of 2 different pages" in html
+    rows = export_csv(store, run_id).splitlines()
+    site_rows = [r for r in rows if ",site:" in r]
+    assert any(",site:consistent-navigation," in r and r.startswith(f"{outcome.site},{run_id},{site.url}tax,") for r in site_rows)
+    assert any(",'=Council services,site:page-title-duplicate," in r for r in site_rows), site_rows

@@ -455,7 +455,8 @@ def _language(pages: list[_Page]) -> SiteFinding:
             if e["criterion"] == "3.1.1" else
             f"\u201c{e['text']}\u201d is in {e['script']} script inside lang=\u201c{e['declared']}\u201d")
     return SiteFinding(check, crit, FAIL, tuple(dict.fromkeys(offenders)),
-                       f"{len(set(offenders))} page(s) have text in another language than the one declared; e.g. "
+                       f"{len(set(offenders))} page(s) have text in a writing system that the language declared for it "
+                       f"does not use; e.g. "
                        f"on {e['page']} {what}.", tuple(evidence))
 
 
