@@ -299,3 +299,62 @@ def test_an_audited_site_is_checked_across_pages_and_its_widget_attributed(serve
     site_rows = [r for r in rows if ",site:" in r]
     assert any(",site:consistent-navigation," in r and r.startswith(f"{outcome.site},{run_id},{site.url}tax,") for r in site_rows)
     assert any(",'=Council services,site:page-title-duplicate," in r for r in site_rows), site_rows
+
+
+# -- what the browser gathers --------------------------------------------------------------------------
+
+def site_facts(browser, body, lang="en", head=""):
+    """siteFacts() (audits/engine/axe.py) on a page made of ``body``."""
+    from audits.engine.axe import site_facts_js
+    from helpers import run
+
+    async def go():
+        page = await browser.new_page()
+        try:
+            html = f'<!doctype html><html lang="{lang}"><head><title>T</title>{head}</head><body>{body}</body></html>'
+            # an http address (links are resolved against it) answered here: nothing leaves the browser
+            await page.route("http://site.test/**", lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"))
+            await page.goto("http://site.test/")
+            return await page.evaluate(site_facts_js())
+        finally:
+            await page.close()
+
+    return run(go())
+
+
+@pytest.mark.browser
+def test_navigation_blocks_are_bounded_and_kept_apart(browser):
+    many = "".join(f'<nav aria-label="N{i}">' + "".join(f'<a href="/p{i}-{j}">{"x" * 500}{j}</a>' for j in range(200))
+                   + "</nav>" for i in range(30))
+    facts = site_facts(browser, many)
+    assert len(facts["nav_blocks"]) == 12 and all(len(b["links"]) == 60 for b in facts["nav_blocks"])
+    assert max(len(name) for b in facts["nav_blocks"] for name, _ in b["links"]) == 120
+    facts = site_facts(browser, """
+        <header><a href="/">Home</a><nav><a href="/a">A</a><a href="/b#x">B <span>two</span></a></nav></header>
+        <nav hidden><a href="/hidden">Hidden</a></nav>
+        <main><article><header><a href="/in-article">Not the banner</a></header></article></main>
+        <footer><a href="/c" aria-label="Contact us"><img src="x.png" alt="c"></a><a href="mailto:a@b.c">Mail</a></footer>""")
+    blocks = [(b["kind"], b["label"], [(n, h.rsplit("/", 1)[1]) for n, h in b["links"]]) for b in facts["nav_blocks"]]
+    assert blocks == [("header", "", [("Home", "")]), ("nav", "", [("A", "a"), ("B two", "b")]),
+                      ("footer", "", [("Contact us", "c")])]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("body, search", [
+    ('<form role="search"><input aria-label="Find"></form>', True), ("<search><input></search>", True),
+    ('<input type="search" aria-label="Find">', True), ('<form action="/search"><input aria-label="x"></form>', True),
+    ('<form><input name="q" aria-label="x"></form>', True), ('<form action="/pay"><input name="card"></form>', False)])
+def test_a_search_is_recognised(browser, body, search):
+    assert site_facts(browser, body)["search"] is search
+
+
+@pytest.mark.browser
+def test_site_map_links_and_passages_in_another_script(browser):
+    facts = site_facts(browser, """<main><p>This council page is written in English for everyone to read.</p>
+        <a href="/sitemap">Site map</a> <a href="/services/a-z">A to Z of services</a> <a href="/sitemap.xml">XML</a>
+        <a href="/index">Index</a> <a href="/ar">العربية</a> <a href="/pl">Polski</a> <a href="/zh" lang="zh">中文版本</a>
+        <p>مرحبا</p></main>""")
+    assert [link["text"] for link in facts["sitemap_links"]] == ["Site map", "A to Z of services"]
+    parts = {p["text"]: (p["script"], p["lang"]) for p in facts["lang_parts"]}
+    assert parts == {"العربية": ("Arabic", "en"), "中文版本": ("Han", "zh"), "مرحبا": ("Arabic", "en")}
+    assert facts["text_scripts"]["Latin"] > 40 and facts["text_scripts"]["Arabic"] == 12

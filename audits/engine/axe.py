@@ -561,6 +561,11 @@ MAX_FRAME_URLS = 50  # frames whose address is kept per page (facts["frame_urls"
 MAX_FRAME_URL = 500
 
 
+def site_facts_js() -> str:
+    """An expression giving the cross-page facts of the page it is evaluated in (for tests)."""
+    return f"(() => {{ {_SITE_FACTS_JS}; return siteFacts(); }})()"
+
+
 class AxeTimeout(Exception):
     """axe did not finish in a document within its limit; the message says where and how long."""
 
