@@ -212,21 +212,23 @@ function siteFacts() {
   const mapText = /\bsite\s?-?map\b|\bsite\s+index\b|\ba\s?(-|\u2013|to)\s?z\b/i;
   const mapHref = /(site-?map|site-?index|\/a-?to-?z\b|\/a-z\b)(?!.*\.xml)/i;
   const sitemap_links = [];
-  for (const a of document.querySelectorAll('a[href]')) {
-    const h = href(a);
-    if (!/^https?:/i.test(h)) continue;
-    let path = '';
-    try { path = new URL(h).pathname; } catch (e) {}
+  const anchors = document.querySelectorAll('a[href]');
+  for (let i = 0; i < anchors.length && i < 5000; i++) {
+    const a = anchors[i];
+    const raw = (a.getAttribute('href') || '').split(/[?#]/)[0];
     const text = clean(a.textContent, NAME);
-    if (mapText.test(text) || mapHref.test(path)) { sitemap_links.push({href: h, text}); if (sitemap_links.length >= 5) break; }
+    if (!mapText.test(text) && !mapHref.test(raw)) continue;
+    const h = href(a);
+    if (/^https?:/i.test(h)) { sitemap_links.push({href: h, text}); if (sitemap_links.length >= 5) break; }
   }
   // the writing systems of the page's text, and passages in another one than the page's
   const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Arabic', 'Hebrew', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Devanagari',
                    'Bengali', 'Gurmukhi', 'Gujarati', 'Tamil', 'Telugu', 'Thai', 'Armenian', 'Georgian', 'Ethiopic'];
   const RES = SCRIPTS.map((s) => [s, new RegExp('\\p{Script=' + s + '}', 'gu')]);
+  // letters per script (UTF-16 units: a letter outside the BMP counts twice), without building arrays of matches
   const count = (text) => {
     const out = {};
-    for (const [s, re] of RES) { const m = text.match(re); if (m) out[s] = m.length; }
+    for (const [s, re] of RES) { const n = text.length - text.replace(re, '').length; if (n) out[s] = n; }
     return out;
   };
   const root = document.querySelector('main, [role="main"]') || document.body;
@@ -237,9 +239,10 @@ function siteFacts() {
   if (main && document.body) {
     const own = (el) => Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.data).join(' ');
     const els = document.body.querySelectorAll('p, li, h1, h2, h3, h4, h5, h6, td, th, dd, dt, blockquote, figcaption, a, button, label, option, span');
+    const foreign = new RegExp('(?!\\p{Script=' + main + '})\\p{L}', 'u');  // a letter of another script
     for (let i = 0; i < els.length && i < 5000 && lang_parts.length < 20; i++) {
       const t = clean(own(els[i]), 200);
-      if (t.length < 4) continue;
+      if (t.length < 4 || !foreign.test(t)) continue;
       const c = count(t);
       const total = Object.values(c).reduce((x, y) => x + y, 0);
       const best = Object.entries(c).sort((a, b) => b[1] - a[1])[0];
@@ -288,7 +291,9 @@ async (args) => {
   facts.statement_links = Array.from(document.querySelectorAll('a[href]')).filter(a => a11y.test(a.textContent || '') || a11y.test(a.getAttribute('href') || '')).slice(0, 20).map(a => ({href: a.href, text: (a.textContent || '').trim().slice(0, 200)}));
   if (a11y.test(location.pathname) || a11y.test(document.title)) facts.statement_text = (document.body ? document.body.innerText : '').slice(0, 100000);
   // what the cross-page checks compare (a page that breaks the collection loses only these)
+  const ts = performance.now();
   try { Object.assign(facts, siteFacts()); } catch (e) { facts.site_facts_error = String(e).slice(0, 200); }
+  facts.site_facts_ms = Math.round(performance.now() - ts);
   // Free the previous page's document and axe run now (see browser.GC_FUNCTION), so a renderer
   // does not hold pages' worth of garbage until V8 decides to collect. A page that replaced the
   // function only loses the saving.
