@@ -407,7 +407,8 @@ class Store:
         return [{"url": u, "title": t, "facts": {"statement_links": json.loads(links) if links else [],
                                                   "statement_text": text}} for u, t, links, text in rows]
 
-    SITE_FACT_KEYS = ("nav_blocks", "search", "sitemap_links", "text_scripts", "lang_parts", "lang", "links")
+    SITE_FACT_KEYS = ("nav_blocks", "search", "sitemap_links", "text_scripts", "lang_parts", "text_sample", "lang",
+                      "links")
 
     def site_facts(self, run_id: int) -> list[dict]:
         """Audited pages with the facts the cross-page checks read (``url``, ``final_url``,
@@ -422,7 +423,7 @@ class Store:
             facts = {}
             for k, v in zip(self.SITE_FACT_KEYS, values):
                 # json_extract gives arrays and objects as JSON text, numbers and strings as they are
-                facts[k] = json_or(v, None) if isinstance(v, str) and v[:1] in "[{" else v
+                facts[k] = json_or(v, None) if k not in ("lang", "text_sample", "search") and isinstance(v, str) else v
             facts["search"] = facts["search"] == 1 or facts["search"] is True
             out.append({"url": url, "final_url": final_url, "title": title, "facts": facts})
         return out

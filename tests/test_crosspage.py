@@ -152,6 +152,33 @@ def test_a_passage_in_another_script_without_its_lang_fails():
     assert finding([page], "language-change").status == "pass"
 
 
+WELSH = ("Mae'r cyngor yn casglu biniau ailgylchu bob pythefnos. Os ydych chi wedi colli casgliad, rhowch wybod i ni "
+         "drwy ddefnyddio'r ffurflen ar-lein. Gallwch hefyd ffonio ein canolfan gyswllt rhwng 9am a 5pm. Mae angen i chi "
+         "roi eich biniau allan erbyn 7am ar y diwrnod casglu. Ni fyddwn yn casglu gwastraff ychwanegol sydd wedi'i "
+         "adael wrth ymyl y bin. Mae gwybodaeth am wasanaethau eraill ar gael ar ein gwefan, gan gynnwys treth y cyngor, "
+         "parcio a chynllunio. Rhaid i chi gofrestru ar gyfer y gwasanaeth gwastraff gardd cyn y gallwn gasglu eich bin.")
+ENGLISH = ("The council collects recycling bins every two weeks. If you have missed a collection, tell us by using the "
+           "online form. You can also call our contact centre from Monday to Friday. You need to put your bins out by "
+           "7am on the day of collection. We will not take extra waste that is left beside the bin. Information about "
+           "our other services is on our website, which covers council tax, parking and planning. You have to register "
+           "for the garden waste service before we can collect your green bin, and it is charged for each year.")
+
+
+@pytest.mark.parametrize("declared, text, status", [
+    ("en", WELSH, "fail"), ("en-GB", WELSH, "fail"), ("cy", ENGLISH, "fail"), ("cy", WELSH, "pass"),
+    ("en", ENGLISH, "pass"),
+    # (passing below: the writing system is right, and the language is not judged, because...)
+    ("en", WELSH[:300], "pass"),  # ...the text is too short
+    ("en", ENGLISH + " " + WELSH, "pass"),  # ...it is bilingual: neither language outnumbers the other
+    ("ro", WELSH, "pass")])  # ...we do not list the declared language's function words
+def test_a_page_in_another_language_of_the_same_script(declared, text, status):
+    page = pg("", lang=declared, text_scripts={"Latin": len(text)}, text_sample=text)
+    f = finding([page], "language-change")
+    assert f.status == status, f
+    if status == "fail":
+        assert f.evidence[0]["language"] == ("cy" if text == WELSH else "en") and "function words" in f.detail
+
+
 def test_what_cannot_be_judged_is_not_applicable():
     """No lang, a language we do not know the script of, or too little text: never a failure."""
     for facts in ({"text_scripts": {"Cyrillic": 900}}, {"lang": "xx", "text_scripts": {"Cyrillic": 900}},
@@ -358,3 +385,8 @@ def test_site_map_links_and_passages_in_another_script(browser):
     parts = {p["text"]: (p["script"], p["lang"]) for p in facts["lang_parts"]}
     assert parts == {"العربية": ("Arabic", "en"), "中文版本": ("Han", "zh"), "مرحبا": ("Arabic", "en")}
     assert facts["text_scripts"]["Latin"] > 40 and facts["text_scripts"]["Arabic"] == 12
+    # the text sample leaves out what declares its own language, and scripts
+    assert facts["text_sample"].startswith("This council page is written in English for everyone to read. Site map")
+    assert "中文" not in facts["text_sample"] and "العربية" in facts["text_sample"]
+    facts = site_facts(browser, "<main><script>var secret = 1;</script>" + "<p>word</p>" * 2000 + "</main>")
+    assert 2990 <= len(facts["text_sample"]) <= 3000 and "secret" not in facts["text_sample"]

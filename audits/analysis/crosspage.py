@@ -16,7 +16,8 @@ check                       WCAG 2.2     fails when
 ``page-title-empty``        2.4.2        a page has no title, or one of spaces
 ``page-title-duplicate``    2.4.2        different pages share a title
 ``language-change``         3.1.1, 3.1.2 a page's text, or a passage of it, is in a writing
-                                         system its declared language does not use
+                                         system its declared language does not use, or the
+                                         page reads as another language of a short list
 =========================== ============ ======================================================
 
 Few false alarms above all: every rule below leans towards passing when in doubt, and says how.
@@ -406,6 +407,50 @@ PAGE_SHARE = 0.8  # ... and when one writing system has this share of them
 MIN_PART_LETTERS = 4  # passages shorter than this are never judged
 
 
+# Function words that set each language apart (a word two of these languages share, such as
+# "a", "i", "y", "la", "de", "to", "do", "es", "se", "con", "un", is in neither list). With enough
+# running text, a language's own function words far outnumber any other's: that is all the
+# same-script check relies on.
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset("the and of is for you your with this that are be or by we our from will have can it not if "
+                    "about which they their".split()),
+    "cy": frozenset("yn yr mae ac eich ein gyda gan wedi ydych hyn neu sydd bod fel hefyd rhaid drwy trwy gyfer "
+                    "cyngor ar dros rhwng nid oes".split()),
+    "fr": frozenset("le les est et une pour dans qui sur pas vous nous avec au aux cette sont".split()),
+    "de": frozenset("der die das und ist nicht mit sie ein eine den dem zu von für auf auch sich wir ihre werden oder "
+                    "bei nach aus".split()),
+    "es": frozenset("el los las del sus está pero más también puede usted ustedes muy hay esta este cuando donde"
+                    .split()),
+    "pl": frozenset("nie się jest na że od jak dla przez są lub oraz może tym jego które który która".split()),
+}
+LANGUAGE_NAMES = {"en": "English", "cy": "Welsh", "fr": "French", "de": "German", "es": "Spanish", "pl": "Polish"}
+MIN_SAMPLE_WORDS = 80  # a text sample is judged only with at least this many words...
+MIN_HITS = 20  # ...this many function words of the language it seems to be in...
+MARGIN = 4  # ...at least this many times those of the language declared...
+MIN_SHARE = 0.15  # ...and at least this share of its words
+
+
+def guess_language(text: Any) -> tuple[str | None, dict[str, int], int]:
+    """``(language, function words found per language, words)`` for a text sample: the language
+    whose function words are most frequent, when there are at least :data:`MIN_HITS` of them,
+    :data:`MARGIN` times as many as of any other and :data:`MIN_SHARE` of the words; else None.
+
+    >>> guess_language("Mae'r cyngor yn casglu eich biniau bob wythnos. " * 10)[0]
+    'cy'
+    >>> guess_language("The council collects your bins every week. " * 12)[0]
+    'en'
+    >>> guess_language("The council collects your bins. Mae'r cyngor yn casglu eich biniau. " * 10)[0] is None
+    True
+    """
+    words = re.findall(r"[^\W\d_]+", text.lower()[:5000]) if isinstance(text, str) else []
+    hits = {lang: sum(w in fw for w in words) for lang, fw in FUNCTION_WORDS.items()}
+    ranked = sorted(hits.items(), key=lambda kv: -kv[1])
+    (best, n), (_, runner_up) = ranked[0], ranked[1]
+    if len(words) < MIN_SAMPLE_WORDS or n < MIN_HITS or n < MARGIN * max(runner_up, 1) or n < MIN_SHARE * len(words):
+        return None, hits, len(words)
+    return best, hits, len(words)
+
+
 def _scripts_of(lang: Any) -> frozenset[str] | None:
     if not isinstance(lang, str) or not lang.strip():
         return None
@@ -430,6 +475,18 @@ def _language(pages: list[_Page]) -> SiteFinding:
                 evidence.append({"page": p.url, "criterion": "3.1.1", "declared": _text(declared, 35),
                                  "script": script, "letters": n})
                 continue
+        primary = declared.strip().lower().replace("_", "-").split("-")[0] if isinstance(declared, str) else ""
+        if primary in FUNCTION_WORDS:
+            found, hits, words = guess_language(p.facts.get("text_sample"))
+            if words >= MIN_SAMPLE_WORDS:
+                judged += 1
+            if found is not None and found != primary:
+                offenders.append(p.url)
+                if len(evidence) < MAX_EVIDENCE:
+                    evidence.append({"page": p.url, "criterion": "3.1.1", "declared": _text(declared, 35),
+                                     "language": found, "words": words, "function_words": {found: hits[found],
+                                                                                          primary: hits[primary]}})
+                continue
         for part in _list(p.facts.get("lang_parts"), MAX_PARTS):
             if not isinstance(part, Mapping) or not isinstance(part.get("letters"), int):
                 continue
@@ -451,12 +508,16 @@ def _language(pages: list[_Page]) -> SiteFinding:
         return SiteFinding(check, crit, PASS, (), "The text of the audited pages is in the writing system of the "
                                                    "language each declares.")
     e = evidence[0]
-    what = (f"the page is in {e['script']} script but declares lang=\u201c{e['declared']}\u201d"
-            if e["criterion"] == "3.1.1" else
-            f"\u201c{e['text']}\u201d is in {e['script']} script inside lang=\u201c{e['declared']}\u201d")
+    if "language" in e:
+        what = (f"the text reads as {LANGUAGE_NAMES.get(e['language'], e['language'])} (by its function words) "
+                f"but the page declares lang=\u201c{e['declared']}\u201d")
+    elif e["criterion"] == "3.1.1":
+        what = f"the page is in {e['script']} script but declares lang=\u201c{e['declared']}\u201d"
+    else:
+        what = f"\u201c{e['text']}\u201d is in {e['script']} script inside lang=\u201c{e['declared']}\u201d"
     return SiteFinding(check, crit, FAIL, tuple(dict.fromkeys(offenders)),
-                       f"{len(set(offenders))} page(s) have text in a writing system that the language declared for it "
-                       f"does not use; e.g. "
+                       f"{len(set(offenders))} page(s) have text in another language than the one declared for it; "
+                       f"e.g. "
                        f"on {e['page']} {what}.", tuple(evidence))
 
 

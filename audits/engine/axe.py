@@ -251,7 +251,25 @@ function siteFacts() {
       lang_parts.push({text: t.slice(0, 80), script: best[0], letters: total, lang: holder ? clean(holder.getAttribute('lang'), 35) : null});
     }
   }
-  return {nav_blocks: blocks, search, sitemap_links, text_scripts, lang_parts};
+  // a sample of the main text in the page's own language: text inside an element with a lang of
+  // its own is left out (it says what it is), as are scripts and styles
+  let text_sample = '';
+  if (root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: (n) => {
+      const p = n.parentElement;
+      if (!p || p.closest('script, style, noscript, template')) return NodeFilter.FILTER_REJECT;
+      const holder = p.closest('[lang]');
+      return holder && holder !== document.documentElement ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+    }});
+    const parts = [];
+    let size = 0;
+    for (let n = walker.nextNode(), i = 0; n && size < 3000 && i < 20000; n = walker.nextNode(), i++) {
+      const t = n.data.replace(/\s+/g, ' ').trim();
+      if (t) { parts.push(t); size += t.length + 1; }
+    }
+    text_sample = parts.join(' ').slice(0, 3000);
+  }
+  return {nav_blocks: blocks, search, sitemap_links, text_scripts, lang_parts, text_sample};
 }
 """
 
