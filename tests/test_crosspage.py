@@ -170,6 +170,7 @@ ENGLISH = ("The council collects recycling bins every two weeks. If you have mis
     # (passing below: the writing system is right, and the language is not judged, because...)
     ("en", WELSH[:300], "pass"),  # ...the text is too short
     ("en", ENGLISH + " " + WELSH, "pass"),  # ...it is bilingual: neither language outnumbers the other
+    ("en", ENGLISH[:200] + " " + WELSH, "pass"),  # ...nor four times (26 Welsh function words, 12 English)
     ("ro", WELSH, "pass")])  # ...we do not list the declared language's function words
 def test_a_page_in_another_language_of_the_same_script(declared, text, status):
     page = pg("", lang=declared, text_scripts={"Latin": len(text)}, text_sample=text)
