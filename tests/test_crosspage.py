@@ -391,3 +391,23 @@ def test_site_map_links_and_passages_in_another_script(browser):
     assert "中文" not in facts["text_sample"] and "العربية" in facts["text_sample"]
     facts = site_facts(browser, "<main><script>var secret = 1;</script>" + "<p>word</p>" * 2000 + "</main>")
     assert 2990 <= len(facts["text_sample"]) <= 3000 and "secret" not in facts["text_sample"]
+
+
+def test_the_fence_lets_frames_from_other_hosts_in_but_not_the_page_nor_private_addresses():
+    """A third party's frame is part of the page (loaded and audited with it); the page itself
+    stays in scope, and from a public start URL no frame comes from a private address."""
+    from audits.engine.auditor import DocumentFence
+    from crawler.urls import Scope
+
+    public = DocumentFence(Scope.for_start_url("https://www.example.gov.uk/"))
+    assert public.frame_allowed("https://secure.livechatinc.com/widget", main=False)
+    assert not public.frame_allowed("https://secure.livechatinc.com/widget", main=True)
+    assert public.frame_allowed("https://www.example.gov.uk/form", main=True)
+    for private in ("http://127.0.0.1:8080/", "http://10.0.0.1/x", "http://localhost/", "http://[::1]/",
+                    "http://169.254.169.254/latest/meta-data/"):
+        assert not public.frame_allowed(private, main=False), private
+    assert not public.frame_allowed("javascript:alert(1)", main=False)
+    assert not public.frame_allowed("ftp://files.example.com/", main=False)
+    local = DocumentFence(Scope.for_start_url("http://127.0.0.1:8000/"))
+    assert local.frame_allowed("http://127.0.0.1:9000/widget", main=False)
+    assert not local.frame_allowed("http://127.0.0.1:9000/widget", main=True)
