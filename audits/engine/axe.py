@@ -580,6 +580,10 @@ class AxeLimits:
         return max(floor, elements * self.per_element_s)
 
 
+# What the facts of a page hold: 2 added the cross-page facts (navigation blocks, search, site-map
+# links, writing systems, a text sample) and the frames' addresses. A page stored with older facts
+# is rendered again on a re-audit rather than carried over (audits.engine.incremental).
+FACTS_VERSION = 2
 MAX_FRAME_URLS = 50  # frames whose address is kept per page (facts["frame_urls"])
 MAX_FRAME_URL = 500
 
@@ -634,6 +638,7 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
         raise AxeTimeout(f"axe ran {ran()} on the page ({elements} elements) without finishing; "
                          f"its limit was {budget:.0f} s") from None
     facts = top["facts"]
+    facts["facts_version"] = FACTS_VERSION
     if "result" in top:
         return {**top["result"], "facts": facts, "frames": 1}
     partials: list[Any] = [top["partial"]]
