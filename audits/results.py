@@ -221,7 +221,7 @@ def site_checks(store, run_id: int) -> list[SiteFinding]:
     not applicable. Runs stored before the facts were gathered get ``not-applicable`` for the
     checks that need them. Raises :class:`~audits.errors.StoreError` for an unknown run."""
     run = store.get_run(run_id)
-    return check_site(store.site_facts(run_id), run["start_url"])
+    return check_site(store.site_facts(run_id, links_of=run["start_url"]), run["start_url"])
 
 
 def finding_origins(store, run_id: int) -> dict[int, str]:

@@ -410,14 +410,17 @@ class Store:
     SITE_FACT_KEYS = ("nav_blocks", "search", "sitemap_links", "text_scripts", "lang_parts", "text_sample", "lang",
                       "links")
 
-    def site_facts(self, run_id: int) -> list[dict]:
+    def site_facts(self, run_id: int, links_of: str | None = None) -> list[dict]:
         """Audited pages with the facts the cross-page checks read (``url``, ``final_url``,
         ``title``, ``facts`` with :attr:`SITE_FACT_KEYS`), in the order audited, without decoding
-        the rest of every page's facts."""
-        cols = ", ".join(f"json_extract(facts, '$.{k}')" for k in self.SITE_FACT_KEYS)
+        the rest of every page's facts; ``links`` (up to 5,000 a page) only for the page at
+        ``links_of`` (the start URL) and the pages the crawl started from (depth 0)."""
+        cols = ", ".join(f"json_extract(facts, '$.{k}')" if k != "links" else
+                         "case when url = :home or depth = 0 then json_extract(facts, '$.links') end"
+                         for k in self.SITE_FACT_KEYS)
         rows = self.db.execute(
-            f"select url, final_url, title, {cols} from pages where run_id = ? and status = 'audited' "
-            "and json_valid(facts) order by id", [run_id]).fetchall()
+            f"select url, final_url, title, {cols} from pages where run_id = :run and status = 'audited' "
+            "and json_valid(facts) order by id", {"run": run_id, "home": links_of}).fetchall()
         out = []
         for url, final_url, title, *values in rows:
             facts = {}

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,8 +69,11 @@ class SiteFinding:
 
 # -- untrusted facts, made safe ----------------------------------------------------------------------
 
+_WS = re.compile(r"\s+")
+
+
 def _text(v: Any, limit: int = MAX_TEXT) -> str:
-    return re.sub(r"\s+", " ", v).strip()[:limit] if isinstance(v, str) else ""
+    return _WS.sub(" ", v).strip()[:limit] if isinstance(v, str) else ""
 
 
 def _list(v: Any, limit: int) -> list:
@@ -85,8 +89,11 @@ def normalise_href(url: Any) -> str:
     >>> normalise_href("https://example.gov.uk/") == normalise_href("https://example.gov.uk")
     True
     """
-    if not isinstance(url, str):
-        return ""
+    return _normalise_href(url) if isinstance(url, str) else ""
+
+
+@lru_cache(maxsize=1 << 16)  # a site's pages repeat the same navigation links
+def _normalise_href(url: str) -> str:
     try:
         p = urlsplit(url.strip()[:400])
         host = (p.hostname or "").lower()
@@ -111,10 +118,15 @@ def normalise_name(name: Any) -> str:
     >>> normalise_name("  Council  Tax (current page) ")
     'council tax'
     """
+    return _normalise_name(name) if isinstance(name, str) else ""
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalise_name(name: str) -> str:
     t = _text(name).lower()
     t = _STATE.sub(" ", t)
     t = re.sub(r"[^\w\s]", " ", t)
-    return re.sub(r"\s+", " ", t).strip()
+    return _WS.sub(" ", t).strip()
 
 
 _SKIP = re.compile(r"^(skip|jump)( to| over)?\b|^back to top$|^top$")
@@ -126,10 +138,7 @@ class _Block:
     label: str
     links: tuple[tuple[str, str], ...]  # (normalised name, normalised href), first of each href
     shown: tuple[str, ...] = ()  # the names as the page gives them (for the evidence)
-
-    @property
-    def hrefs(self) -> tuple[str, ...]:
-        return tuple(h for _, h in self.links)
+    hrefs: tuple[str, ...] = ()  # the addresses, in order
 
     def shown_names(self) -> dict[str, str]:
         return {h: shown or h for (_, h), shown in zip(self.links, self.shown)}
@@ -152,7 +161,8 @@ def _blocks(facts: Mapping) -> list[_Block]:
             links.append((name, href))
             shown.append(_text(item[0]))
         if links:
-            out.append(_Block(kind, _text(b.get("label")).lower(), tuple(links), tuple(shown)))
+            out.append(_Block(kind, _text(b.get("label")).lower(), tuple(links), tuple(shown),
+                              tuple(h for _, h in links)))
     return out
 
 
@@ -185,27 +195,32 @@ def _pages(pages: Iterable[Mapping]) -> list[_Page]:
 def _families(pages: list[_Page], min_overlap: float = 0.5) -> list[list[tuple[_Page, _Block]]]:
     """The navigation blocks of all pages grouped into families (one block repeated across pages):
     same kind and label, and at least half of their addresses in common (Jaccard) with the family's
-    first block. One block per page in a family."""
+    first block (the most in common wins; the earlier family on a tie). One block per page in a
+    family. Families are found through an index of their first blocks' addresses, so that blocks
+    unique to each page (related links) do not make it quadratic."""
     fams: list[list[tuple[_Page, _Block]]] = []
+    sizes: list[int] = []  # addresses of each family's first block
+    index: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for page in pages:
         taken: set[int] = set()
         for block in page.blocks:
-            best, best_j = None, min_overlap
             mine = set(block.hrefs)
-            for i, fam in enumerate(fams):
-                first = fam[0][1]
-                if i in taken or first.kind != block.kind or first.label != block.label:
-                    continue
-                theirs = set(first.hrefs)
-                j = len(mine & theirs) / len(mine | theirs)
-                if j >= best_j:
+            shared: Counter = Counter()
+            for h in mine:
+                shared.update(index.get((block.kind, block.label, h), ()))
+            best, best_j = None, min_overlap
+            for i, n in sorted(shared.items()):
+                j = n / (len(mine) + sizes[i] - n)
+                if i not in taken and j > best_j or (j == best_j and best is None and i not in taken):
                     best, best_j = i, j
             if best is None:
-                fams.append([(page, block)])
-                taken.add(len(fams) - 1)
-            else:
-                fams[best].append((page, block))
-                taken.add(best)
+                best = len(fams)
+                fams.append([])
+                sizes.append(len(mine))
+                for h in mine:
+                    index[(block.kind, block.label, h)].append(best)
+            fams[best].append((page, block))
+            taken.add(best)
     return fams
 
 
@@ -423,6 +438,10 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
                     .split()),
     "pl": frozenset("nie się jest na że od jak dla przez są lub oraz może tym jego które który która".split()),
 }
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in FUNCTION_WORDS.items():
+    for _w in _words:
+        _LANGUAGES_OF[_w] = (*_LANGUAGES_OF.get(_w, ()), _lang)
 LANGUAGE_NAMES = {"en": "English", "cy": "Welsh", "fr": "French", "de": "German", "es": "Spanish", "pl": "Polish"}
 MIN_SAMPLE_WORDS = 80  # a text sample is judged only with at least this many words...
 MIN_HITS = 20  # ...this many function words of the language it seems to be in...
@@ -443,7 +462,10 @@ def guess_language(text: Any) -> tuple[str | None, dict[str, int], int]:
     True
     """
     words = re.findall(r"[^\W\d_]+", text.lower()[:5000]) if isinstance(text, str) else []
-    hits = {lang: sum(w in fw for w in words) for lang, fw in FUNCTION_WORDS.items()}
+    hits = dict.fromkeys(FUNCTION_WORDS, 0)
+    for w in words:
+        for lang in _LANGUAGES_OF.get(w, ()):
+            hits[lang] += 1
     ranked = sorted(hits.items(), key=lambda kv: -kv[1])
     (best, n), (_, runner_up) = ranked[0], ranked[1]
     if len(words) < MIN_SAMPLE_WORDS or n < MIN_HITS or n < MARGIN * max(runner_up, 1) or n < MIN_SHARE * len(words):
