@@ -33,7 +33,10 @@ import jinja2
 from audits.analysis.fingerprint import Diff, normalise_snippet, target_selectors
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals
 from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
-from audits.results import diff_runs, history, league, rule_texts, score_stored_run, site_checks, third_party
+from audits.analysis.thirdparty import vendor_name
+from audits.results import (
+    diff_runs, finding_origins, history, league, rule_texts, score_stored_run, site_checks, third_party,
+)
 
 from reports.data import (
     FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run, wcag_criteria, wcag_label,
@@ -70,6 +73,7 @@ class ElementPattern:
     failure_summary: str | None
     pages: tuple[PageRef, ...]
     elements: int
+    supplier: str | None = None  # inside another origin's frame: its supplier (third-party content)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class PageElement:
     selector: str
     html: str | None
     failure_summary: str | None
+    supplier: str | None = None  # inside another origin's frame: its supplier
 
 
 @dataclass(frozen=True)
@@ -248,7 +253,8 @@ def _issue_groups(rows: list[dict], texts: dict[str, dict], gains: dict[str, flo
             first = members[0]
             pats.append(ElementPattern(selector=_selector(json_or(first["target"], [])), html=first["html"],
                                        failure_summary=first["failure_summary"],
-                                       pages=tuple(sorted(pages.values(), key=lambda p: p.url)), elements=len(members)))
+                                       pages=tuple(sorted(pages.values(), key=lambda p: p.url)), elements=len(members),
+                                       supplier=first.get("supplier")))
         pats.sort(key=lambda p: (-len(p.pages), -p.elements, p.selector))
         text = texts.get(rule, {})
         tags = json_or(items[0]["tags"], []) or text.get("tags") or []
@@ -278,7 +284,8 @@ def _page_details(rows: list[dict], pages: list[dict], page_scores: dict[str, fl
             prs.append(PageRule(
                 rule=rule, impact=_worst(i["impact"] for i in items), help=items[0]["help"] or rule,
                 help_url=items[0]["help_url"],
-                elements=tuple(PageElement(_selector(json_or(i["target"], [])), i["html"], i["failure_summary"])
+                elements=tuple(PageElement(_selector(json_or(i["target"], [])), i["html"], i["failure_summary"],
+                                           i.get("supplier"))
                                for i in items[:MAX_ELEMENTS_PER_PAGE_RULE]),
                 more=max(0, len(items) - MAX_ELEMENTS_PER_PAGE_RULE)))
         prs.sort(key=lambda r: (_impact_rank(r.impact), -len(r.elements), r.rule))
@@ -413,6 +420,9 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
     if mine is not None and mine.run_id != run["id"]:
         notes.append(f"The league position is that of this site's latest complete scored run (run {mine.run_id}).")
     finding_rows = sorted(store.findings_with_urls(run["id"]), key=lambda f: f["url"])
+    origins = finding_origins(store, run["id"])
+    for r in finding_rows:
+        r["supplier"] = vendor_name(origins[r["id"]]) if r["id"] in origins else None
     texts = rule_texts(store, run["axe_version"])
     gains = {c["rule"]: c["gain"] for c in (this.components or {}).get("rules") or []}
     pages = store.pages(run["id"])

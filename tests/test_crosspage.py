@@ -321,6 +321,7 @@ def test_an_audited_site_is_checked_across_pages_and_its_widget_attributed(serve
     html = (tmp_path / "r.html").read_text()
     assert 'id="across-pages"' in html and 'id="third-party"' in html and "<code>consistent-navigation</code>" in html
     assert "3.2.3 Consistent Navigation" in html and vendor.origin in html
+    assert f"<code>#chat | img</code> (third party: {group.vendor}) on" in html.replace(" &gt;&gt;&gt; ", " | ")
     assert "“=Council services” is the title of 2 different pages" in html
     # and the report, its new sections opened, still passes its own audit
     report_site = serve({"/report.html": Reply(body=html.replace("<details id=", "<details open id="))})
@@ -415,3 +416,32 @@ def test_the_fence_lets_frames_from_other_hosts_in_but_not_the_page_nor_private_
     local = DocumentFence(Scope.for_start_url("http://127.0.0.1:8000/"))
     assert local.frame_allowed("http://127.0.0.1:9000/widget", main=False)
     assert not local.frame_allowed("http://127.0.0.1:9000/widget", main=True)
+
+
+# -- third-party attribution (audits/analysis/thirdparty.py) ----------------------------------------
+
+def test_an_element_takes_the_origin_of_the_innermost_frame_with_an_address():
+    from audits.analysis.thirdparty import third_party_origin
+
+    frames = [{"target": ["#chat"], "url": "https://chat.vendor.example/w"},
+              {"target": ["#chat", "iframe.inner"], "url": "about:srcdoc"},
+              {"target": ["#chat", "iframe.pay"], "url": "https://pay.other.example:8443/p"},
+              {"target": ["#map"], "url": "https://www.example.gov.uk/map"},
+              {"target": [["#host", "iframe"]], "url": "https://video.example/v"}]
+    page = "https://www.example.gov.uk/contact"
+    assert third_party_origin(["#chat", "img"], frames, page) == "https://chat.vendor.example"
+    assert third_party_origin(["#chat", "iframe.inner", "img"], frames, page) == "https://chat.vendor.example"
+    assert third_party_origin(["#chat", "iframe.pay", "input"], frames, page) == "https://pay.other.example:8443"
+    assert third_party_origin(["#map", "img"], frames, page) is None  # the council's own frame
+    assert third_party_origin([["#host", "iframe"], "button"], frames, page) == "https://video.example"
+    assert third_party_origin(["#unknown", "img"], frames, page) is None
+    assert third_party_origin(["img"], frames, page) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(junk, junk, st.one_of(st.none(), st.text(max_size=40)))
+def test_attribution_takes_any_facts(target, frames, page):
+    from audits.analysis.thirdparty import origin_of, third_party_origin
+
+    got = third_party_origin(target, frames, page)
+    assert got is None or (got.startswith(("http://", "https://")) and got != origin_of(page))
