@@ -180,6 +180,13 @@ def test_a_page_in_another_language_of_the_same_script(declared, text, status):
         assert f.evidence[0]["language"] == ("cy" if text == WELSH else "en") and "function words" in f.detail
 
 
+def test_latin_words_in_a_page_of_another_script_are_not_judged():
+    """Names, acronyms and addresses in Latin letters inside a Chinese page are exempt."""
+    part = {"text": "info@council.gov.uk", "script": "Latin", "letters": 15, "lang": "zh"}
+    page = pg("", lang="zh", text_scripts={"Han": 900}, lang_parts=[part])
+    assert finding([page], "language-change").status == "pass"
+
+
 def test_what_cannot_be_judged_is_not_applicable():
     """No lang, a language we do not know the script of, or too little text: never a failure."""
     for facts in ({"text_scripts": {"Cyrillic": 900}}, {"lang": "xx", "text_scripts": {"Cyrillic": 900}},

@@ -515,7 +515,10 @@ def _language(pages: list[_Page]) -> SiteFinding:
             lang = part.get("lang") if isinstance(part.get("lang"), str) else declared
             scripts = _scripts_of(lang)
             script = part.get("script")
-            if scripts is None or not isinstance(script, str) or part["letters"] < MIN_PART_LETTERS:
+            # Latin words in a page of another script are mostly names, acronyms, addresses and
+            # terms ("PDF", "info@council.gov.uk"), which WCAG exempts: never judged
+            if scripts is None or not isinstance(script, str) or script == "Latin" \
+                    or part["letters"] < MIN_PART_LETTERS:
                 continue
             judged += 1
             if script not in scripts:
