@@ -70,11 +70,24 @@ def test_one_destination_named_differently_fails():
     assert f.evidence[0]["names"] == {"bins": [SITE, SITE + "a"], "rubbish": [SITE + "b"]}
 
 
-@pytest.mark.parametrize("other", ["Contact us", "contact (current page)", "CONTACT", "Skip to content"])
+@pytest.mark.parametrize("other", ["Contact us", "contact (current page)", "CONTACT", "Skip to content", "Contact (3)"])
 def test_names_that_agree_pass(other):
     hrefs = [SITE + "contact", SITE + "bins"]
     pages = [pg("", blocks=[nav("Contact", "Bins", hrefs=hrefs)]), pg("x", blocks=[nav(other, "Bins", hrefs=hrefs)])]
     assert finding(pages, "consistent-identification").status == "pass"
+
+
+def test_pages_in_another_language_are_compared_among_themselves():
+    """The Welsh pages' menu names the same addresses in Welsh, in its own order."""
+    hrefs = [SITE + "bins", SITE + "tax"]
+    english = [pg(f"e{i}", blocks=[nav("Bins", "Council tax", label="", hrefs=hrefs)], lang="en") for i in range(2)]
+    welsh = [pg(f"c{i}", blocks=[nav("Treth y cyngor", "Biniau", label="", hrefs=hrefs[::-1])], lang="cy")
+             for i in range(2)]
+    out = {f.check: f.status for f in check_site(english + welsh, SITE)}
+    assert out["consistent-identification"] == out["consistent-navigation"] == "pass"
+    welsh[1]["facts"]["lang"] = "en"  # declared English: now it is compared with the English pages
+    out = {f.check: f.status for f in check_site(english + welsh, SITE)}
+    assert out["consistent-identification"] == out["consistent-navigation"] == "fail"
 
 
 def test_different_blocks_may_name_a_destination_differently():

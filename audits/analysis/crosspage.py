@@ -125,6 +125,7 @@ def normalise_name(name: Any) -> str:
 def _normalise_name(name: str) -> str:
     t = _text(name).lower()
     t = _STATE.sub(" ", t)
+    t = re.sub(r"\b\d+\b", " ", t)  # counts ("Basket (2)", "Messages 5") change from page to page
     t = re.sub(r"[^\w\s]", " ", t)
     return _WS.sub(" ", t).strip()
 
@@ -172,6 +173,7 @@ class _Page:
     title: str | None
     facts: Mapping
     blocks: tuple[_Block, ...]
+    lang: str = ""  # the primary language subtag declared ("en", "cy"): pages are compared within one
 
 
 def _pages(pages: Iterable[Mapping]) -> list[_Page]:
@@ -186,7 +188,9 @@ def _pages(pages: Iterable[Mapping]) -> list[_Page]:
         seen.add(key)
         facts = p.get("facts") if isinstance(p.get("facts"), Mapping) else {}
         title = p.get("title") if isinstance(p.get("title"), str) else facts.get("title")
-        out.append(_Page(p["url"], title if isinstance(title, str) else None, facts, tuple(_blocks(facts))))
+        lang = facts.get("lang")
+        lang = lang.strip().lower().replace("_", "-").split("-")[0][:8] if isinstance(lang, str) else ""
+        out.append(_Page(p["url"], title if isinstance(title, str) else None, facts, tuple(_blocks(facts)), lang))
     return out
 
 
@@ -194,20 +198,20 @@ def _pages(pages: Iterable[Mapping]) -> list[_Page]:
 
 def _families(pages: list[_Page], min_overlap: float = 0.5) -> list[list[tuple[_Page, _Block]]]:
     """The navigation blocks of all pages grouped into families (one block repeated across pages):
-    same kind and label, and at least half of their addresses in common (Jaccard) with the family's
+    same page language (a Welsh page's menu is not the English one's), kind and label, and at least half of their addresses in common (Jaccard) with the family's
     first block (the most in common wins; the earlier family on a tie). One block per page in a
     family. Families are found through an index of their first blocks' addresses, so that blocks
     unique to each page (related links) do not make it quadratic."""
     fams: list[list[tuple[_Page, _Block]]] = []
     sizes: list[int] = []  # addresses of each family's first block
-    index: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    index: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
     for page in pages:
         taken: set[int] = set()
         for block in page.blocks:
             mine = set(block.hrefs)
             shared: Counter = Counter()
             for h in mine:
-                shared.update(index.get((block.kind, block.label, h), ()))
+                shared.update(index.get((page.lang, block.kind, block.label, h), ()))
             best, best_j = None, min_overlap
             for i, n in sorted(shared.items()):
                 j = n / (len(mine) + sizes[i] - n)
@@ -218,7 +222,7 @@ def _families(pages: list[_Page], min_overlap: float = 0.5) -> list[list[tuple[_
                 fams.append([])
                 sizes.append(len(mine))
                 for h in mine:
-                    index[(block.kind, block.label, h)].append(best)
+                    index[(page.lang, block.kind, block.label, h)].append(best)
             fams[best].append((page, block))
             taken.add(best)
     return fams
