@@ -465,3 +465,31 @@ def test_attribution_takes_any_facts(target, frames, page):
 
     got = third_party_origin(target, frames, page)
     assert got is None or (got.startswith(("http://", "https://")) and got != origin_of(page))
+
+
+def every_check_failing():
+    """Hand-made pages on which every cross-page check fails, with a hostile link name."""
+    hrefs = [SITE + "bins", SITE + "tax", SITE + "x"]
+    hostile = "<script>alert(1)</script>"
+    pages = [pg("", title="Same", blocks=[nav("Bins", "Tax", "X", hrefs=hrefs)], lang="en", text_sample=WELSH,
+                text_scripts={"Latin": 900}, links=[]),
+             pg("a", title="Same", blocks=[nav("Bins", "Tax", "X", hrefs=hrefs)], lang="en",
+                lang_parts=[{"text": "العربية", "script": "Arabic", "letters": 7, "lang": "en"}]),
+             pg("b", title=" ", blocks=[nav("Tax", hostile, "X", hrefs=[hrefs[1], hrefs[0], hrefs[2]])], lang="en")]
+    return check_site(pages, SITE)
+
+
+def test_the_html_report_shows_every_kind_of_evidence_escaped(tmp_path):
+    from dataclasses import replace
+
+    from helpers import history_store
+    from reports.html import build_report, render_report
+
+    findings = every_check_failing()
+    assert {f.status for f in findings} == {"fail"}, [(f.check, f.status) for f in findings]
+    store = history_store(tmp_path / "h.db")
+    html = render_report(replace(build_report(store, site="Westfold County Council"), site_checks=tuple(findings)))
+    for f in findings:
+        assert f'<details id="across-{f.check}">' in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<dt>function words</dt><dd>“cy”: " in html and "<dt>expected</dt><dd>Bins / Tax / X</dd>" in html
