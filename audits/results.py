@@ -6,17 +6,18 @@ the gate, diffs). The engine and the reports call these; neither writes SQL.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 from collections import defaultdict
 from dataclasses import replace
 from typing import Any, Iterable, Mapping
 
+from audits.analysis.crosspage import SiteFinding, check_site
 from audits.analysis.fingerprint import Diff, compare_findings, finding_fingerprint, page_key
 from audits.analysis.gate import (
     Baseline, BaselineEntry, CheckReport, Finding, Ignore, PageOutcome, RunInfo, Thresholds, baseline_entries, evaluate,
 )
 from audits.analysis.history import LeagueRow, SiteGoals, SiteHistory, history_rows, rank_sites, site_history
+from audits.analysis.thirdparty import ThirdPartyGroup, group_by_vendor, page_origin, third_party_origin
 from audits.analysis.scoring import (
     MODEL_VERSION, MODELS, SCORABLE_RUN_STATUSES, Coverage, DocumentInput, Failure, PageInput, RescoreReport,
     ScoreChange, SiteCheck, SiteScore, StatementInput, coverage_of, score_pages, wcag_criteria, wcag_level,
@@ -27,9 +28,10 @@ from audits.errors import StoreError
 from audits.store import json_or
 
 __all__ = [
-    "baseline_from_run", "check_stored_run", "diff_runs", "document_inputs", "history", "league", "page_inputs",
-    "rescore_all", "rule_texts", "run_coverage", "run_figures", "run_findings", "run_info", "run_pages", "score_run",
-    "score_stored_run", "site_findings", "statement_input", "statement_report", "stored_score",
+    "baseline_from_run", "check_stored_run", "diff_runs", "document_inputs", "finding_origins", "history", "league",
+    "page_inputs", "rescore_all", "rule_texts", "run_coverage", "run_figures", "run_findings", "run_info", "run_pages",
+    "score_run", "score_stored_run", "site_checks", "site_findings", "statement_input", "statement_report",
+    "stored_score", "third_party",
 ]
 
 
@@ -93,22 +95,8 @@ def document_inputs(store, run_id: int) -> list[DocumentInput]:
 
 
 def site_findings(store, run_id: int) -> list[SiteCheck]:
-    """The run's cross-page findings (one per check), from stored page facts.
-
-    TODO(lead, at merge): audits.analysis.crosspage (check_site -> list[SiteFinding]) is being
-    written in parallel; this calls it when it is importable, with the run's audited pages as
-    stored rows (url, title, facts decoded). Check that this is the input check_site expects
-    and adjust here (the one place), then import it plainly and drop the ImportError fallback. Until then a run has no
-    cross-page findings and model 3's cross-page part is not applicable.
-    """
-    # A plain import once the module is merged; import_module until then (a static import of a
-    # module that does not exist yet resolves to the package ``audits`` and trips import-linter).
-    try:
-        check_site = importlib.import_module("audits.analysis.crosspage").check_site
-    except ImportError:
-        return []
-    pages = [dict(p, facts=json_or(p.get("facts"), None)) for p in store.pages(run_id) if p["status"] == "audited"]
-    return list(check_site(pages))
+    """The run's cross-page findings (one per check) as model 3 scores them: :func:`site_checks`."""
+    return list(site_checks(store, run_id))
 
 
 def score_stored_run(store, run_id: int, model: str = MODEL_VERSION) -> SiteScore:
@@ -319,3 +307,42 @@ def diff_runs(store, run_a: int, run_b: int) -> Diff:
         pages_only_a=tuple(sorted(pages_a[k] for k in pages_a.keys() - both)),
         pages_only_b=tuple(sorted(pages_b[k] for k in pages_b.keys() - both)),
     )
+
+
+# -- across pages, and third-party content -----------------------------------------------------------
+
+def site_checks(store, run_id: int) -> list[SiteFinding]:
+    """The cross-page checks of a stored run (:func:`audits.analysis.crosspage.check_site`),
+    recomputed from its audited pages' stored facts: one finding per check, pass, fail or
+    not applicable. Runs stored before the facts were gathered get ``not-applicable`` for the
+    checks that need them. Raises :class:`~audits.errors.StoreError` for an unknown run."""
+    run = store.get_run(run_id)
+    return check_site(store.site_facts(run_id, links_of=run["start_url"]), run["start_url"])
+
+
+def finding_origins(store, run_id: int) -> dict[int, str]:
+    """``{finding id: origin}`` for the findings (violations and "needs review") of a stored run
+    that are inside a frame from another origin than their page (third-party content)."""
+    pages = store.frame_urls(run_id)
+    if not pages:
+        return {}
+    out = {}
+    for f in store.findings(run_id):
+        page = pages.get(f["page_id"])
+        if page is None:
+            continue
+        target = json_or(f["target"], None)
+        origin = third_party_origin(target, page["frame_urls"], page_origin(page))
+        if origin:
+            out[f["id"]] = origin
+    return out
+
+
+def third_party(store, run_id: int) -> list[ThirdPartyGroup]:
+    """The failing elements (violations) of a run inside other origins' frames, by supplier
+    (:func:`audits.analysis.thirdparty.group_by_vendor`). They count in the score like any other."""
+    origins = finding_origins(store, run_id)
+    if not origins:
+        return []
+    return group_by_vendor({"origin": origins.get(f["id"]), "url": f["url"], "rule": f["rule"]}
+                           for f in store.findings_with_urls(run_id) if f["id"] in origins)

@@ -422,6 +422,39 @@ class Store:
                  "facts": {"statement_links": json.loads(links) if links else [], "statement_text": text}}
                 for u, t, links, text in rows]
 
+    SITE_FACT_KEYS = ("nav_blocks", "search", "sitemap_links", "text_scripts", "lang_parts", "text_sample", "lang",
+                      "links")
+
+    def site_facts(self, run_id: int, links_of: str | None = None) -> list[dict]:
+        """Audited pages with the facts the cross-page checks read (``url``, ``final_url``,
+        ``title``, ``facts`` with :attr:`SITE_FACT_KEYS`), in the order audited, without decoding
+        the rest of every page's facts; ``links`` (up to 5,000 a page) only for the page at
+        ``links_of`` (the start URL) and the pages the crawl started from (depth 0)."""
+        cols = ", ".join(f"json_extract(facts, '$.{k}')" if k != "links" else
+                         "case when url = :home or depth = 0 then json_extract(facts, '$.links') end"
+                         for k in self.SITE_FACT_KEYS)
+        rows = self.db.execute(
+            f"select url, final_url, title, {cols} from pages where run_id = :run and status = 'audited' "
+            "and json_valid(facts) order by id", {"run": run_id, "home": links_of}).fetchall()
+        out = []
+        for url, final_url, title, *values in rows:
+            facts = {}
+            for k, v in zip(self.SITE_FACT_KEYS, values):
+                # json_extract gives arrays and objects as JSON text, numbers and strings as they are
+                facts[k] = json_or(v, None) if k not in ("lang", "text_sample", "search") and isinstance(v, str) else v
+            facts["search"] = facts["search"] == 1 or facts["search"] is True
+            out.append({"url": url, "final_url": final_url, "title": title, "facts": facts})
+        return out
+
+    def frame_urls(self, run_id: int) -> dict[int, dict]:
+        """Pages of a run whose audited frames were recorded: ``{page id: {"url", "final_url",
+        "frame_urls"}}`` (see :mod:`audits.analysis.thirdparty`)."""
+        rows = self.db.execute(
+            "select id, url, final_url, json_extract(facts, '$.frame_urls') from pages where run_id = ? "
+            "and json_valid(facts) and json_type(facts, '$.frame_urls') = 'array'", [run_id]).fetchall()
+        return {pid: {"url": url, "final_url": final, "frame_urls": json_or(frames, [])}
+                for pid, url, final, frames in rows}
+
     def violation_count_with_tags(self, run_id: int, tags: Iterable[str]) -> int:
         """Failing elements of a run whose rule carries any of ``tags`` (such as wcag2a, wcag2aa)."""
         tags = list(tags)

@@ -9,7 +9,9 @@ from typing import Any, Iterable, Mapping
 from audits.analysis.scoring import impact_weight, wcag_criteria
 from audits.analysis.scoring import IMPACTS
 from audits.config import run_scope
-from audits.results import run_coverage, statement_report, stored_score  # noqa: F401 (statement_report: re-exported)
+from audits.results import (  # noqa: F401 (statement_report: re-exported)
+    finding_origins, run_coverage, site_checks, statement_report, stored_score, third_party,
+)
 from audits.store import json_or
 from crawler.urls import normalise_url
 
@@ -44,6 +46,7 @@ def run_document(store, run_id: int) -> dict:
                    "failed": run["pages_failed"], "skipped": run["pages_skipped"], "reused": run["pages_reused"]},
     }
     findings_by_page: dict[int, list[dict]] = defaultdict(list)
+    origins = finding_origins(store, run_id)
     for f in store.findings(run_id):
         findings_by_page[f["page_id"]].append(f)
     pages_out = []
@@ -59,7 +62,9 @@ def run_document(store, run_id: int) -> dict:
                  "tags": json_or(f["tags"], []), "nodes": []},
             )
             g["nodes"].append({"target": json_or(f["target"], []), "html": f["html"], "impact": f["impact"],
-                               "failure_summary": f["failure_summary"], "fingerprint": f["fingerprint"]})
+                               "failure_summary": f["failure_summary"], "fingerprint": f["fingerprint"],
+                               # the origin of the frame it is in, when not the page's own (third party)
+                               "origin": origins.get(f["id"])})
         for kind in groups.values():
             for g in kind.values():
                 impacts = [n["impact"] for n in g["nodes"] if n["impact"]]
@@ -87,6 +92,8 @@ def run_document(store, run_id: int) -> dict:
     docs = [document_out(d) for d in store.documents(run_id)]
     return {"run": run_out, "pages": pages_out, "broken_links": broken_links(pages_out, store.page_links(run_id)),
             "documents": docs, "statement": statement_report(store, run_id),
+            "site_checks": [f.as_dict() for f in site_checks(store, run_id)],
+            "third_party": [g.as_dict() for g in third_party(store, run_id)],
             "score": score_out(stored_score(store, run_id))}
 
 
@@ -176,6 +183,7 @@ def run_summary(store, run_id: int, top: int = 10) -> dict:
             "score": score, "components": components, "fix_first": fix_first(components, limit=None),
             "parts": score_parts(components),
             "needs_review": needs_review(store, run_id),
+            "site_checks": site_checks(store, run_id), "third_party": third_party(store, run_id),
             "unsettled": [{"url": p["url"], "title": p["title"], "settle": page_settle(p["facts"])}
                           for p in store.unsettled_pages(run_id)],
             "broken_links": run_broken_links(store, run_id)}
@@ -378,6 +386,18 @@ def finding_rows(store, run_id: int) -> list[dict]:
     return out
 
 
+def site_check_rows(store, run_id: int) -> list[dict]:
+    """One CSV row (columns :data:`FINDING_COLUMNS`) per page of each failing cross-page check:
+    ``rule`` is ``site:`` and the check's id, ``wcag`` its criteria, ``help`` the evidence
+    sentence; ``target``, ``html`` and ``fingerprint`` are empty."""
+    run = store.get_run(run_id)
+    titles = {p["url"]: p["title"] for p in store.pages(run_id)}
+    return [{"site": run["site"], "run": run["id"], "page_url": url, "page_title": titles.get(url),
+             "rule": f"site:{f.check}", "impact": None, "wcag": " ".join(f.criteria), "target": "", "html": "",
+             "help": f.detail, "help_url": None, "fingerprint": None}
+            for f in site_checks(store, run_id) if f.status == "fail" for url in f.pages]
+
+
 def pick_run(store, site: str | None = None, run_id: int | None = None) -> dict:
     """The run a report is about: ``run_id``; else the latest complete run of ``site`` (else
     its latest run); else the latest complete run in the store."""
@@ -411,6 +431,18 @@ def with_site_paths(doc: dict, root: str) -> dict:
              for p in doc["pages"]]
     docs = [dict(d, url=name(d["url"]), linked_from=name(d["linked_from"])) for d in doc["documents"]]
     out = {**doc, "run": run, "pages": sorted(pages, key=lambda p: p["url"]), "documents": docs}
+    def names(v):  # every URL in the evidence, and in the sentence
+        if isinstance(v, dict):
+            return {k: names(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [names(x) for x in v]
+        return name(v) if isinstance(v, str) else v
+
+    if "site_checks" in doc:
+        out["site_checks"] = [dict(c, pages=names(c["pages"]), evidence=names(c["evidence"]),
+                                   detail=c["detail"].replace(root, "/")) for c in doc["site_checks"]]
+    if "third_party" in doc:
+        out["third_party"] = [dict(g, pages=[name(u) for u in g["pages"]]) for g in doc["third_party"]]
     if doc.get("statement"):
         st = doc["statement"]
         out["statement"] = dict(st, url=name(st["url"]),

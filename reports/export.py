@@ -1,7 +1,8 @@
 """Exports of stored results: the JSON contract, a CSV of findings, a SQLite copy for Datasette.
 
 - **JSON**: one run as :func:`reports.data.run_document` (the documented contract).
-- **CSV**: one row per failing element of one run, columns :data:`reports.data.FINDING_COLUMNS`.
+- **CSV**: one row per failing element of one run, columns :data:`reports.data.FINDING_COLUMNS`,
+  then one row per page of each failing cross-page check (``rule`` ``site:consistent-navigation``...).
   Text from audited pages is data, never a formula: a cell that a spreadsheet would run
   (``=``, ``+``, ``-``, ``@``, tab or carriage return first) starts with ``'`` (:func:`csv_cell`).
 - **SQLite**: a copy of the results database (``VACUUM INTO``; every run, or just one), in
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from audits.errors import OutputError, StoreError
 
-from reports.data import FINDING_COLUMNS, finding_rows, run_document
+from reports.data import FINDING_COLUMNS, finding_rows, run_document, site_check_rows
 from reports.files import prepare_output, write_text
 
 FORMATS = ("json", "csv", "sqlite")
@@ -49,12 +50,13 @@ def csv_cell(value: object) -> object:
 
 
 def export_csv(store, run_id: int) -> str:
-    """The run's failing elements as CSV (RFC 4180, a header row, UTF-8), every cell through
-    :func:`csv_cell`."""
+    """The run's failing elements, then its failing cross-page checks (one row per page), as CSV
+    (RFC 4180, a header row, UTF-8), every cell through :func:`csv_cell`."""
     buf = io.StringIO(newline="")
     writer = csv.DictWriter(buf, fieldnames=FINDING_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in finding_rows(store, run_id))
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in site_check_rows(store, run_id))
     return buf.getvalue()
 
 

@@ -33,7 +33,10 @@ import jinja2
 from audits.analysis.fingerprint import Diff, normalise_snippet, target_selectors
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals
 from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
-from audits.results import diff_runs, history, league, rule_texts, score_stored_run
+from audits.analysis.thirdparty import vendor_name
+from audits.results import (
+    diff_runs, finding_origins, history, league, rule_texts, score_stored_run, site_checks, third_party,
+)
 
 from reports.data import (
     FIX_FIRST, IMPACTS, PART_LABELS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run,
@@ -72,6 +75,7 @@ class ElementPattern:
     failure_summary: str | None
     pages: tuple[PageRef, ...]
     elements: int
+    supplier: str | None = None  # inside another origin's frame: its supplier (third-party content)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class PageElement:
     selector: str
     html: str | None
     failure_summary: str | None
+    supplier: str | None = None  # inside another origin's frame: its supplier
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,8 @@ class Report:
     broken_links: tuple[dict, ...] = ()  # linked URLs answering 404/410: url, http_status, linked_from_pages
     scope: dict = field(default_factory=dict)  # what the crawl covered (audits.config.run_scope)
     parts: tuple[dict, ...] = ()  # model 3: how the score is made (reports.data.score_parts)
+    site_checks: tuple = ()  # audits.analysis.crosspage.SiteFinding, one per check
+    third_party: tuple = ()  # audits.analysis.thirdparty.ThirdPartyGroup, by supplier
 
 
 # -- building it from the store ------------------------------------------------------------------------
@@ -252,7 +259,8 @@ def _issue_groups(rows: list[dict], texts: dict[str, dict], gains: dict[str, flo
             first = members[0]
             pats.append(ElementPattern(selector=_selector(json_or(first["target"], [])), html=first["html"],
                                        failure_summary=first["failure_summary"],
-                                       pages=tuple(sorted(pages.values(), key=lambda p: p.url)), elements=len(members)))
+                                       pages=tuple(sorted(pages.values(), key=lambda p: p.url)), elements=len(members),
+                                       supplier=first.get("supplier")))
         pats.sort(key=lambda p: (-len(p.pages), -p.elements, p.selector))
         text = texts.get(rule, {})
         tags = json_or(items[0]["tags"], []) or text.get("tags") or []
@@ -282,7 +290,8 @@ def _page_details(rows: list[dict], pages: list[dict], page_scores: dict[str, fl
             prs.append(PageRule(
                 rule=rule, impact=_worst(i["impact"] for i in items), help=items[0]["help"] or rule,
                 help_url=items[0]["help_url"],
-                elements=tuple(PageElement(_selector(json_or(i["target"], [])), i["html"], i["failure_summary"])
+                elements=tuple(PageElement(_selector(json_or(i["target"], [])), i["html"], i["failure_summary"],
+                                           i.get("supplier"))
                                for i in items[:MAX_ELEMENTS_PER_PAGE_RULE]),
                 more=max(0, len(items) - MAX_ELEMENTS_PER_PAGE_RULE)))
         prs.sort(key=lambda r: (_impact_rank(r.impact), -len(r.elements), r.rule))
@@ -417,6 +426,9 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
     if mine is not None and mine.run_id != run["id"]:
         notes.append(f"The league position is that of this site's latest complete scored run (run {mine.run_id}).")
     finding_rows = sorted(store.findings_with_urls(run["id"]), key=lambda f: f["url"])
+    origins = finding_origins(store, run["id"])
+    for r in finding_rows:
+        r["supplier"] = vendor_name(origins[r["id"]]) if r["id"] in origins else None
     texts = rule_texts(store, run["axe_version"])
     gains = {c["rule"]: c["gain"] for c in (this.components or {}).get("rules") or []}
     pages = store.pages(run["id"])
@@ -459,6 +471,7 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         parts=tuple(score_parts(this.components)), needs_review=tuple(needs_review(store, run["id"])),
         notes=tuple(notes), unsettled=unsettled, broken_links=tuple(run_broken_links(store, run["id"])),
         scope=run_scope(json_or(run["config"], {}), run["start_url"]), to_audit=this.pages_to_audit,
+        site_checks=tuple(site_checks(store, run["id"])), third_party=tuple(third_party(store, run["id"])),
     )
 
 
@@ -508,7 +521,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.filters.update(score=_score_text, change=_change_text, signed=_signed, date=_date, short_date=_short_date,
-                       href=safe_href, places=_places)
+                       href=safe_href, places=_places, wcag=wcag_label)
     env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST, PART_LABELS=PART_LABELS)
     return env
 

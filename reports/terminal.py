@@ -233,6 +233,8 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
         console.print(Text(f"Accessibility statement: {st['url']} "
                            f"({len(st['requirements']) - len(missing)} of {len(st['requirements'])} requirements met"
                            + (f"; missing: {', '.join(missing)}" if missing else "") + ")"), soft_wrap=True)
+    across_pages(console, s["site_checks"])
+    third_party_table(console, s["third_party"])
     t = Table(title="Violations by impact (axe-core " + (run["axe_version"] or "?") + ")", header_style="bold")
     t.add_column("impact")
     t.add_column("rules", justify="right")
@@ -295,6 +297,43 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
             "check them by hand ('a11ycrawl report' lists them).")
     if run.get("error"):
         console.print(f"[yellow]note:[/] {escape(run['error'])}")
+
+
+def across_pages(console: Console, checks) -> None:
+    """The cross-page checks: a line saying how many passed, and each failing one with its WCAG
+    criteria, the number of pages and the evidence sentence."""
+    if not checks:
+        return
+    failing = [f for f in checks if f.status == "fail"]
+    judged = [f for f in checks if f.status != "not-applicable"]
+    console.print(Text(f"Across pages: {len(judged) - len(failing)} of {len(judged)} checks passed"
+                       + (f" ({len(checks) - len(judged)} not applicable)" if len(judged) < len(checks) else "")),
+                  soft_wrap=True)
+    if failing:
+        t = Table(title="Across pages (failing checks)", header_style="bold")
+        t.add_column("check")
+        t.add_column("WCAG")
+        t.add_column("pages", justify="right")
+        t.add_column("evidence", overflow="fold")
+        for f in failing:
+            t.add_row(f.check, ", ".join(f.criteria), str(len(f.pages)), escape(f.detail))
+        console.print(t)
+
+
+def third_party_table(console: Console, groups) -> None:
+    """Failing elements inside frames from other origins, by supplier (they count in the score)."""
+    if not groups:
+        return
+    t = Table(title="Third-party content (failing elements in other origins' frames; counted in the score)",
+              header_style="bold")
+    t.add_column("supplier", overflow="fold")
+    t.add_column("pages", justify="right")
+    t.add_column("elements", justify="right")
+    t.add_column("rules", overflow="fold")
+    for g in groups:
+        t.add_row(escape(g.vendor), str(len(g.pages)), str(g.elements),
+                  escape(", ".join(f"{r} ({n})" for r, n in g.rules)))
+    console.print(t)
 
 
 def score_explanation(c: dict) -> str:

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from reports.cli import cli as a11ycrawl
+from audits.analysis.crosspage import CHECKS
 from audits.errors import StoreError
 from reports.data import FINDING_COLUMNS, run_document
 from reports.export import export_csv
@@ -35,7 +36,9 @@ def test_json_export_is_the_documented_contract(store):
     assert res.exit_code == 0
     doc = json.loads(res.output)
     assert doc == json.loads(json.dumps(run_document(store, 3)))
-    assert set(doc) == {"run", "pages", "broken_links", "documents", "statement", "score"} and doc["run"]["id"] == 3
+    assert set(doc) == {"run", "pages", "broken_links", "documents", "statement", "site_checks", "third_party",
+                        "score"}
+    assert doc["run"]["id"] == 3 and [c["check"] for c in doc["site_checks"]] == list(CHECKS)
 
 
 def test_json_export_defaults_to_the_sites_latest_complete_run(store, tmp_path):

@@ -83,3 +83,15 @@ def test_unchanged_site_is_carried_over_and_changes_are_reaudited(audit, serve):
 
     seventh, _, _ = audited_pages(audit, server, full=True)
     assert rendered(seventh) == set(first)                 # --full renders everything
+
+
+def test_a_page_stored_with_older_facts_is_rendered_again(audit, serve):
+    """Facts gathered by an older a11ycrawl lack what the cross-page checks read: such a page is
+    audited again rather than carried over."""
+    server = serve(make_site())
+    first, con, run1 = audited_pages(audit, server)
+    con.execute("update pages set facts = json_remove(facts, '$.facts_version') where run_id = ? and url like '%/p2'",
+                [run1])
+    con.commit()
+    second, _, _ = audited_pages(audit, server)
+    assert rendered(second) == {"/p2"}

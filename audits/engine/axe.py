@@ -156,6 +156,123 @@ async function settled(quiet, cap) {
 }
 """
 
+# The page facts that cross-page checks need (audits/analysis/crosspage.py), gathered in the top
+# frame after the settle wait. Cheap and bounded: at most 12 navigation blocks of 60 links each,
+# names cut to 120 characters and addresses to 400, 20 language samples. Nothing here is trusted
+# by the analysis, which checks every type and length again.
+_SITE_FACTS_JS = r"""
+function siteFacts() {
+  const MAX_BLOCKS = 12, MAX_LINKS = 60, NAME = 120, HREF = 400;
+  const clean = (s, n) => String(s || '').replace(/\s+/g, ' ').trim().slice(0, n);
+  const visible = (el) => { try { return typeof el.checkVisibility !== 'function' || el.checkVisibility(); } catch (e) { return true; } };
+  const byIds = (ids) => ids.split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean).map((e) => e.textContent).join(' ');
+  const name = (el) => {
+    const label = el.getAttribute('aria-label');
+    if (label && label.trim()) return clean(label, NAME);
+    const by = el.getAttribute('aria-labelledby');
+    if (by) { const t = byIds(by); if (t.trim()) return clean(t, NAME); }
+    let t = clean(el.textContent, NAME);
+    if (!t) { const img = el.querySelector('img[alt]'); if (img) t = clean(img.getAttribute('alt'), NAME); }
+    return t || clean(el.getAttribute('title'), NAME);
+  };
+  const href = (a) => { try { return String(a.href).split('#')[0].slice(0, HREF); } catch (e) { return ''; } };
+  const NAVS = 'nav, [role="navigation"]';
+  const blocks = [];
+  const seen = new Set();
+  const add = (el, kind) => {
+    if (seen.has(el) || blocks.length >= MAX_BLOCKS || !visible(el)) return;
+    seen.add(el);
+    const links = [];
+    for (const a of el.querySelectorAll('a[href]')) {
+      // a header's or footer's own links: those of a navigation block inside it are that block's
+      if (kind !== 'nav' && a.parentElement && a.parentElement.closest(NAVS) && el.contains(a.parentElement.closest(NAVS))) continue;
+      const h = href(a);
+      if (!/^https?:/i.test(h) || !visible(a)) continue;
+      links.push([name(a), h]);
+      if (links.length >= MAX_LINKS) break;
+    }
+    let label = el.getAttribute('aria-label') || '';
+    const by = el.getAttribute('aria-labelledby');
+    if (!label.trim() && by) label = byIds(by);
+    if (links.length) blocks.push({kind, label: clean(label, NAME), links});
+  };
+  const landmark = (sel) => Array.from(document.querySelectorAll(sel)).filter((e) => !e.closest('article, aside, main, section') || e.matches('[role]'));
+  for (const el of landmark('header, [role="banner"]')) add(el, 'header');
+  for (const el of document.querySelectorAll(NAVS)) add(el, 'nav');
+  for (const el of landmark('footer, [role="contentinfo"]')) add(el, 'footer');
+  const searchy = /search|query|keyword|^q$|^s$/i;
+  let search = !!document.querySelector('[role="search"], search, input[type="search"]');
+  if (!search) {
+    for (const f of Array.from(document.forms).slice(0, 50)) {
+      if (searchy.test(f.getAttribute('action') || '') ||
+          Array.from(f.querySelectorAll('input')).slice(0, 20).some((i) => searchy.test(i.name || '') || searchy.test(i.id || '') ||
+            searchy.test(i.getAttribute('placeholder') || '') || searchy.test(i.getAttribute('aria-label') || ''))) { search = true; break; }
+    }
+  }
+  const mapText = /\bsite\s?-?map\b|\bsite\s+index\b|\ba\s?(-|\u2013|to)\s?z\b/i;
+  const mapHref = /(site-?map|site-?index|\/a-?to-?z\b|\/a-z\b)(?!.*\.xml)/i;
+  const sitemap_links = [];
+  const anchors = document.querySelectorAll('a[href]');
+  for (let i = 0; i < anchors.length && i < 5000; i++) {
+    const a = anchors[i];
+    const raw = (a.getAttribute('href') || '').split(/[?#]/)[0];
+    const text = clean(a.textContent, NAME);
+    if (!mapText.test(text) && !mapHref.test(raw)) continue;
+    const h = href(a);
+    if (/^https?:/i.test(h)) { sitemap_links.push({href: h, text}); if (sitemap_links.length >= 5) break; }
+  }
+  // the writing systems of the page's text, and passages in another one than the page's
+  const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Arabic', 'Hebrew', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Devanagari',
+                   'Bengali', 'Gurmukhi', 'Gujarati', 'Tamil', 'Telugu', 'Thai', 'Armenian', 'Georgian', 'Ethiopic'];
+  const RES = SCRIPTS.map((s) => [s, new RegExp('\\p{Script=' + s + '}', 'gu')]);
+  // letters per script (UTF-16 units: a letter outside the BMP counts twice), without building arrays of matches
+  const count = (text) => {
+    const out = {};
+    for (const [s, re] of RES) { const n = text.length - text.replace(re, '').length; if (n) out[s] = n; }
+    return out;
+  };
+  const root = document.querySelector('main, [role="main"]') || document.body;
+  const text_scripts = root ? count(String(root.innerText || '').slice(0, 20000)) : {};
+  const top = Object.entries(text_scripts).sort((a, b) => b[1] - a[1]);
+  const main = top.length ? top[0][0] : null;
+  const lang_parts = [];
+  if (main && document.body) {
+    const own = (el) => Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.data).join(' ');
+    const els = document.body.querySelectorAll('p, li, h1, h2, h3, h4, h5, h6, td, th, dd, dt, blockquote, figcaption, a, button, label, option, span');
+    const foreign = new RegExp('(?!\\p{Script=' + main + '})\\p{L}', 'u');  // a letter of another script
+    for (let i = 0; i < els.length && i < 5000 && lang_parts.length < 20; i++) {
+      const t = clean(own(els[i]), 200);
+      if (t.length < 4 || !foreign.test(t)) continue;
+      const c = count(t);
+      const total = Object.values(c).reduce((x, y) => x + y, 0);
+      const best = Object.entries(c).sort((a, b) => b[1] - a[1])[0];
+      if (!best || best[0] === main || total < 4 || best[1] < 0.8 * total) continue;
+      const holder = els[i].closest('[lang]');
+      lang_parts.push({text: t.slice(0, 80), script: best[0], letters: total, lang: holder ? clean(holder.getAttribute('lang'), 35) : null});
+    }
+  }
+  // a sample of the main text in the page's own language: text inside an element with a lang of
+  // its own is left out (it says what it is), as are scripts and styles
+  let text_sample = '';
+  if (root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: (n) => {
+      const p = n.parentElement;
+      if (!p || p.closest('script, style, noscript, template')) return NodeFilter.FILTER_REJECT;
+      const holder = p.closest('[lang]');
+      return holder && holder !== document.documentElement ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+    }});
+    const parts = [];
+    let size = 0;
+    for (let n = walker.nextNode(), i = 0; n && size < 3000 && i < 20000; n = walker.nextNode(), i++) {
+      const t = n.data.replace(/\s+/g, ' ').trim();
+      if (t) { parts.push(t); size += t.length + 1; }
+    }
+    text_sample = parts.join(' ').slice(0, 3000);
+  }
+  return {nav_blocks: blocks, search, sitemap_links, text_scripts, lang_parts, text_sample};
+}
+"""
+
 _TOP_FRAME_JS = r"""
 async (args) => {
   const t0 = performance.now();
@@ -191,6 +308,10 @@ async (args) => {
   const a11y = /accessib/i;
   facts.statement_links = Array.from(document.querySelectorAll('a[href]')).filter(a => a11y.test(a.textContent || '') || a11y.test(a.getAttribute('href') || '')).slice(0, 20).map(a => ({href: a.href, text: (a.textContent || '').trim().slice(0, 200)}));
   if (a11y.test(location.pathname) || a11y.test(document.title)) facts.statement_text = (document.body ? document.body.innerText : '').slice(0, 100000);
+  // what the cross-page checks compare (a page that breaks the collection loses only these)
+  const ts = performance.now();
+  try { Object.assign(facts, siteFacts()); } catch (e) { facts.site_facts_error = String(e).slice(0, 200); }
+  facts.site_facts_ms = Math.round(performance.now() - ts);
   // Free the previous page's document and axe run now (see browser.GC_FUNCTION), so a renderer
   // does not hold pages' worth of garbage until V8 decides to collect. A page that replaced the
   // function only loses the saving.
@@ -245,7 +366,7 @@ _RULES_JS = r"""() => axe.getRules()"""
 def _call(js: str, args: dict[str, Any], inject: bool) -> str:
     """One expression that (optionally) injects axe and calls ``js`` with ``args``."""
     prefix = axe_source() + "\n;" if inject else ""
-    return f"{prefix}(() => {{ {_RESOURCES_JS}; {_SETTLE_WAIT_JS}; return ({js})({json.dumps(args)}); }})()"
+    return f"{prefix}(() => {{ {_RESOURCES_JS}; {_SETTLE_WAIT_JS}; {_SITE_FACTS_JS}; return ({js})({json.dumps(args)}); }})()"
 
 
 async def _evaluate(frame, js: str, args: dict[str, Any]) -> Any:
@@ -459,6 +580,19 @@ class AxeLimits:
         return max(floor, elements * self.per_element_s)
 
 
+# What the facts of a page hold: 2 added the cross-page facts (navigation blocks, search, site-map
+# links, writing systems, a text sample) and the frames' addresses. A page stored with older facts
+# is rendered again on a re-audit rather than carried over (audits.engine.incremental).
+FACTS_VERSION = 2
+MAX_FRAME_URLS = 50  # frames whose address is kept per page (facts["frame_urls"])
+MAX_FRAME_URL = 500
+
+
+def site_facts_js() -> str:
+    """An expression giving the cross-page facts of the page it is evaluated in (for tests)."""
+    return f"(() => {{ {_SITE_FACTS_JS}; return siteFacts(); }})()"
+
+
 class AxeTimeout(Exception):
     """axe did not finish in a document within its limit; the message says where and how long."""
 
@@ -504,6 +638,7 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
         raise AxeTimeout(f"axe ran {ran()} on the page ({elements} elements) without finishing; "
                          f"its limit was {budget:.0f} s") from None
     facts = top["facts"]
+    facts["facts_version"] = FACTS_VERSION
     if "result" in top:
         return {**top["result"], "facts": facts, "frames": 1}
     partials: list[Any] = [top["partial"]]
@@ -549,8 +684,19 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
         total[0] += n
         return child, res
 
-    async def recurse(frame, frame_contexts: list[dict]) -> None:
-        for fc in frame_contexts:
+    frame_urls: list[dict] = []
+
+    def spec_selector(partial: Any, i: int) -> list:
+        """axe's selector of a document's i-th frame, as finishRun puts it before the targets of
+        the nodes inside (``partial["frames"][i]["selector"]``, one item per frame level)."""
+        try:
+            sel = partial["frames"][i]["selector"]
+        except (KeyError, IndexError, TypeError):
+            return []
+        return list(sel) if isinstance(sel, list) else [sel]
+
+    async def recurse(frame, frame_contexts: list[dict], parent_partial: Any, path: tuple = ()) -> None:
+        for i, fc in enumerate(frame_contexts):
             child, res = await audit_frame(frame, fc)
             if res is None:
                 partials.append(None)
@@ -558,9 +704,16 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
             count[0] += 1
             partials.append(res["partial"])
             facts["resources"] = sorted(set(facts.get("resources", [])) | set(res.get("resources") or []))
-            await recurse(child, res["frameContexts"])
+            # where each audited frame's document came from, by the selectors axe puts before the
+            # targets of its nodes: findings in another origin's frame are attributed to it
+            here = (*path, *spec_selector(parent_partial, i)[-1:])
+            if len(frame_urls) < MAX_FRAME_URLS:
+                frame_urls.append({"target": list(here), "url": str(child.url)[:MAX_FRAME_URL]})
+            await recurse(child, res["frameContexts"], res["partial"], here)
 
-    await recurse(main, top["frameContexts"])
+    await recurse(main, top["frameContexts"], top["partial"])
+    if frame_urls:
+        facts["frame_urls"] = frame_urls
     if unaudited:
         facts["frames_unaudited"] = unaudited
     budget = left(limits.for_document(total[0], limits.frame_s))

@@ -7,6 +7,8 @@ configuration hash and the same axe-core version,
 - every script, stylesheet, frame document, CSS-loaded file and fetch()/XHR response it loaded
   (from the browser's Resource Timing entries, frames included) hashes the same now.
 
+A page stored with facts of another version (:data:`~audits.engine.axe.FACTS_VERSION`) is
+rendered again, so that every page of a run has the facts the cross-page checks read.
 Images and media are not compared by content: axe-core's results depend on their presence and
 attributes, which are in the HTML. Each resource is fetched once per run, through the crawler
 (so robots.txt, scope and politeness apply) and only when a page's reuse depends on it.
@@ -19,6 +21,8 @@ import asyncio
 import hashlib
 import json
 from typing import Awaitable, Callable
+
+from audits.engine.axe import FACTS_VERSION
 
 Fetch = Callable[[str], Awaitable[tuple[int | None, bytes | None]]]
 
@@ -59,6 +63,8 @@ class ReusePlanner:
         facts = json.loads(old["facts"] or "{}") or {}
         if facts.get("settled") is False:
             return None  # audited before it settled: a partial result is rendered again, never carried over
+        if facts.get("facts_version", 1) != FACTS_VERSION:
+            return None  # stored before this version's page facts (cross-page checks need them)
         resources = facts.get("resources") or []
         for res in resources:
             before = self.old_hashes.get(res)

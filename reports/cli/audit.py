@@ -71,6 +71,11 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
     URL known to the run (those not audited marked "interrupted").
     The JSON is written also when the start URL cannot be audited (the run, failed, with the
     reason; exit code 2).
+
+    Besides axe-core's results per page, the summary and the JSON give checks across pages
+    (consistent navigation and identification, multiple ways, empty and duplicate titles,
+    language) and group failures inside other origins' frames (a chat widget, a payment form) by
+    supplier. Such frames are loaded and audited with their page; the crawler never follows them.
     """
     from audits.config import load_config
     from audits.sites import load_sites

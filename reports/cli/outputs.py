@@ -50,7 +50,8 @@ def report_cmd(db, site, run_id, sites_file, output):
 
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "sqlite"]), required=True,
-              help="json: the run (the documented contract); csv: one row per failing element; "
+              help="json: the run (the documented contract); csv: one row per failing element, then one "
+                   "per page of each failing cross-page check (rule site:CHECK); "
                    "sqlite: a copy of the database that Datasette opens as it is.")
 @db_option
 @site_option
