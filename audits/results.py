@@ -95,8 +95,15 @@ def document_inputs(store, run_id: int) -> list[DocumentInput]:
 
 
 def site_findings(store, run_id: int) -> list[SiteCheck]:
-    """The run's cross-page findings (one per check) as model 3 scores them: :func:`site_checks`."""
-    return list(site_checks(store, run_id))
+    """The run's cross-page findings as model 3 scores them: :func:`site_checks`, or none (the
+    part not applicable) for a run stored before the browser gathered the facts they need
+    (navigation blocks, searches, site maps): scoring its titles alone would weigh two checks as
+    the whole part."""
+    run = store.get_run(run_id)
+    pages = store.site_facts(run_id, links_of=run["start_url"])
+    if not any(isinstance(p["facts"].get("nav_blocks"), list) for p in pages):
+        return []
+    return list(check_site(pages, run["start_url"]))
 
 
 def score_stored_run(store, run_id: int, model: str = MODEL_VERSION) -> SiteScore:

@@ -325,6 +325,10 @@ def _multiple_ways(pages: list[_Page], start_url: str | None) -> SiteFinding:
     if len(pages) < 2:
         return SiteFinding(check, crit, NA, (), "One page was audited: multiple ways to find pages apply to a set "
                                                  "of pages.")
+    if not any(isinstance(p.facts.get("nav_blocks"), list) for p in pages):
+        # stored before the browser looked for searches and site maps (no ``nav_blocks``): not known
+        return SiteFinding(check, crit, NA, (), "The pages were audited before a11ycrawl looked for a search or a "
+                                                 "site map; audit the site again to check.")
     search = [p.url for p in pages if p.facts.get("search") is True]
     maps = []
     for p in pages:
