@@ -1,7 +1,11 @@
 """Exports of stored results: the JSON contract, a CSV of findings, a SQLite copy for Datasette.
 
 - **JSON**: one run as :func:`reports.data.run_document` (the documented contract).
-- **CSV**: one row per failing element of one run, columns :data:`reports.data.FINDING_COLUMNS`.
+- **CSV**: one row per failing element of one run, columns :data:`reports.data.FINDING_COLUMNS`
+  (``kind="findings"``); or one row per check of each linked document (``kind="documents"``,
+  :data:`DOCUMENT_COLUMNS`; a document without checks, unreadable or not fetched, gets one row
+  with its ``check_status`` and reason); or one row per requirement of the accessibility
+  statement (``kind="statement"``, :data:`STATEMENT_COLUMNS`).
   Text from audited pages is data, never a formula: a cell that a spreadsheet would run
   (``=``, ``+``, ``-``, ``@``, tab or carriage return first) starts with ``'`` (:func:`csv_cell`).
 - **SQLite**: a copy of the results database (``VACUUM INTO``; every run, or just one), in
@@ -21,10 +25,18 @@ from pathlib import Path
 
 from audits.errors import OutputError, StoreError
 
-from reports.data import FINDING_COLUMNS, finding_rows, run_document
+from audits.analysis.documents import CHECK_NAMES
+from audits.analysis.statement import REQUIREMENT_NAMES
+
+from reports.data import FINDING_COLUMNS, documents_report, finding_rows, run_document, statement_report
 from reports.files import prepare_output, write_text
 
 FORMATS = ("json", "csv", "sqlite")
+CSV_KINDS = ("findings", "documents", "statement")
+DOCUMENT_COLUMNS = ("site", "run", "document_url", "linked_from", "check_status", "check_reason", "pages", "created",
+                    "possibly_exempt", "check", "check_name", "result", "detail", "wcag", "pdf_ua", "matterhorn")
+STATEMENT_COLUMNS = ("site", "run", "statement_url", "compliance", "latest_date", "over_a_year_old", "requirement",
+                     "requirement_name", "result", "evidence")
 
 
 def export_json(store, run_id: int) -> str:
@@ -48,13 +60,51 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def export_csv(store, run_id: int) -> str:
-    """The run's failing elements as CSV (RFC 4180, a header row, UTF-8), every cell through
-    :func:`csv_cell`."""
+def document_rows(store, run_id: int) -> list[dict]:
+    """One row per check of each linked document (one row for a document with no checks);
+    ``linked_from`` is every audited page that links it, joined by spaces."""
+    run = store.get_run(run_id)
+    out = []
+    for d in documents_report(store, run_id):
+        base = {"site": run["site"], "run": run_id, "document_url": d["url"],
+                "linked_from": " ".join(d["linked_from_pages"]), "check_status": d["check_status"],
+                "check_reason": d["check_reason"], "pages": d["pages"], "created": d["created"],
+                "possibly_exempt": int(d["possibly_exempt"])}
+        for c in d["checks"] or [{}]:
+            cid = c.get("id")
+            out.append({**base, "check": cid, "check_name": CHECK_NAMES.get(cid, cid) if cid else None,
+                        "result": c.get("status"), "detail": c.get("detail"), "wcag": c.get("wcag"),
+                        "pdf_ua": c.get("pdf_ua"), "matterhorn": c.get("matterhorn")})
+    return out
+
+
+def statement_rows(store, run_id: int) -> list[dict]:
+    """One row per requirement of the accessibility statement (just ``exists``, missing, when
+    none was found)."""
+    run = store.get_run(run_id)
+    st = statement_report(store, run_id)
+    return [{"site": run["site"], "run": run_id, "statement_url": st.get("url"), "compliance": st.get("compliance"),
+             "latest_date": st.get("latest_date"), "over_a_year_old": int(bool(st.get("over_a_year_old"))),
+             "requirement": q["id"], "requirement_name": REQUIREMENT_NAMES.get(q["id"], q["id"]),
+             "result": q["status"], "evidence": q.get("evidence")} for q in st["requirements"]]
+
+
+def export_csv(store, run_id: int, kind: str = "findings") -> str:
+    """One run as CSV (RFC 4180, a header row, UTF-8), every cell through :func:`csv_cell`:
+    its failing elements (``kind="findings"``), its documents' checks or its accessibility
+    statement's requirements."""
+    if kind == "documents":
+        columns, rows = DOCUMENT_COLUMNS, document_rows(store, run_id)
+    elif kind == "statement":
+        columns, rows = STATEMENT_COLUMNS, statement_rows(store, run_id)
+    elif kind == "findings":
+        columns, rows = FINDING_COLUMNS, finding_rows(store, run_id)
+    else:
+        raise ValueError(f"unknown CSV kind {kind!r} (one of {', '.join(CSV_KINDS)})")
     buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=FINDING_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in finding_rows(store, run_id))
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()
 
 
@@ -80,7 +130,7 @@ def export_sqlite(store, path: str | Path, run_id: int | None = None) -> Path:
     return path
 
 
-def write_export(store, fmt: str, output: str, run_id: int | None) -> str:
+def write_export(store, fmt: str, output: str, run_id: int | None, kind: str = "findings") -> str:
     """Write one export; ``output`` ``-`` means stdout for JSON and CSV. Returns what was written
     to stdout (empty when a file was written)."""
     if fmt == "sqlite":
@@ -88,7 +138,7 @@ def write_export(store, fmt: str, output: str, run_id: int | None) -> str:
             raise StoreError("a SQLite export needs a file: pass -o results.db")
         export_sqlite(store, output, run_id)
         return ""
-    text = export_json(store, run_id) if fmt == "json" else export_csv(store, run_id)
+    text = export_json(store, run_id) if fmt == "json" else export_csv(store, run_id, kind)
     if output == "-":
         return text
     write_text(output, text, newline="")

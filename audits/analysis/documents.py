@@ -34,6 +34,21 @@ _ACCESSIBILITY_BIT = 1 << 9
 
 HEADING_TYPES = {"H", "H1", "H2", "H3", "H4", "H5", "H6"}
 
+# What each check is called in reports (the HTML report, CSV), by check id.
+CHECK_NAMES = {
+    "tagged": "Tagged (structure tree, /MarkInfo /Marked)",
+    "title": "Document title",
+    "display_doc_title": "Title shown by the viewer (/DisplayDocTitle)",
+    "language": "Document language",
+    "text_layer": "Real text, not a scanned image",
+    "figure_alt": "Figures with alternate text",
+    "headings": "Headings in the structure",
+    "table_headers": "Table header cells",
+    "form_field_names": "Form fields with names",
+    "bookmarks": "Bookmarks on a long document",
+    "encryption": "Encryption allows assistive technology",
+}
+
 
 @dataclass
 class PdfCheck:
