@@ -12,7 +12,10 @@ import pytest
 from rich.console import Console
 
 from audits.analysis.scoring import MODEL_VERSION
-from audits.demo.councils import CHAT_WIDGET_PATH, DISALLOWED_PATH, expected_violations, html_paths
+from audits.demo.councils import (
+    CHAT_WIDGET_PATH, DISALLOWED_PATH, STATEMENT_PATH, expected_document_failures, expected_statement,
+    expected_violations, html_paths,
+)
 from helpers import history_store, invoke, load_json
 from reports.terminal import print_comparison
 
@@ -54,6 +57,30 @@ def test_every_page_audited_with_its_known_defects(demo_runs, variant):
             if got != set(expected.get(path, ())):
                 wrong[path] = (sorted(expected.get(path, ())), sorted(got))
         assert not wrong, (key, variant, wrong)
+
+
+@pytest.mark.parametrize("variant", ["before", "after"])
+def test_every_planted_document_and_statement_fault_is_found(demo_runs, variant):
+    """The JSON of a demo run: each PDF fails exactly the checks it was built to fail (nothing on
+    the clean ones), "possibly exempt" where planted; each statement misses exactly what it was
+    built to miss, and Westfold's absence is reported."""
+    for key, run in by_key(demo_runs[variant]).items():
+        docs = {urlsplit(d["url"]).path: d for d in run["documents"]}
+        expected = expected_document_failures(key, variant)
+        assert set(docs) == set(expected), key
+        for path, (failures, exempt) in expected.items():
+            d = docs[path]
+            assert d["check_status"] == "checked", (key, path, d["check_reason"])
+            assert set(d["failed"]) == failures, (key, variant, path)
+            assert d["possibly_exempt"] == exempt, (key, path)
+            assert urlsplit(d["linked_from"]).path == "/council/committee-papers/"
+        st = run["statement"]
+        missing = {r["id"] for r in st["requirements"] if r["status"] == "missing"}
+        want = expected_statement(key, variant)
+        if want is None:
+            assert st["url"] is None and missing == {"exists"}, key
+        else:
+            assert urlsplit(st["url"]).path == STATEMENT_PATH and missing == want, (key, variant, missing)
 
 
 def comparison_rows(text, names):

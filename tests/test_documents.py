@@ -285,16 +285,31 @@ def test_cli_summary_has_a_pdf_line_and_help_names_the_option(browser, serve, cl
     assert "--max-documents" in cli("audit", "--help").stdout
 
 
+@pytest.mark.parametrize("variant", ["before", "after"])
 @pytest.mark.parametrize("key", ["northbrook", "eastmarsh", "westfold"])
-def test_demo_committee_papers_are_checked_and_fail_as_untagged(key):
-    from audits.demo.councils import build_site
+def test_demo_committee_papers_fail_exactly_their_planted_checks(key, variant):
+    from audits.demo.councils import build_site, expected_document_failures
 
-    pdfs = {p: b for p, (ct, b) in build_site(key).items() if ct == "application/pdf"}
-    assert pdfs
-    for path, body in pdfs.items():
-        report = check_pdf(body)
+    files = build_site(key, variant)
+    expected = expected_document_failures(key, variant)
+    assert set(expected) == {p for p, (ct, _) in files.items() if ct == "application/pdf"}
+    for path, (failures, exempt) in expected.items():
+        report = check_pdf(files[path][1])
         assert report.parsed, path
-        assert {c.id for c in report.failed} == {"tagged", "display_doc_title"}, path
+        assert {c.id for c in report.failed} == failures, path
+        assert report.possibly_exempt == exempt, path
+    kinds = {k for k, _ in expected.values()}
+    if key == "northbrook":
+        assert kinds == {frozenset()}  # clean: nothing to find
+
+
+def test_demo_plants_every_kind_of_document():
+    from audits.demo.councils import DEMO_KEYS, document_plan
+    from audits.demo.documents import KINDS
+
+    planted = {kind for key in DEMO_KEYS for v in ("before", "after") for kind in document_plan(key, v).values()}
+    assert planted >= set(KINDS) - {"tagged-old"}
+
 
 
 # -- no false alarms on a good file; the finer points of each check ---------------------------------
