@@ -12,12 +12,13 @@ import base64
 import time
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from w3lib.html import get_meta_refresh
 
 from crawler.items import DiscoveredPage
-from crawler.urls import Scope, normalise_url
+from crawler.urls import Scope, is_private_host, normalise_url
 
 from audits.engine.axe import AxeLimits, AxeTimeout, install_axe, run_axe
 from audits.engine.incremental import body_hash
@@ -292,8 +293,10 @@ class DocumentFence:
     navigations) passes through here, through Chromium's DevTools ``Fetch`` domain filtered to
     documents, so sub-resources keep the HTTP cache and cost nothing:
 
-    - a document out of scope (another host, or a private address when the start URL is public)
-      is refused before any request leaves the browser;
+    - a page document out of scope (another host, or a private address when the start URL is
+      public) is refused before any request leaves the browser; a frame's document may come from
+      another host (third-party widgets are part of the page and audited with it), never from a
+      private address when the start URL is public (:meth:`frame_allowed`);
     - the page being audited is answered with the HTML the crawler already fetched, so each page
       is fetched once, not twice;
     - with a login, every request to the login's origins (any type) passes here too, and gets the
@@ -335,6 +338,21 @@ class DocumentFence:
         self.item = None
         self.holding = True
 
+    def frame_allowed(self, url: str, main: bool) -> bool:
+        """Whether a document may load: the page itself only in scope; a frame of it (a web
+        chat, a payment form, a map, a video player) from any host, as it is part of the page and
+        is audited with it (the crawler does not follow it), but not from a loopback, private or
+        link-local address when the start URL is public (the proxy refuses those connections too)."""
+        if main or self.scope.url_host_allowed(url):
+            return self.scope.url_host_allowed(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        return self.scope.allow_private or not is_private_host(parts.hostname)
+
     def _on_paused(self, params: dict) -> None:
         asyncio.ensure_future(self._answer(params))
 
@@ -355,8 +373,9 @@ class DocumentFence:
                 })
                 return
             # only the main frame's own navigations are held; its sub-resources go on as usual
-            held = document and self.holding and params.get("frameId") == self.main_frame_id
-            if held or (document and not url.startswith(("about:", "data:", "blob:")) and not self.scope.url_host_allowed(url)):
+            main = params.get("frameId") == self.main_frame_id
+            held = document and self.holding and main
+            if held or (document and not url.startswith(("about:", "data:", "blob:")) and not self.frame_allowed(url, main)):
                 # 204 No Content: the frame stays where it is, with no error page replacing the
                 # document under audit, and no request leaves the browser.
                 await self.session.send("Fetch.fulfillRequest", {"requestId": rid, "responseCode": 204, "responseHeaders": []})
