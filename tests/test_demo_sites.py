@@ -312,7 +312,7 @@ def test_council_structure(key):
     assert [i for i in missed_bin.all("input") if i.get("type") == "radio"]
     assert [i for i in permit.all("input") if i.get("type") == "radio"]
     assert missed_bin.all("select") and contact.all("select") and contact.all("textarea")
-    assert [f.get("src") for f in contact.all("iframe")] == [CHAT_WIDGET_PATH]
+    assert [f.get("src") for f in contact.all("iframe")] == [ds.DEFAULT_CHAT_ORIGIN + CHAT_WIDGET_PATH]
 
 
 def test_good_site_landmarks_and_skip_link():
@@ -383,7 +383,7 @@ def test_chat_widget_frame(key):
     widget = parse(pages[CHAT_WIDGET_PATH])
     frame = parse(pages["/contact-us/"]).one("iframe")
     poor = key == "westfold"
-    assert frame.get("src") == CHAT_WIDGET_PATH
+    assert frame.get("src") == ds.DEFAULT_CHAT_ORIGIN + CHAT_WIDGET_PATH  # another origin
     assert (frame.get("title") is None) == poor
     assert (widget.one("img").get("alt") is None) == poor
     assert static_rules(widget) == ({"image-alt", "label", "input-image-alt"} if poor else set())
@@ -521,6 +521,7 @@ def test_internal_links_resolve(sites, key):
     seen: dict[str, int] = {}
     queue = deque(["/"])
     external: set[str] = set()
+    other_origins: set[str] = set()
     while queue:
         path = queue.popleft()
         if path in seen:
@@ -541,7 +542,10 @@ def test_internal_links_resolve(sites, key):
             absolute = urljoin(origin + path, ref)
             parts = urlsplit(absolute)
             if f"{parts.scheme}://{parts.netloc}" != origin:
-                external.add(parts.hostname)
+                if parts.hostname == "127.0.0.1":
+                    other_origins.add(f"{parts.scheme}://{parts.netloc}{parts.path}")
+                else:
+                    external.add(parts.hostname)
                 continue
             if parts.path not in seen:
                 queue.append(parts.path)
@@ -550,8 +554,18 @@ def test_internal_links_resolve(sites, key):
     assert {p for p, s in seen.items() if s not in (200, 301, 404)} == set()
     assert {p for p, s in seen.items() if s == 301} == set(REDIRECTS)
     reached_pages = {p for p in seen if p in pages}
-    assert reached_pages == set(pages) - {SITEMAP_ONLY_PATH}
+    assert reached_pages == set(pages) - {SITEMAP_ONLY_PATH, CHAT_WIDGET_PATH}
     assert external and all(h.endswith(".example") for h in external), external
+    # the web chat comes from the vendor's origin (another port), which serves it; the council's
+    # own server does not
+    assert other_origins == {site.server.chat_origin + CHAT_WIDGET_PATH}
+    assert site.server.chat_origin != origin
+    chat = fetch(site.server.chat_origin + CHAT_WIDGET_PATH)
+    assert chat.status == 200 and chat.body == pages[CHAT_WIDGET_PATH]
+    for path in ds.CHAT_FILES:
+        assert fetch(origin + path).status == 404
+        assert fetch(site.server.chat_origin + path).status == 200
+    assert fetch(site.server.chat_origin + "/").status == 404
     assert any(p.endswith(".pdf") for p in seen)
 
 

@@ -21,8 +21,12 @@ chat iframe), accessibility statement, privacy, council, councillors (table), co
 * ``SITEMAP_ONLY_PATH`` (``/consultations/local-plan-2040/``): listed in sitemap.xml, linked nowhere.
 * ``DISALLOWED_PATH`` (``/admin/``): linked from every footer ("Staff sign in") but
   ``Disallow: /admin/`` in robots.txt (which also lists the sitemap and bans ``BadBot`` entirely).
-* ``CHAT_WIDGET_PATH`` (``/widgets/chat.html``): the "third-party" web chat, embedded in an
-  ``<iframe>`` on ``/contact-us/`` (on *every* page of westfold). Not in the sitemap.
+* ``CHAT_WIDGET_PATH`` (``/widgets/chat.html``): the third-party web chat, embedded in an
+  ``<iframe>`` on ``/contact-us/`` (on *every* page of westfold). It is served, with its images
+  (``CHAT_FILES``), by the chat vendor's own server: a second ``LoopbackServer`` on another port,
+  so another origin (``DemoServer.chat_origin``; ``DEFAULT_CHAT_ORIGIN`` in sites built without a
+  server); the council's server answers 404 for it. Not in the sitemap, not linked: the crawler
+  never visits it, the browser loads it inside the page and axe audits it there.
 * ``DYNAMIC_PAGE_PATH`` (``/``): the "Latest news" box ``#latest-news`` is empty in the HTML;
   ``/assets/js/latest-news.js`` fetches ``/api/latest-news.json`` on DOMContentLoaded and
   builds it, then sets ``data-loaded="true"`` on the box. Waiting for network idle is enough.
@@ -149,6 +153,10 @@ VARIANTS = ("before", "after")
 SITEMAP_ONLY_PATH = "/consultations/local-plan-2040/"
 DISALLOWED_PATH = "/admin/"
 CHAT_WIDGET_PATH = "/widgets/chat.html"
+# The chat vendor's files: served from the chat's own origin (another loopback port), never by the
+# council's server.
+CHAT_FILES = (CHAT_WIDGET_PATH, "/widgets/send.png", "/assets/images/adviser.png")
+DEFAULT_CHAT_ORIGIN = "http://webchat.demo.test"  # in sites built without a server
 DYNAMIC_PAGE_PATH = "/"
 LATEST_NEWS_JSON = "/api/latest-news.json"
 COMMITTEE_PAPERS_PATH = "/council/committee-papers/"
@@ -671,8 +679,9 @@ class _Builder:
     """Renders one site in one variant. ``bug(name)`` in templates answers whether a defect
     is active and records that it was rendered into the current page."""
 
-    def __init__(self, key: str, variant: str, base_url: str) -> None:
+    def __init__(self, key: str, variant: str, base_url: str, chat_origin: str = DEFAULT_CHAT_ORIGIN) -> None:
         self.p = _PROFILES[key]
+        self.chat_origin = chat_origin.rstrip("/")
         self.active = active_defects(key, variant)
         self.variant = variant
         self.statement = _STATEMENT_PLAN[key][variant]
@@ -719,7 +728,8 @@ class _Builder:
             self.embeds.add(page.path)
         return _env().get_template(template).render(
             site=self.p, page=page, chat=chat, bug=self.bug_for(page.path if record else None),
-            nav=navigation(self.p.key, page.section), footer_links=self.footer_links, social=SOCIAL, chat_src=CHAT_WIDGET_PATH, **ctx)
+            nav=navigation(self.p.key, page.section), footer_links=self.footer_links, social=SOCIAL, chat_src=self.chat_origin + CHAT_WIDGET_PATH,
+            **ctx)
 
     def page(self, template: str, page: _Page, **ctx: Any) -> None:
         self.add(page.path, self.render(template, page, **ctx))
@@ -1064,17 +1074,20 @@ def _document(kind: str, title: str, lines: tuple[str, ...], created: str) -> by
 
 
 @lru_cache(maxsize=32)
-def _build(key: str, variant: str, base_url: str) -> _Built:
+def _build(key: str, variant: str, base_url: str, chat_origin: str = DEFAULT_CHAT_ORIGIN) -> _Built:
     _check(key, variant)
-    return _Builder(key, variant, base_url).build()
+    return _Builder(key, variant, base_url, chat_origin).build()
 
 
-def build_site(key: str, variant: str = "before", *, base_url: str | None = None) -> dict[str, tuple[str, bytes]]:
-    """path -> (content_type, body) for every file of the site.
+def build_site(key: str, variant: str = "before", *, base_url: str | None = None,
+               chat_origin: str | None = None) -> dict[str, tuple[str, bytes]]:
+    """path -> (content_type, body) for every file of the site, the chat vendor's ``CHAT_FILES``
+    included (a server serves those from ``chat_origin``, not from the site).
 
-    Only ``/robots.txt`` and ``/sitemap.xml`` contain absolute URLs; they use ``base_url``
-    (default ``http://<key>.demo.test/``; the server passes its own URL)."""
-    return dict(_build(key, variant, base_url or _default_base(key)).files)
+    Only ``/robots.txt``, ``/sitemap.xml`` and the chat iframes contain absolute URLs; they use
+    ``base_url`` (default ``http://<key>.demo.test/``) and ``chat_origin`` (default
+    ``DEFAULT_CHAT_ORIGIN``); the server passes its own."""
+    return dict(_build(key, variant, base_url or _default_base(key), chat_origin or DEFAULT_CHAT_ORIGIN).files)
 
 
 def html_paths(key: str, variant: str = "before") -> list[str]:
@@ -1126,6 +1139,7 @@ class DemoServer:
         self._variant = variant
         self._lock = threading.Lock()
         self._server: LoopbackServer | None = None
+        self._chat: LoopbackServer | None = None
         self._built: _Built | None = None
         self.site = demo_site(key)
         self.site.server = self
@@ -1147,6 +1161,13 @@ class DemoServer:
     @property
     def url(self) -> str:
         return self.site.url
+
+    @property
+    def chat_origin(self) -> str:
+        """``http://127.0.0.1:PORT`` of the web chat vendor: another port, so another origin."""
+        if self._chat is None or not self._chat.running:
+            raise RuntimeError("server not started")
+        return self._chat.url.rstrip("/")
 
     @property
     def running(self) -> bool:
@@ -1180,11 +1201,19 @@ class DemoServer:
     def start(self) -> DemoServer:
         if self.running:
             raise RuntimeError("server already started")
-        server = LoopbackServer(self._answer, host=self.host, port=self._port, name=f"demo-site-{self.key}",
-                                server_version="CouncilCMS/3.2")
-        self.site.url = server.url
-        self._built = _build(self.key, self._variant, server.url)  # robots.txt and the sitemap name the port
-        self._server = server.start()
+        chat = LoopbackServer(self._answer_chat, host=self.host, name=f"demo-chat-{self.key}",
+                              server_version="ChatVendor/1.0").start()
+        try:
+            server = LoopbackServer(self._answer, host=self.host, port=self._port, name=f"demo-site-{self.key}",
+                                    server_version="CouncilCMS/3.2")
+            self.site.url = server.url
+            # robots.txt and the sitemap name the port; the chat iframes, the chat's origin
+            self._built = _build(self.key, self._variant, server.url, chat.url.rstrip("/"))
+            self._server = server.start()
+        except BaseException:
+            chat.stop()
+            raise
+        self._chat = chat
         return self
 
     def stop(self) -> None:
@@ -1192,6 +1221,8 @@ class DemoServer:
         ``url`` stays set so callers can check that the port no longer answers."""
         if self._server is not None:
             self._server.stop()
+        if self._chat is not None:
+            self._chat.stop()
 
     def __enter__(self) -> DemoServer:
         if not self.running:
@@ -1205,7 +1236,8 @@ class DemoServer:
         """Serve ``variant`` ("before"/"after") from the next request on."""
         _check(self.key, variant)
         base = self.site.url or _default_base(self.key)
-        built = _build(self.key, variant, base)
+        chat = self._chat.url.rstrip("/") if self._chat is not None else DEFAULT_CHAT_ORIGIN
+        built = _build(self.key, variant, base, chat)
         with self._lock:
             self._variant = variant
             self._built = built
@@ -1228,7 +1260,7 @@ class DemoServer:
                               {"Allow": "GET, HEAD"})
             return _reply(200, HTML, body)
         query = f"?{split.query}" if split.query else ""
-        if path in built.files:
+        if path in built.files and path not in CHAT_FILES:
             ctype, body = built.files[path]
             return _reply(200, ctype, body)
         if path in REDIRECTS:
@@ -1236,6 +1268,17 @@ class DemoServer:
         if not path.endswith("/") and path + "/" in built.files:
             return _redirect(path + "/" + query)
         return _reply(404, HTML, built.not_found)
+
+
+    def _answer_chat(self, request: LoopbackHandler) -> Reply:
+        """The chat vendor's server: its widget and images, nothing else."""
+        with self._lock:
+            built = self._built
+        path = unquote(urlsplit(request.path).path) or "/"
+        if request.command in ("GET", "HEAD") and path in CHAT_FILES and built is not None:
+            ctype, body = built.files[path]
+            return _reply(200, ctype, body)
+        return _reply(404, "text/plain; charset=utf-8", b"not found")
 
 
 def _reply(status: int, ctype: str, body: bytes, extra: Mapping[str, str] | None = None) -> Reply:
