@@ -25,11 +25,13 @@ Few false alarms above all. What each check asks, and where it stops:
 - ``headings``: numbered headings start at H1 and skip no level going down (7.4.2, 14-002 and
   14-003); a tagged document of ``HEADINGS_FROM_PAGES`` (3) pages or more with no heading at all
   fails WCAG 1.3.1/2.4.6 only (PDF/UA does not require headings, so no clause is claimed).
-- ``table_headers``: each document with Table elements has TH cells (7.5).
+- ``table_headers``: a document with Table elements has TH cells (WCAG 1.3.1 only: Matterhorn has
+  no failure condition for it, so no PDF/UA clause is claimed).
 - ``form_field_names``: every visible terminal field has /TU, or /Alt on the Form element that
   holds its widget (7.18.1); /T alone is an internal name and does not count; hidden fields
   (annotation flag bit 2, or no area) are skipped.
-- ``bookmarks``: a document of more than ``LONG_DOCUMENT_PAGES`` (20) pages has an outline (7.17).
+- ``bookmarks``: a document of more than ``LONG_DOCUMENT_PAGES`` (20) pages has an outline (WCAG
+  2.4.5 only, as above).
 - ``encryption``: an encrypted file allows extraction for accessibility, permission bit 10
   (7.16; 26-001 no /P, 26-002 bit 10 off). The checks read the document's own claims (tags,
 metadata); they cannot say whether alternate text is *good*, only whether it is there.
@@ -464,14 +466,16 @@ def _checks(reader, encrypted: bool) -> PdfReport:
         add(PdfCheck("headings", "fail", f"{n_pages} pages and no heading elements (H, H1-H6) in the structure" + bound,
                      "1.3.1, 2.4.6"))
 
-    # Tables with header cells.
+    # Tables with header cells: WCAG 1.3.1 only. The Matterhorn Protocol has no failure condition
+    # for a table without header cells (PDF/UA 7.5 is about how they are tagged), so no PDF/UA
+    # clause is claimed: a file that conforms to PDF/UA is never failed against it here.
     tables, headers = types.count("Table"), types.count("TH")
     if not tables:
-        add(PdfCheck("table_headers", "not_applicable", "no Table elements", "1.3.1", "7.5"))
+        add(PdfCheck("table_headers", "not_applicable", "no Table elements", "1.3.1"))
     elif headers:
-        add(PdfCheck("table_headers", "pass", f"{tables} table(s), {headers} TH cells", "1.3.1", "7.5"))
+        add(PdfCheck("table_headers", "pass", f"{tables} table(s), {headers} TH cells", "1.3.1"))
     else:
-        add(PdfCheck("table_headers", "fail", f"{tables} table(s) and no TH header cells", "1.3.1", "7.5"))
+        add(PdfCheck("table_headers", "fail", f"{tables} table(s) and no TH header cells", "1.3.1"))
 
     # Form fields with accessible names (/TU).
     # A field's /T is its internal name ("Text1"), not one for people: PDF/UA wants /TU (or /Alt on
@@ -490,15 +494,16 @@ def _checks(reader, encrypted: bool) -> PdfReport:
         add(PdfCheck("form_field_names", "pass", f"all {len(fields)} form fields have a /TU name or /Alt",
                      "4.1.2, 3.3.2", "7.18.1"))
 
-    # Bookmarks on long documents.
+    # Bookmarks on long documents: WCAG 2.4.5 (technique PDF2). The Matterhorn Protocol has no
+    # failure condition for a missing outline, so no PDF/UA clause is claimed.
     outlines = _get(_get(root, "/Outlines"), "/First") is not None
     if n_pages <= LONG_DOCUMENT_PAGES:
         add(PdfCheck("bookmarks", "not_applicable", f"{n_pages} page(s): bookmarks expected above "
-                     f"{LONG_DOCUMENT_PAGES}", "2.4.5", "7.17"))
+                     f"{LONG_DOCUMENT_PAGES}", "2.4.5"))
     elif outlines:
-        add(PdfCheck("bookmarks", "pass", "has bookmarks (/Outlines)", "2.4.5", "7.17"))
+        add(PdfCheck("bookmarks", "pass", "has bookmarks (/Outlines)", "2.4.5"))
     else:
-        add(PdfCheck("bookmarks", "fail", f"{n_pages} pages and no bookmarks (/Outlines)", "2.4.5", "7.17"))
+        add(PdfCheck("bookmarks", "fail", f"{n_pages} pages and no bookmarks (/Outlines)", "2.4.5"))
 
     # Encryption that shuts out assistive technology.
     if not encrypted:
