@@ -402,6 +402,8 @@ def test_language_on_the_document_element_counts():
     c = next(c for c in check_pdf(data).checks if c.id == "language")
     assert c.status == "pass" and "cy" in c.detail
     assert _statuses(check_pdf(pdf_ua(catalog=b"")))["language"] == "fail"
+    deeper = pdf_ua(catalog=b"").replace(b"<< /S /P /K 1", b"<< /S /P /Lang (en-GB) /K 1")
+    assert _statuses(check_pdf(deeper))["language"] == "pass"
 
 
 def test_text_layer_judgements():

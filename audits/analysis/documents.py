@@ -17,7 +17,8 @@ Few false alarms above all. What each check asks, and where it stops:
 - ``title``: /Title in the Info dictionary or dc:title in XMP (7.1; Matterhorn 06-003 when
   neither); ``display_doc_title``: /ViewerPreferences /DisplayDocTitle true (07-001 missing,
   07-002 false).
-- ``language``: /Lang in the catalog, or on the outermost structure element (7.2).
+- ``language``: /Lang in the catalog, or on the outermost structure element, or on structure
+  elements below it (7.2).
 - ``text_layer``: pages that paint an image (directly, in a form XObject, or inline) and have no
   extractable text look scanned (WCAG 1.1.1, 1.4.5); not a failure when the document is tagged and
   every Figure has alternate text; not applicable to a file with neither text nor images.
@@ -396,11 +397,15 @@ def _checks(reader, encrypted: bool) -> PdfReport:
     # Language of the document: the catalog's /Lang, or else the outermost structure element's.
     lang = _text(_get(root, "/Lang"))
     top_lang = _text(_get(nodes[0][1], "/Lang")) if nodes else ""
+    some_lang = next((_text(_get(n, "/Lang")) for _, n in nodes if _text(_get(n, "/Lang"))), "")
     if lang:
         add(PdfCheck("language", "pass", f"/Lang {lang[:20]}", "3.1.1", "7.2"))
     elif top_lang:
         add(PdfCheck("language", "pass", f"/Lang {top_lang[:20]} on the {types[0] or 'top'} structure element", "3.1.1",
                      "7.2"))
+    elif some_lang:  # set element by element: the language can be determined, if not for the whole file
+        add(PdfCheck("language", "pass", f"no /Lang in the catalog, but structure elements declare one "
+                     f"({some_lang[:20]})", "3.1.1", "7.2"))
     else:
         add(PdfCheck("language", "fail", "no document language (/Lang in the catalog)", "3.1.1", "7.2"))
 
