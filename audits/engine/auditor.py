@@ -343,8 +343,9 @@ class DocumentFence:
         chat, a payment form, a map, a video player) from any host, as it is part of the page and
         is audited with it (the crawler does not follow it), but not from a loopback, private or
         link-local address when the start URL is public (the proxy refuses those connections too)."""
-        if main or self.scope.url_host_allowed(url):
-            return self.scope.url_host_allowed(url)
+        in_scope = self.scope.url_host_allowed(url)
+        if main or in_scope:
+            return in_scope
         try:
             parts = urlsplit(url)
         except ValueError:
