@@ -25,18 +25,12 @@ from pathlib import Path
 
 from audits.errors import OutputError, StoreError
 
-from audits.analysis.documents import CHECK_NAMES
-from audits.analysis.statement import REQUIREMENT_NAMES
-
-from reports.data import FINDING_COLUMNS, documents_report, finding_rows, run_document, statement_report
+from reports.data import FINDING_COLUMNS, finding_rows, run_document
+from reports.documents import DOCUMENT_COLUMNS, STATEMENT_COLUMNS, document_rows, statement_rows
 from reports.files import prepare_output, write_text
 
 FORMATS = ("json", "csv", "sqlite")
 CSV_KINDS = ("findings", "documents", "statement")
-DOCUMENT_COLUMNS = ("site", "run", "document_url", "linked_from", "check_status", "check_reason", "pages", "created",
-                    "possibly_exempt", "check", "check_name", "result", "detail", "wcag", "pdf_ua", "matterhorn")
-STATEMENT_COLUMNS = ("site", "run", "statement_url", "compliance", "latest_date", "over_a_year_old", "requirement",
-                     "requirement_name", "result", "evidence")
 
 
 def export_json(store, run_id: int) -> str:
@@ -58,35 +52,6 @@ def csv_cell(value: object) -> object:
     if isinstance(value, str) and value.lstrip(" \n").startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def document_rows(store, run_id: int) -> list[dict]:
-    """One row per check of each linked document (one row for a document with no checks);
-    ``linked_from`` is every audited page that links it, joined by spaces."""
-    run = store.get_run(run_id)
-    out = []
-    for d in documents_report(store, run_id):
-        base = {"site": run["site"], "run": run_id, "document_url": d["url"],
-                "linked_from": " ".join(d["linked_from_pages"]), "check_status": d["check_status"],
-                "check_reason": d["check_reason"], "pages": d["pages"], "created": d["created"],
-                "possibly_exempt": int(d["possibly_exempt"])}
-        for c in d["checks"] or [{}]:
-            cid = c.get("id")
-            out.append({**base, "check": cid, "check_name": CHECK_NAMES.get(cid, cid) if cid else None,
-                        "result": c.get("status"), "detail": c.get("detail"), "wcag": c.get("wcag"),
-                        "pdf_ua": c.get("pdf_ua"), "matterhorn": c.get("matterhorn")})
-    return out
-
-
-def statement_rows(store, run_id: int) -> list[dict]:
-    """One row per requirement of the accessibility statement (just ``exists``, missing, when
-    none was found)."""
-    run = store.get_run(run_id)
-    st = statement_report(store, run_id)
-    return [{"site": run["site"], "run": run_id, "statement_url": st.get("url"), "compliance": st.get("compliance"),
-             "latest_date": st.get("latest_date"), "over_a_year_old": int(bool(st.get("over_a_year_old"))),
-             "requirement": q["id"], "requirement_name": REQUIREMENT_NAMES.get(q["id"], q["id"]),
-             "result": q["status"], "evidence": q.get("evidence")} for q in st["requirements"]]
 
 
 def export_csv(store, run_id: int, kind: str = "findings") -> str:

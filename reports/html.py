@@ -35,14 +35,12 @@ import jinja2
 from audits.analysis.fingerprint import Diff, normalise_snippet, target_selectors
 from audits.analysis.history import HistoryRow, LeagueRow, SiteGoals
 from audits.analysis.scoring import MODEL_VERSION, MODELS, wcag_level
-from audits.analysis.documents import CHECK_NAMES
-from audits.analysis.statement import REQUIREMENT_NAMES
 from audits.results import diff_runs, history, league, rule_texts, score_stored_run
 
 from reports.data import (
-    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, documents_report, json_or, fix_first, needs_review, page_settle,
-    pick_run, statement_report, wcag_criteria, wcag_label,
+    FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run, wcag_criteria, wcag_label,
 )
+from reports.documents import document_views, statement_view
 from reports.files import write_text
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -199,64 +197,10 @@ class Report:
     documents: int
     fix_first: tuple[FixFirst, ...] = ()  # every failing rule, ranked; the summary shows the first FIX_FIRST
     needs_review: tuple[ReviewGroup, ...] = ()
+    document_list: tuple = ()  # reports.documents.DocumentView, failing ones first
+    statement: Any = None  # reports.documents.StatementView
     notes: tuple[str, ...] = field(default_factory=tuple)
     unsettled: tuple[dict, ...] = ()  # audited before they settled: url, title, ms, pending
-    document_list: tuple[DocumentView, ...] = ()  # linked documents, failing ones first
-    statement: StatementView | None = None
-
-
-@dataclass(frozen=True)
-class DocumentCheckView:
-    id: str
-    name: str
-    status: str  # pass | fail | not_applicable
-    detail: str
-    wcag: tuple[str, ...]  # "1.3.1 Info and Relationships"
-    pdf_ua: str | None
-    matterhorn: str | None
-
-
-@dataclass(frozen=True)
-class DocumentView:
-    """One linked document as the report shows it."""
-
-    url: str
-    kind: str
-    check_status: str | None  # checked | unparsed | fetch_failed | not_fetched | None (listed only)
-    check_reason: str | None
-    pages: int | None
-    created: str | None
-    possibly_exempt: bool
-    linked_from: tuple[str, ...]
-    checks: tuple[DocumentCheckView, ...]
-
-    @property
-    def failed(self) -> tuple[DocumentCheckView, ...]:
-        return tuple(c for c in self.checks if c.status == "fail")
-
-
-@dataclass(frozen=True)
-class RequirementView:
-    id: str
-    name: str
-    met: bool
-    evidence: str | None
-
-
-@dataclass(frozen=True)
-class StatementView:
-    url: str | None
-    compliance: str | None  # fully | partially | not | None
-    latest_date: str | None
-    over_a_year_old: bool
-    full_claim_contradicted: bool  # claims full compliance, but Level A/AA failures were found
-    requirements: tuple[RequirementView, ...]
-
-    @property
-    def missing(self) -> tuple[RequirementView, ...]:
-        return tuple(q for q in self.requirements if not q.met)
-
-
 # -- building it from the store ------------------------------------------------------------------------
 
 def _date(iso: str | None) -> str:
@@ -450,41 +394,6 @@ def _diff_summary(store, run: dict) -> DiffSummary | None:
                        still_by_rule=tuple(sorted(still.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
-def _criteria(text: str | None) -> tuple[str, ...]:
-    return tuple(wcag_label(c.strip()) for c in (text or "").split(",") if c.strip())
-
-
-def document_views(docs: list[dict]) -> tuple[DocumentView, ...]:
-    """Documents (:func:`reports.data.documents_report`) for the report: the ones with failed
-    checks first (most failures first), then unreadable ones, then the rest, by URL."""
-    out = []
-    for d in docs:
-        checks = tuple(DocumentCheckView(
-            id=str(c.get("id")), name=CHECK_NAMES.get(str(c.get("id")), str(c.get("id"))),
-            status=str(c.get("status")), detail=str(c.get("detail") or ""), wcag=_criteria(c.get("wcag")),
-            pdf_ua=c.get("pdf_ua"), matterhorn=c.get("matterhorn")) for c in d.get("checks") or [])
-        out.append(DocumentView(
-            url=d["url"], kind=d["kind"], check_status=d.get("check_status"), check_reason=d.get("check_reason"),
-            pages=d.get("pages"), created=d.get("created"), possibly_exempt=bool(d.get("possibly_exempt")),
-            linked_from=tuple(d.get("linked_from_pages") or ([d["linked_from"]] if d.get("linked_from") else [])),
-            checks=checks))
-    order = {"unparsed": 1, "fetch_failed": 2, "checked": 3, "not_fetched": 4}
-    out.sort(key=lambda v: (0 if v.failed else order.get(v.check_status or "", 5), -len(v.failed), v.url))
-    return tuple(out)
-
-
-def statement_view(st: dict | None) -> StatementView | None:
-    """The statement check (:func:`reports.data.statement_report`) for the report."""
-    if not st:
-        return None
-    reqs = tuple(RequirementView(id=q["id"], name=REQUIREMENT_NAMES.get(q["id"], q["id"]), met=q["status"] == "met",
-                                 evidence=q.get("evidence")) for q in st.get("requirements") or [])
-    contradicted = any(q.id == "consistent_with_audit" and not q.met for q in reqs)
-    return StatementView(url=st.get("url"), compliance=st.get("compliance"), latest_date=st.get("latest_date"),
-                         over_a_year_old=bool(st.get("over_a_year_old")), full_claim_contradicted=contradicted,
-                         requirements=reqs)
-
-
 def build_report(store, site: str | None = None, run_id: int | None = None,
                  goals: dict[str, SiteGoals] | None = None, today: dt.date | None = None,
                  now: dt.datetime | None = None) -> Report:
@@ -520,7 +429,6 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
     for i in IMPACTS:
         by_impact[i]["rules"] = len(rules_by_impact[i])
     audited = [p for p in pages if p["status"] == "audited"]
-    docs = documents_report(store, run["id"], pages)
     failing_urls = {r["url"] for r in finding_rows}
     not_audited = tuple({"url": p["url"], "status": p["status"], "reason_code": p["reason_code"], "reason": p["reason"]}
                         for p in pages if p["status"] == "failed")
@@ -541,10 +449,10 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         not_audited=not_audited, history=tuple(rows), charts=_charts(rows), league=tuple(lg),
         issues=tuple(_issue_groups(finding_rows, texts, gains)),
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
-        diff=_diff_summary(store, run), documents=len(docs), document_list=document_views(docs),
-        statement=statement_view(statement_report(store, run["id"])),
+        diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
         fix_first=tuple(fix_first(this.components, limit=None)), needs_review=tuple(needs_review(store, run["id"])),
         notes=tuple(notes), unsettled=unsettled,
+        **document_views(store, run["id"], pages), **statement_view(store, run["id"]),
     )
 
 
