@@ -201,6 +201,8 @@ class Report:
     statement: Any = None  # reports.documents.StatementView
     notes: tuple[str, ...] = field(default_factory=tuple)
     unsettled: tuple[dict, ...] = ()  # audited before they settled: url, title, ms, pending
+
+
 # -- building it from the store ------------------------------------------------------------------------
 
 def _date(iso: str | None) -> str:
@@ -449,10 +451,10 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         not_audited=not_audited, history=tuple(rows), charts=_charts(rows), league=tuple(lg),
         issues=tuple(_issue_groups(finding_rows, texts, gains)),
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
+        **document_views(store, run["id"], pages), **statement_view(store, run["id"]),
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
         fix_first=tuple(fix_first(this.components, limit=None)), needs_review=tuple(needs_review(store, run["id"])),
         notes=tuple(notes), unsettled=unsettled,
-        **document_views(store, run["id"], pages), **statement_view(store, run["id"]),
     )
 
 
