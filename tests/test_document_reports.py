@@ -16,7 +16,7 @@ from audits.analysis.documents import check_pdf
 from audits.store import PageRecord, open_store
 from helpers import NOW, RULES, Tags, add_run, logo
 from reports.cli import cli as a11ycrawl
-from reports.export import export_csv
+from reports.export import export_table_csv
 from reports.html import build_report, render_report
 from test_documents import raw_pdf, scanned_pdf
 
@@ -134,7 +134,7 @@ def test_what_comes_from_the_site_is_escaped(report_html):
 
 def _csv(store, kind):
     s, run_id = store
-    return list(csv.DictReader(io.StringIO(export_csv(s, run_id, kind))))
+    return list(csv.DictReader(io.StringIO(export_table_csv(s, run_id, kind))))
 
 
 def test_documents_csv_has_a_row_per_check(store):
