@@ -83,6 +83,30 @@ def test_every_planted_document_and_statement_fault_is_found(demo_runs, variant)
             assert urlsplit(st["url"]).path == STATEMENT_PATH and missing == want, (key, variant, missing)
 
 
+def test_the_web_chat_is_another_origin_rendered_and_audited_but_not_crawled(audit):
+    """Westfold embeds the chat vendor's frame, served from another port (another origin), on
+    every page: it is loaded and audited inside the page (its violations are the page's), and
+    never crawled or audited as a page of the site."""
+    from audits.demo.councils import DemoServer
+    from reports.data import run_document
+
+    with DemoServer("westfold") as server:
+        assert urlsplit(server.chat_origin).port != urlsplit(server.url).port
+        store, outcome = audit(server.url + "contact-us/", max_pages=3)
+        doc = run_document(store, outcome.run_id)
+        chat_requests = [r for r in server.log if CHAT_WIDGET_PATH in r.target]
+        chat_port = urlsplit(server.chat_origin).port
+    assert chat_requests == []  # the council's own server was never asked for the widget
+    assert doc["pages"] and not [p["url"] for p in doc["pages"] if urlsplit(p["url"]).port == chat_port]
+    assert all(urlsplit(p["url"]).port == urlsplit(server.url).port for p in doc["pages"] if p["status"] == "audited")
+    contact = next(p for p in doc["pages"] if urlsplit(p["url"]).path == "/contact-us/")
+    got = {v["rule"] for v in contact["violations"]}
+    assert got == set(expected_violations("westfold")["/contact-us/"])
+    assert {"input-image-alt", "image-alt"} <= got  # found only inside the chat frame
+    without_frames = expected_violations("westfold", frames=False)["/contact-us/"]
+    assert "input-image-alt" not in without_frames
+
+
 def comparison_rows(text, names):
     """(name, score shown) for each row of the Comparison table in ``text``, top to bottom."""
     table = text[text.index("Comparison"):]
@@ -149,27 +173,3 @@ def test_scores_rank_the_councils_and_move_with_fixes(demo_runs):
     # model 1 is stored beside it and gives the figures it always gave
     old = stored(demo_runs["db"], "a11ycrawl-score/1")
     assert [[s for s, _ in runs] for runs in old] == [[9.8, 9.9], [4.3, 5.8], [1.1, 1.2]]
-
-
-def test_the_web_chat_is_another_origin_rendered_and_audited_but_not_crawled(audit):
-    """Westfold embeds the chat vendor's frame, served from another port (another origin), on
-    every page: it is loaded and audited inside the page (its violations are the page's), and
-    never crawled or audited as a page of the site."""
-    from audits.demo.councils import DemoServer
-    from reports.data import run_document
-
-    with DemoServer("westfold") as server:
-        assert urlsplit(server.chat_origin).port != urlsplit(server.url).port
-        store, outcome = audit(server.url + "contact-us/", max_pages=3)
-        doc = run_document(store, outcome.run_id)
-        chat_requests = [r for r in server.log if CHAT_WIDGET_PATH in r.target]
-        chat_port = urlsplit(server.chat_origin).port
-    assert chat_requests == []  # the council's own server was never asked for the widget
-    assert doc["pages"] and not [p["url"] for p in doc["pages"] if urlsplit(p["url"]).port == chat_port]
-    assert all(urlsplit(p["url"]).port == urlsplit(server.url).port for p in doc["pages"] if p["status"] == "audited")
-    contact = next(p for p in doc["pages"] if urlsplit(p["url"]).path == "/contact-us/")
-    got = {v["rule"] for v in contact["violations"]}
-    assert got == set(expected_violations("westfold")["/contact-us/"])
-    assert {"input-image-alt", "image-alt"} <= got  # found only inside the chat frame
-    without_frames = expected_violations("westfold", frames=False)["/contact-us/"]
-    assert "input-image-alt" not in without_frames
