@@ -78,7 +78,7 @@ def run_document(store, run_id: int) -> dict:
     unfinished = unfinished_pages(store, run_id, {p["url"] for p in pages_out})
     pages_out += unfinished
     run_out["counts"]["skipped"] = (run_out["counts"]["skipped"] or 0) + len(unfinished)
-    docs = documents_report(store, run_id)
+    docs = [document_out(d) for d in store.documents(run_id)]
     return {"run": run_out, "pages": pages_out, "broken_links": broken_links(pages_out), "documents": docs,
             "statement": statement_report(store, run_id)}
 
@@ -115,34 +115,6 @@ def document_out(d: dict) -> dict:
             "pages": d.get("pages"), "created": d.get("created"),
             "possibly_exempt": bool(d.get("possibly_exempt")),
             "failed": [c["id"] for c in checks if c.get("status") == "fail"], "checks": checks}
-
-
-def _without_fragment(url: str) -> str:
-    return url.split("#", 1)[0]
-
-
-def document_linkers(pages: list[dict], urls: set[str]) -> dict[str, list[str]]:
-    """For each document URL in ``urls``, the audited pages whose links include it (from the
-    pages' stored facts), in page order."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for p in pages:
-        if p.get("status") != "audited":
-            continue
-        facts = json_or(p.get("facts"), None)
-        links = facts.get("links") if isinstance(facts, dict) else None
-        for href in {_without_fragment(str(h)) for h in links or []} & urls:
-            out[href].append(p["url"])
-    return out
-
-
-def documents_report(store, run_id: int, pages: list[dict] | None = None) -> list[dict]:
-    """Every linked document of a run as :func:`document_out`, with ``linked_from_pages``: every
-    audited page that links it (``linked_from`` is the page the crawler first found it on)."""
-    docs = [document_out(d) for d in store.documents(run_id)]
-    linkers = document_linkers(store.pages(run_id) if pages is None else pages, {d["url"] for d in docs})
-    for d in docs:
-        d["linked_from_pages"] = linkers.get(d["url"]) or ([d["linked_from"]] if d["linked_from"] else [])
-    return docs
 
 
 def document_counts(store, run_id: int) -> dict:
@@ -374,8 +346,7 @@ def with_site_paths(doc: dict, root: str) -> dict:
         run["config"] = dict(run["config"], start_url=name(run["config"]["start_url"]))
     pages = [dict(p, url=name(p["url"]), final_url=name(p["final_url"]), referrer=name(p["referrer"]))
              for p in doc["pages"]]
-    docs = [dict(d, url=name(d["url"]), linked_from=name(d["linked_from"]),
-                 linked_from_pages=[name(u) for u in d.get("linked_from_pages") or []]) for d in doc["documents"]]
+    docs = [dict(d, url=name(d["url"]), linked_from=name(d["linked_from"])) for d in doc["documents"]]
     out = {**doc, "run": run, "pages": sorted(pages, key=lambda p: p["url"]), "documents": docs}
     if doc.get("statement"):
         st = doc["statement"]

@@ -40,8 +40,8 @@ from audits.results import diff_runs, history, league, rule_texts, score_stored_
 from reports.data import (
     FIX_FIRST, IMPACTS, FixFirst, ReviewGroup, json_or, fix_first, needs_review, page_settle, pick_run, wcag_criteria, wcag_label,
 )
-from reports.documents import document_views, statement_view
 from reports.files import write_text
+from reports.documents import document_views, statement_view
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_PATTERNS_PER_RULE = 25
