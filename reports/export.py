@@ -5,6 +5,11 @@
   then one row per page of each failing cross-page check (``rule`` ``site:consistent-navigation``...).
   Text from audited pages is data, never a formula: a cell that a spreadsheet would run
   (``=``, ``+``, ``-``, ``@``, tab or carriage return first) starts with ``'`` (:func:`csv_cell`).
+- **CSV of documents or the statement** (``export --csv documents|statement``,
+  :func:`export_table_csv`): one row per check of each linked document
+  (:data:`reports.documents.DOCUMENT_COLUMNS`; a document without checks, unreadable or not
+  fetched, gets one row with its ``check_status`` and reason), or one row per requirement of the
+  accessibility statement (:data:`reports.documents.STATEMENT_COLUMNS`); cells as above.
 - **SQLite**: a copy of the results database (``VACUUM INTO``; every run, or just one), in
   rollback-journal mode so that ``datasette results.db`` (or ``datasette -i``, read-only) opens it
   as it is, with a view, ``failing_elements``, that joins findings to their pages and runs.
@@ -24,8 +29,10 @@ from audits.errors import OutputError, StoreError
 
 from reports.data import FINDING_COLUMNS, finding_rows, run_document, site_check_rows
 from reports.files import prepare_output, write_text
+from reports.documents import DOCUMENT_COLUMNS, STATEMENT_COLUMNS, document_rows, statement_rows
 
 FORMATS = ("json", "csv", "sqlite")
+CSV_KINDS = ("findings", "documents", "statement")
 
 
 def export_json(store, run_id: int) -> str:
@@ -60,6 +67,22 @@ def export_csv(store, run_id: int) -> str:
     return buf.getvalue()
 
 
+def export_table_csv(store, run_id: int, kind: str) -> str:
+    """The run's documents' checks (``kind="documents"``) or its accessibility statement's
+    requirements (``kind="statement"``) as CSV, like :func:`export_csv`."""
+    if kind == "documents":
+        columns, rows = DOCUMENT_COLUMNS, document_rows(store, run_id)
+    elif kind == "statement":
+        columns, rows = STATEMENT_COLUMNS, statement_rows(store, run_id)
+    else:
+        raise ValueError(f"unknown CSV kind {kind!r} (one of {', '.join(CSV_KINDS)})")
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    return buf.getvalue()
+
+
 def export_sqlite(store, path: str | Path, run_id: int | None = None) -> Path:
     """Copy the database to ``path`` (replacing it), optionally with one run only."""
     path = prepare_output(path)
@@ -82,15 +105,19 @@ def export_sqlite(store, path: str | Path, run_id: int | None = None) -> Path:
     return path
 
 
-def write_export(store, fmt: str, output: str, run_id: int | None) -> str:
-    """Write one export; ``output`` ``-`` means stdout for JSON and CSV. Returns what was written
-    to stdout (empty when a file was written)."""
+def write_export(store, fmt: str, output: str, run_id: int | None, kind: str = "findings") -> str:
+    """Write one export; ``output`` ``-`` means stdout for JSON and CSV; ``kind``, for CSV:
+    ``findings``, ``documents`` or ``statement``. Returns what was written to stdout (empty when a
+    file was written)."""
     if fmt == "sqlite":
         if output == "-":
             raise StoreError("a SQLite export needs a file: pass -o results.db")
         export_sqlite(store, output, run_id)
         return ""
-    text = export_json(store, run_id) if fmt == "json" else export_csv(store, run_id)
+    if fmt == "csv" and kind != "findings":
+        text = export_table_csv(store, run_id, kind)
+    else:
+        text = export_json(store, run_id) if fmt == "json" else export_csv(store, run_id)
     if output == "-":
         return text
     write_text(output, text, newline="")

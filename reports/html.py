@@ -12,7 +12,9 @@ Sections: summary (score, rank, change, what to fix first by the model's gain, t
 model marked), the league table when the store holds several sites, changes since the previous
 run (new, fixed, still present), issues grouped by rule across pages (one template error once,
 with its pages), what axe-core left for a person to review (never scored), a page-by-page
-drill-down, and pages that could not be audited.
+drill-down, linked documents (each PDF's checks with their WCAG criterion, PDF/UA clause and
+Matterhorn condition), the accessibility statement (each requirement met or missing, with the
+sentence found), and pages that could not be audited.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from reports.data import (
 )
 from audits.config import run_scope
 from reports.files import write_text
+from reports.documents import document_views, statement_view
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_PATTERNS_PER_RULE = 25
@@ -201,6 +204,8 @@ class Report:
     documents: int
     fix_first: tuple[FixFirst, ...] = ()  # every failing rule, ranked; the summary shows the first FIX_FIRST
     needs_review: tuple[ReviewGroup, ...] = ()
+    document_list: tuple = ()  # reports.documents.DocumentView, failing ones first
+    statement: Any = None  # reports.documents.StatementView
     notes: tuple[str, ...] = field(default_factory=tuple)
     unsettled: tuple[dict, ...] = ()  # audited before they settled: url, title, ms, pending
     to_audit: int | None = None  # pages the run set out to audit (audited + failed + unfinished)
@@ -465,6 +470,7 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         not_audited=not_audited, history=tuple(rows), charts=_charts(rows), league=tuple(lg),
         issues=tuple(_issue_groups(finding_rows, texts, gains)),
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
+        **document_views(store, run["id"], pages), **statement_view(store, run["id"]),
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
         # page rules under "Fix first"; model 3's other fixes under "How the score is made" (parts)
         fix_first=tuple(f for f in fix_first(this.components, limit=None) if f.part == "pages"),

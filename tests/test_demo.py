@@ -12,7 +12,10 @@ import pytest
 from rich.console import Console
 
 from audits.analysis.scoring import MODEL_VERSION
-from audits.demo.councils import CHAT_WIDGET_PATH, DISALLOWED_PATH, expected_violations, html_paths
+from audits.demo.councils import (
+    CHAT_WIDGET_PATH, DISALLOWED_PATH, STATEMENT_PATH, expected_document_failures, expected_statement,
+    expected_violations, html_paths,
+)
 from helpers import history_store, invoke, load_json
 from reports.terminal import print_comparison
 
@@ -54,6 +57,54 @@ def test_every_page_audited_with_its_known_defects(demo_runs, variant):
             if got != set(expected.get(path, ())):
                 wrong[path] = (sorted(expected.get(path, ())), sorted(got))
         assert not wrong, (key, variant, wrong)
+
+
+@pytest.mark.parametrize("variant", ["before", "after"])
+def test_every_planted_document_and_statement_fault_is_found(demo_runs, variant):
+    """The JSON of a demo run: each PDF fails exactly the checks it was built to fail (nothing on
+    the clean ones), "possibly exempt" where planted; each statement misses exactly what it was
+    built to miss, and Westfold's absence is reported."""
+    for key, run in by_key(demo_runs[variant]).items():
+        docs = {urlsplit(d["url"]).path: d for d in run["documents"]}
+        expected = expected_document_failures(key, variant)
+        assert set(docs) == set(expected), key
+        for path, (failures, exempt) in expected.items():
+            d = docs[path]
+            assert d["check_status"] == "checked", (key, path, d["check_reason"])
+            assert set(d["failed"]) == failures, (key, variant, path)
+            assert d["possibly_exempt"] == exempt, (key, path)
+            assert urlsplit(d["linked_from"]).path == "/council/committee-papers/"
+        st = run["statement"]
+        missing = {r["id"] for r in st["requirements"] if r["status"] == "missing"}
+        want = expected_statement(key, variant)
+        if want is None:
+            assert st["url"] is None and missing == {"exists"}, key
+        else:
+            assert urlsplit(st["url"]).path == STATEMENT_PATH and missing == want, (key, variant, missing)
+
+
+def test_the_web_chat_is_another_origin_rendered_and_audited_but_not_crawled(audit):
+    """Westfold embeds the chat vendor's frame, served from another port (another origin), on
+    every page: it is loaded and audited inside the page (its violations are the page's), and
+    never crawled or audited as a page of the site."""
+    from audits.demo.councils import DemoServer
+    from reports.data import run_document
+
+    with DemoServer("westfold") as server:
+        assert urlsplit(server.chat_origin).port != urlsplit(server.url).port
+        store, outcome = audit(server.url + "contact-us/", max_pages=3)
+        doc = run_document(store, outcome.run_id)
+        chat_requests = [r for r in server.log if CHAT_WIDGET_PATH in r.target]
+        chat_port = urlsplit(server.chat_origin).port
+    assert chat_requests == []  # the council's own server was never asked for the widget
+    assert doc["pages"] and not [p["url"] for p in doc["pages"] if urlsplit(p["url"]).port == chat_port]
+    assert all(urlsplit(p["url"]).port == urlsplit(server.url).port for p in doc["pages"] if p["status"] == "audited")
+    contact = next(p for p in doc["pages"] if urlsplit(p["url"]).path == "/contact-us/")
+    got = {v["rule"] for v in contact["violations"]}
+    assert got == set(expected_violations("westfold")["/contact-us/"])
+    assert {"input-image-alt", "image-alt"} <= got  # found only inside the chat frame
+    without_frames = expected_violations("westfold", frames=False)["/contact-us/"]
+    assert "input-image-alt" not in without_frames
 
 
 def comparison_rows(text, names):

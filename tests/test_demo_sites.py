@@ -286,9 +286,10 @@ def test_council_structure(key):
     for needed in ("/services/bins-and-recycling/", "/services/council-tax/", "/services/housing-benefit/",
                    "/services/planning-applications/", "/services/libraries/", "/services/parking/",
                    "/forms/report-missed-bin/", "/forms/parking-permit/", "/contact-us/",
-                   "/accessibility-statement/", "/council/committee-papers/", CHAT_WIDGET_PATH,
-                   SITEMAP_ONLY_PATH, DISALLOWED_PATH):
+                   "/council/committee-papers/", CHAT_WIDGET_PATH, SITEMAP_ONLY_PATH, DISALLOWED_PATH):
         assert needed in pages, needed
+    # Westfold has no accessibility statement, and no link to one
+    assert ("/accessibility-statement/" in pages) == (key != "westfold")
     az = parse(pages["/services/"])
     assert set(services) <= set(az.links())
     assert set(news) <= set(parse(pages["/news/"]).links())
@@ -311,7 +312,7 @@ def test_council_structure(key):
     assert [i for i in missed_bin.all("input") if i.get("type") == "radio"]
     assert [i for i in permit.all("input") if i.get("type") == "radio"]
     assert missed_bin.all("select") and contact.all("select") and contact.all("textarea")
-    assert [f.get("src") for f in contact.all("iframe")] == [CHAT_WIDGET_PATH]
+    assert [f.get("src") for f in contact.all("iframe")] == [ds.DEFAULT_CHAT_ORIGIN + CHAT_WIDGET_PATH]
 
 
 def test_good_site_landmarks_and_skip_link():
@@ -382,7 +383,7 @@ def test_chat_widget_frame(key):
     widget = parse(pages[CHAT_WIDGET_PATH])
     frame = parse(pages["/contact-us/"]).one("iframe")
     poor = key == "westfold"
-    assert frame.get("src") == CHAT_WIDGET_PATH
+    assert frame.get("src") == ds.DEFAULT_CHAT_ORIGIN + CHAT_WIDGET_PATH  # another origin
     assert (frame.get("title") is None) == poor
     assert (widget.one("img").get("alt") is None) == poor
     assert static_rules(widget) == ({"image-alt", "label", "input-image-alt"} if poor else set())
@@ -408,6 +409,30 @@ def test_dynamic_latest_news(key):
     assert b"getElementById(\"latest-news\")" in files["/assets/js/latest-news.js"][1]
 
 
+def main_menu(body: bytes) -> tuple[tuple[str, str], ...]:
+    nav = next(n for n in parse(body).all("nav") if "main-nav" in (n.get("class") or ""))
+    return tuple((a.get("href"), a.text().strip()) for a in nav.iter("a"))
+
+
+@pytest.mark.parametrize("variant", ["before", "after"])
+@pytest.mark.parametrize("key", DEMO_KEYS)
+def test_navigation_consistent_except_westfold(key, variant):
+    """Northbrook and Eastmarsh: one main menu on every page. Westfold: another order on the news
+    pages (3.2.3) and /contact-us/ named "Get in touch" on the council pages (3.2.4)."""
+    menus = {p: main_menu(b) for p, b in html_files(key, variant).items() if p != CHAT_WIDGET_PATH}
+    if key != "westfold":
+        assert set(menus.values()) == {ds.NAV}
+        return
+    news = {p for p in menus if p.startswith("/news/")}
+    council = {p for p in menus if p.startswith("/council/")}
+    assert len(news) == 11 and len(council) >= 3
+    assert {menus[p] for p in news} == {ds.navigation(key, "/news/")}
+    assert [h for h, _ in menus["/news/"]] != [h for h, _ in ds.NAV]
+    assert sorted(menus["/news/"]) == sorted(ds.NAV)  # the same links, in another order
+    assert {dict(menus[p])["/contact-us/"] for p in council} == {"Get in touch"}
+    assert {menus[p] for p in set(menus) - news - council} == {ds.NAV}
+
+
 def test_docstring_documents_every_defect():
     doc = ds.__doc__
     for key in DEMO_KEYS:
@@ -421,8 +446,12 @@ def test_docstring_documents_every_defect():
 
 AFTER_CHANGES = {
     "northbrook": lambda pages: {"/services/planning-applications/"},
-    "eastmarsh": lambda pages: {p for p in pages if re.fullmatch(r"/services/[a-z-]+/", p)} | {"/contact-us/"},
-    "westfold": lambda pages: set(pages) - {CHAT_WIDGET_PATH},
+    "eastmarsh": lambda pages: {p for p in pages if re.fullmatch(r"/services/[a-z-]+/", p)} | {
+        "/contact-us/", "/accessibility-statement/", "/council/committee-papers/", "/sitemap.xml",
+        "/documents/committee-papers/cabinet-minutes-2025-01-14.pdf",
+        "/documents/committee-papers/planning-committee-agenda-2025-02-05.pdf"},
+    "westfold": lambda pages: set(pages) - {CHAT_WIDGET_PATH} | {
+        "/documents/committee-papers/cabinet-minutes-2025-01-14.pdf"},
 }
 
 
@@ -492,6 +521,7 @@ def test_internal_links_resolve(sites, key):
     seen: dict[str, int] = {}
     queue = deque(["/"])
     external: set[str] = set()
+    other_origins: set[str] = set()
     while queue:
         path = queue.popleft()
         if path in seen:
@@ -512,7 +542,10 @@ def test_internal_links_resolve(sites, key):
             absolute = urljoin(origin + path, ref)
             parts = urlsplit(absolute)
             if f"{parts.scheme}://{parts.netloc}" != origin:
-                external.add(parts.hostname)
+                if parts.hostname == "127.0.0.1":
+                    other_origins.add(f"{parts.scheme}://{parts.netloc}{parts.path}")
+                else:
+                    external.add(parts.hostname)
                 continue
             if parts.path not in seen:
                 queue.append(parts.path)
@@ -521,8 +554,18 @@ def test_internal_links_resolve(sites, key):
     assert {p for p, s in seen.items() if s not in (200, 301, 404)} == set()
     assert {p for p, s in seen.items() if s == 301} == set(REDIRECTS)
     reached_pages = {p for p in seen if p in pages}
-    assert reached_pages == set(pages) - {SITEMAP_ONLY_PATH}
+    assert reached_pages == set(pages) - {SITEMAP_ONLY_PATH, CHAT_WIDGET_PATH}
     assert external and all(h.endswith(".example") for h in external), external
+    # the web chat comes from the vendor's origin (another port), which serves it; the council's
+    # own server does not
+    assert other_origins == {site.server.chat_origin + CHAT_WIDGET_PATH}
+    assert site.server.chat_origin != origin
+    chat = fetch(site.server.chat_origin + CHAT_WIDGET_PATH)
+    assert chat.status == 200 and chat.body == pages[CHAT_WIDGET_PATH]
+    for path in ds.CHAT_FILES:
+        assert fetch(origin + path).status == 404
+        assert fetch(site.server.chat_origin + path).status == 200
+    assert fetch(site.server.chat_origin + "/").status == 404
     assert any(p.endswith(".pdf") for p in seen)
 
 
@@ -592,7 +635,7 @@ def test_committee_papers_are_pdfs(sites, key):
         assert body[startxref:].startswith(b"xref")
         offsets = [int(o) for o in re.findall(rb"(\d{10}) 00000 n", body)]
         assert [body[o:].split(b" ", 1)[0] for o in offsets] == [str(i).encode() for i in range(1, len(offsets) + 1)]
-        assert b"/Title (" in body
+        assert (b"/Title (" in body) == (ds.document_plan(key)[href] != "untitled")
 
 
 def test_not_found_redirects_and_methods(sites):

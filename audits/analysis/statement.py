@@ -54,6 +54,20 @@ _PREPARED = re.compile(r"\bprepared\b", re.I)
 _REVIEWED = re.compile(r"\b(last )?(reviewed|updated|revised)\b", re.I)
 
 
+# What each requirement is called in reports (the HTML report, CSV), by id.
+REQUIREMENT_NAMES = {
+    "exists": "A statement exists",
+    "linked_from_home": "Reachable from the home page",
+    "compliance_status": "Compliance status (fully, partially or not compliant with WCAG 2.1 or 2.2 AA)",
+    "non_accessible_content": "Content that is not accessible is listed",
+    "feedback": "A way to report problems and ask for alternative formats",
+    "enforcement": "The enforcement procedure (EHRC, EASS or ECNI)",
+    "prepared": "When it was prepared",
+    "reviewed": "When it was last reviewed (within a year)",
+    "consistent_with_audit": "No claim of full compliance while the audit found Level A/AA failures",
+}
+
+
 @dataclass
 class Requirement:
     id: str

@@ -12,7 +12,7 @@ Sites (same structure, different quality)::
     eastmarsh    Eastmarsh Borough Council     middling
     westfold     Westfold County Council       poor      (template-level errors on every page)
 
-Every site has 44 HTML documents (43 pages plus the chat widget): home, services A to Z, 18 service pages (bins table on
+Every site has 44 HTML documents (43 pages plus the chat widget; Westfold 43, with no statement): home, services A to Z, 18 service pages (bins table on
 bins-and-recycling, council tax bands table on council-tax), news listing + 10 articles,
 2 forms (``/forms/report-missed-bin/``, ``/forms/parking-permit/``), ``/contact-us/`` (form +
 chat iframe), accessibility statement, privacy, council, councillors (table), committee papers
@@ -21,8 +21,12 @@ chat iframe), accessibility statement, privacy, council, councillors (table), co
 * ``SITEMAP_ONLY_PATH`` (``/consultations/local-plan-2040/``): listed in sitemap.xml, linked nowhere.
 * ``DISALLOWED_PATH`` (``/admin/``): linked from every footer ("Staff sign in") but
   ``Disallow: /admin/`` in robots.txt (which also lists the sitemap and bans ``BadBot`` entirely).
-* ``CHAT_WIDGET_PATH`` (``/widgets/chat.html``): the "third-party" web chat, embedded in an
-  ``<iframe>`` on ``/contact-us/`` (on *every* page of westfold). Not in the sitemap.
+* ``CHAT_WIDGET_PATH`` (``/widgets/chat.html``): the third-party web chat, embedded in an
+  ``<iframe>`` on ``/contact-us/`` (on *every* page of westfold). It is served, with its images
+  (``CHAT_FILES``), by the chat vendor's own server: a second ``LoopbackServer`` on another port,
+  so another origin (``DemoServer.chat_origin``; ``DEFAULT_CHAT_ORIGIN`` in sites built without a
+  server); the council's server answers 404 for it. Not in the sitemap, not linked: the crawler
+  never visits it, the browser loads it inside the page and axe audits it there.
 * ``DYNAMIC_PAGE_PATH`` (``/``): the "Latest news" box ``#latest-news`` is empty in the HTML;
   ``/assets/js/latest-news.js`` fetches ``/api/latest-news.json`` on DOMContentLoaded and
   builds it, then sets ``data-loaded="true"`` on the box. Waiting for network idle is enough.
@@ -59,15 +63,46 @@ Deliberate defects (names are keys of ``DEFECTS``; axe-core 4.12 rule ids in bra
                 permit-radios-unlabelled [label], contact-topic-unlabelled [select-name],
                 contact-ref-unlabelled [label]; search-page-no-title [document-title] on /search/.
 
+Committee papers (``document_plan(key, variant)``: PDF path -> kind; ``expected_document_failures``
+gives the checks of audits/analysis/documents.py each fails; written by audits/demo/documents.py
+at build time, cached per process)::
+
+    northbrook  4 tagged PDFs (structure tree, title shown, language, described figure): clean
+    eastmarsh   2 tagged; cabinet minutes untagged [tagged, display_doc_title]; planning agenda
+                tagged with a figure without /Alt [figure_alt]
+    westfold    cabinet agenda untagged [tagged, display_doc_title]; cabinet minutes untitled
+                [tagged, title, display_doc_title, language]; planning agenda scanned (an image,
+                no text layer) [tagged, display_doc_title, language, text_layer]; budget report
+                untagged and created in 2016 [tagged, display_doc_title], "possibly exempt"
+
+Accessibility statements (``expected_statement(key, variant)``: the requirements of
+audits/analysis/statement.py each misses; None: no statement)::
+
+    northbrook  complete: partially compliant with WCAG 2.2 AA, non-accessible content listed,
+                email and phone, EHRC and EASS, prepared 2022 and last reviewed 45 days before
+                the build (so never stale)
+    eastmarsh   incomplete: no enforcement procedure [enforcement], last reviewed on
+                23 September 2023 [reviewed: more than a year old]
+    westfold    missing: no statement page and no footer link to one [exists]
+
+Navigation (``navigation(key, section)``; for the cross-page checks): Northbrook and Eastmarsh
+have one main menu on every page. Westfold's is inconsistent: on the 11 news pages its links come
+in another order (Home, News, Services A to Z, Contact us, Your council) [3.2.3 consistent
+navigation], and on the "Your council" pages /contact-us/ is named "Get in touch" rather than
+"Contact us" [3.2.4 consistent identification].
+
 Variants: ``"before"`` (default) and ``"after"``, for "audit, change, audit again" tests.
-``DemoServer.set_variant`` switches a running server. Exactly these pages change in "after"
-(everything else, including the accessibility statement, is byte-identical)::
+``DemoServer.set_variant`` switches a running server. Exactly these files change in "after"
+(everything else is byte-identical)::
 
     northbrook  fixed review-date-contrast: /services/planning-applications/ only.
     eastmarsh   fixed service-image-no-alt: the 18 /services/<slug>/ pages get alt text;
                 new contact-ref-unlabelled: /contact-us/ gains an unlabelled "reference number"
-                input [label] (the page had no violation before).
-    westfold    fixed no-lang: every HTML page except /widgets/chat.html gains lang="en-GB".
+                input [label] (the page had no violation before); the cabinet minutes and the
+                planning agenda are tagged properly (their new sizes change the committee papers
+                page); the statement is complete (and its date in sitemap.xml changes).
+    westfold    fixed no-lang: every HTML page except /widgets/chat.html gains lang="en-GB";
+                the untitled cabinet minutes are replaced by a tagged PDF.
 
 Servers are stdlib ``ThreadingHTTPServer``s, one per site, on an ephemeral port, quiet (no
 logging), daemon threads. ``server.requests`` counts requests per request target (path plus
@@ -89,6 +124,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -99,13 +135,16 @@ from xml.sax.saxutils import escape as xml_escape
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from audits.demo.documents import KINDS as DOCUMENT_KINDS
+from audits.demo.documents import POSSIBLY_EXEMPT, document_pdf, pdf
 from audits.engine.static_server import LoopbackHandler, LoopbackServer, Reply, RequestRecord
 
 __all__ = [
     "BROKEN_LINKS", "CHAT_WIDGET_PATH", "DEFECTS", "DEMO_KEYS", "DISALLOWED_PATH",
     "DYNAMIC_PAGE_PATH", "LATEST_NEWS_JSON", "REDIRECTS", "SITEMAP_ONLY_PATH", "VARIANTS",
     "Defect", "DemoServer", "DemoSite", "RequestRecord", "active_defects", "build_site",
-    "demo_site", "expected_violations", "html_paths", "serve_demo_sites",
+    "demo_site", "document_plan", "expected_document_failures", "expected_statement", "expected_violations",
+    "html_paths", "navigation", "pdf", "serve_demo_sites", "STATEMENT_PATH",
 ]
 
 DEMO_KEYS = ("northbrook", "eastmarsh", "westfold")
@@ -114,9 +153,34 @@ VARIANTS = ("before", "after")
 SITEMAP_ONLY_PATH = "/consultations/local-plan-2040/"
 DISALLOWED_PATH = "/admin/"
 CHAT_WIDGET_PATH = "/widgets/chat.html"
+# The chat vendor's files: served from the chat's own origin (another loopback port), never by the
+# council's server.
+CHAT_FILES = (CHAT_WIDGET_PATH, "/widgets/send.png", "/assets/images/adviser.png")
+DEFAULT_CHAT_ORIGIN = "http://webchat.demo.test"  # in sites built without a server
 DYNAMIC_PAGE_PATH = "/"
 LATEST_NEWS_JSON = "/api/latest-news.json"
 COMMITTEE_PAPERS_PATH = "/council/committee-papers/"
+STATEMENT_PATH = "/accessibility-statement/"
+
+#: key -> variant -> the kind (audits/demo/documents.py) of each committee paper, in content order
+_DOCUMENT_PLAN: dict[str, dict[str, tuple[str, ...]]] = {
+    "northbrook": {"before": ("tagged", "tagged", "tagged", "tagged"),
+                   "after": ("tagged", "tagged", "tagged", "tagged")},
+    "eastmarsh": {"before": ("tagged", "untagged", "figure-no-alt", "tagged"),
+                  "after": ("tagged", "tagged", "tagged", "tagged")},
+    "westfold": {"before": ("untagged", "untitled", "scanned", "untagged-old"),
+                 "after": ("untagged", "tagged", "scanned", "untagged-old")},
+}
+#: key -> variant -> the statement's quality: complete | incomplete | None (no statement)
+_STATEMENT_PLAN: dict[str, dict[str, str | None]] = {
+    "northbrook": {"before": "complete", "after": "complete"},
+    "eastmarsh": {"before": "incomplete", "after": "complete"},
+    "westfold": {"before": None, "after": None},
+}
+#: the statement requirements (audits/analysis/statement.py) each quality misses
+_STATEMENT_MISSING = {"complete": frozenset(), "incomplete": frozenset({"enforcement", "reviewed"}),
+                      None: frozenset({"exists"})}
+STALE_REVIEW = "2023-09-23"  # Eastmarsh's incomplete statement: more than a year before any run
 REDIRECTS: Mapping[str, str] = MappingProxyType({"/bins/": "/services/bins-and-recycling/"})
 BROKEN_LINKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"northbrook": (), "eastmarsh": (), "westfold": ("/services/pest-control-old/",)}
@@ -247,6 +311,45 @@ def active_defects(key: str, variant: str = "before") -> frozenset[str]:
         fixed, added = _AFTER_CHANGES[key]
         defects = (defects - fixed) | added
     return defects
+
+
+def document_plan(key: str, variant: str = "before") -> dict[str, str]:
+    """Path of each committee paper PDF -> its kind (see audits/demo/documents.py)."""
+    _check(key, variant)
+    slugs = [d["slug"] for d in _raw_content()["document"]]
+    return {f"/documents/committee-papers/{slug}.pdf": kind
+            for slug, kind in zip(slugs, _DOCUMENT_PLAN[key][variant], strict=True)}
+
+
+def expected_document_failures(key: str, variant: str = "before") -> dict[str, tuple[frozenset[str], bool]]:
+    """Path of each PDF -> (the document checks it is built to fail, whether it is possibly exempt)."""
+    return {path: (DOCUMENT_KINDS[kind], kind in POSSIBLY_EXEMPT) for path, kind in document_plan(key, variant).items()}
+
+
+def expected_statement(key: str, variant: str = "before") -> frozenset[str] | None:
+    """The statement requirements a site's accessibility statement is built to miss (empty: a
+    complete statement); None when the site has no statement at all."""
+    _check(key, variant)
+    quality = _STATEMENT_PLAN[key][variant]
+    return None if quality is None else _STATEMENT_MISSING[quality]
+
+
+NAV = (("/", "Home"), ("/services/", "Services A to Z"), ("/news/", "News"),
+       ("/council/", "Your council"), ("/contact-us/", "Contact us"))
+# Westfold's inconsistent navigation (WCAG 3.2.3 and 3.2.4): on the news pages its main menu is in
+# another order; on the "Your council" pages the same destination, /contact-us/, is "Get in touch".
+_NEWS_NAV = (("/", "Home"), ("/news/", "News"), ("/services/", "Services A to Z"),
+             ("/contact-us/", "Contact us"), ("/council/", "Your council"))
+_COUNCIL_NAV = tuple((href, "Get in touch" if href == "/contact-us/" else text) for href, text in NAV)
+
+
+def navigation(key: str, section: str | None) -> tuple[tuple[str, str], ...]:
+    """The main menu (href, text) of a page in ``section`` (``/news/``, ``/council/``...)."""
+    if key == "westfold" and section == "/news/":
+        return _NEWS_NAV
+    if key == "westfold" and section == "/council/":
+        return _COUNCIL_NAV
+    return NAV
 
 
 @dataclass(frozen=True)
@@ -505,37 +608,6 @@ def png(width: int, height: int, seed: str) -> bytes:
             + chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b""))
 
 
-def pdf(title: str, lines: Iterable[str]) -> bytes:
-    """A minimal valid one-page PDF (Helvetica text, correct xref table, /Title in /Info)."""
-    def s(text: str) -> str:
-        text = text.encode("ascii", "replace").decode()
-        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
-    ops = [f"BT /F1 16 Tf 72 770 Td {s(title)} Tj ET"]
-    for i, line in enumerate(lines):
-        ops.append(f"BT /F1 11 Tf 72 {740 - 18 * i} Td {s(line)} Tj ET")
-    stream = "\n".join(ops).encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R /Lang (en-GB) >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        f"<< /Title {s(title)} /Producer (a11ycrawl demo sites) >>".encode(),
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
-
-
 # --------------------------------------------------------------------------- building a site
 
 
@@ -595,9 +667,7 @@ class _Built:
     thanks: Mapping[str, bytes]  # form path -> "thank you" page for POST
 
 
-NAV = (("/", "Home"), ("/services/", "Services A to Z"), ("/news/", "News"),
-       ("/council/", "Your council"), ("/contact-us/", "Contact us"))
-FOOTER_LINKS = (("/accessibility-statement/", "Accessibility statement"),
+FOOTER_LINKS = ((STATEMENT_PATH, "Accessibility statement"),
                 ("/privacy-and-cookies/", "Privacy and cookies"),
                 (COMMITTEE_PAPERS_PATH, "Committee papers"),
                 ("/search/", "Search"), ("/contact-us/", "Contact us"),
@@ -609,9 +679,14 @@ class _Builder:
     """Renders one site in one variant. ``bug(name)`` in templates answers whether a defect
     is active and records that it was rendered into the current page."""
 
-    def __init__(self, key: str, variant: str, base_url: str) -> None:
+    def __init__(self, key: str, variant: str, base_url: str, chat_origin: str = DEFAULT_CHAT_ORIGIN) -> None:
         self.p = _PROFILES[key]
+        self.chat_origin = chat_origin.rstrip("/")
         self.active = active_defects(key, variant)
+        self.variant = variant
+        self.statement = _STATEMENT_PLAN[key][variant]
+        self.footer_links = tuple(link for link in FOOTER_LINKS
+                                  if link[0] != STATEMENT_PATH or self.statement is not None)
         self.base = base_url.rstrip("/") + "/"
         self.files: dict[str, tuple[str, bytes]] = {}
         self.hits: dict[str, set[str]] = defaultdict(set)
@@ -653,7 +728,8 @@ class _Builder:
             self.embeds.add(page.path)
         return _env().get_template(template).render(
             site=self.p, page=page, chat=chat, bug=self.bug_for(page.path if record else None),
-            nav=NAV, footer_links=FOOTER_LINKS, social=SOCIAL, chat_src=CHAT_WIDGET_PATH, **ctx)
+            nav=navigation(self.p.key, page.section), footer_links=self.footer_links, social=SOCIAL, chat_src=self.chat_origin + CHAT_WIDGET_PATH,
+            **ctx)
 
     def page(self, template: str, page: _Page, **ctx: Any) -> None:
         self.add(page.path, self.render(template, page, **ctx))
@@ -810,10 +886,11 @@ class _Builder:
                     "planning, housing and local services. Councillors hold surgeries where "
                     "you can meet them without an appointment."]},
                 {"heading": "Councillors by ward", "table": self.tables["councillors"]}])
+        plan = document_plan(p.key, self.variant)
         docs = [(d, f"/documents/committee-papers/{d['slug']}.pdf") for d in self.documents]
         rows = []
         for d, href in docs:
-            body = pdf(d["title"], d["lines"])
+            body = _document(plan[href], d["title"], tuple(d["lines"]), d["date"])
             self.add(href, body)
             size = max(1, round(len(body) / 1024))
             rows.append((_long_date(d["date"]), d["meeting"],
@@ -841,35 +918,8 @@ class _Builder:
                               "version 2.2 AA standard, due to the non-compliances listed below",
                   "poor": "not compliant with the Web Content Accessibility Guidelines version "
                           "2.2 AA standard. The non-compliances are listed below"}[p.quality]
-        self.page("prose.html", _Page(
-            "/accessibility-statement/", "Accessibility statement",
-            f"How accessible the {p.name} website is.", "2024-09-23", crumbs=home),
-            heading=f"Accessibility statement for {p.name}", sections=[
-                {"heading": "", "paragraphs": [
-                    f"This accessibility statement applies to the {p.name} website. We want as "
-                    "many people as possible to be able to use this website. For example, you "
-                    "should be able to change colours, contrast levels and fonts, zoom in up to "
-                    "400% without the text spilling off the screen, navigate most of the website "
-                    "using just a keyboard or speech recognition software, and listen to most "
-                    "of the website using a screen reader."]},
-                {"heading": "Compliance status", "paragraphs": [f"This website is {status}."]},
-                {"heading": "Non-accessible content", "paragraphs": [
-                    "The content listed below is non-accessible for the following reasons."],
-                 "items": statement_issues},
-                {"heading": "Feedback and contact information", "paragraphs": [
-                    f"If you need information on this website in a different format, email "
-                    f"{p.email} or call {p.phone}. We will consider your request and get back "
-                    "to you in 10 working days.",
-                    "If you find any problems not listed on this page or think we are not meeting "
-                    'accessibility requirements, <a href="/contact-us/">contact us</a>.']},
-                {"heading": "Enforcement procedure", "paragraphs": [
-                    "The Equality and Human Rights Commission is responsible for enforcing the "
-                    "Public Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility "
-                    "Regulations 2018. If you are not happy with how we respond to your complaint, "
-                    "contact the Equality Advisory and Support Service."]},
-                {"heading": "Preparation of this statement", "paragraphs": [
-                    "This statement was prepared on 23 September 2024. The website was last "
-                    "tested on 16 September 2024 against the WCAG 2.2 AA standard."]}])
+        if self.statement is not None:
+            self.statement_page(status, statement_issues)
         self.page("prose.html", _Page(
             "/privacy-and-cookies/", "Privacy and cookies",
             f"How {p.name} uses personal information and cookies.", "2024-06-03", crumbs=home),
@@ -953,6 +1003,43 @@ class _Builder:
             DISALLOWED_PATH, "Staff sign in", "Sign in to the content management system.",
             "2024-01-08", crumbs=home))
 
+    def statement_page(self, status: str, issues: list[str]) -> None:
+        """The accessibility statement: complete (every requirement of the regulations and the
+        GOV.UK model) or incomplete (no enforcement procedure, last reviewed in 2023)."""
+        p = self.p
+        complete = self.statement == "complete"
+        reviewed = (_today() - timedelta(days=45)).isoformat() if complete else STALE_REVIEW
+        sections = [
+            {"heading": "", "paragraphs": [
+                f"This accessibility statement applies to the {p.name} website. We want as "
+                "many people as possible to be able to use this website. For example, you "
+                "should be able to change colours, contrast levels and fonts, zoom in up to "
+                "400% without the text spilling off the screen, navigate most of the website "
+                "using just a keyboard or speech recognition software, and listen to most "
+                "of the website using a screen reader."]},
+            {"heading": "Compliance status", "paragraphs": [f"This website is {status}."]},
+            {"heading": "Non-accessible content", "paragraphs": [
+                "The content listed below is non-accessible for the following reasons."],
+             "items": issues},
+            {"heading": "Feedback and contact information", "paragraphs": [
+                f"If you need information on this website in a different format, email "
+                f"{p.email} or call {p.phone}. We will consider your request and get back "
+                "to you in 10 working days.",
+                "If you find any problems not listed on this page or think we are not meeting "
+                'accessibility requirements, <a href="/contact-us/">contact us</a>.']}]
+        if complete:
+            sections.append({"heading": "Enforcement procedure", "paragraphs": [
+                "The Equality and Human Rights Commission is responsible for enforcing the "
+                "Public Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility "
+                "Regulations 2018. If you are not happy with how we respond to your complaint, "
+                "contact the Equality Advisory and Support Service."]})
+        sections.append({"heading": "Preparation of this statement", "paragraphs": [
+            f"This statement was prepared on 23 September 2022. It was last reviewed on {_long_date(reviewed)}.",
+            "The website was last tested on 16 September 2022 against the WCAG 2.2 AA standard."]})
+        self.page("prose.html", _Page(
+            STATEMENT_PATH, "Accessibility statement", f"How accessible the {p.name} website is.", reviewed,
+            crumbs=(("/", "Home"),)), heading=f"Accessibility statement for {p.name}", sections=sections)
+
     def widget(self) -> None:
         page = _Page(CHAT_WIDGET_PATH, "Web chat", "Web chat with customer services.", "2024-01-08")
         self.add(CHAT_WIDGET_PATH, self.render("chat.html", page))
@@ -976,18 +1063,31 @@ def _default_base(key: str) -> str:
     return f"http://{key}.demo.test/"
 
 
+def _today() -> date:
+    """Today, for the statements' review dates (a complete statement was reviewed this year)."""
+    return date.today()
+
+
+@lru_cache(maxsize=64)
+def _document(kind: str, title: str, lines: tuple[str, ...], created: str) -> bytes:
+    return document_pdf(kind, title, lines, created)
+
+
 @lru_cache(maxsize=32)
-def _build(key: str, variant: str, base_url: str) -> _Built:
+def _build(key: str, variant: str, base_url: str, chat_origin: str = DEFAULT_CHAT_ORIGIN) -> _Built:
     _check(key, variant)
-    return _Builder(key, variant, base_url).build()
+    return _Builder(key, variant, base_url, chat_origin).build()
 
 
-def build_site(key: str, variant: str = "before", *, base_url: str | None = None) -> dict[str, tuple[str, bytes]]:
-    """path -> (content_type, body) for every file of the site.
+def build_site(key: str, variant: str = "before", *, base_url: str | None = None,
+               chat_origin: str | None = None) -> dict[str, tuple[str, bytes]]:
+    """path -> (content_type, body) for every file of the site, the chat vendor's ``CHAT_FILES``
+    included (a server serves those from ``chat_origin``, not from the site).
 
-    Only ``/robots.txt`` and ``/sitemap.xml`` contain absolute URLs; they use ``base_url``
-    (default ``http://<key>.demo.test/``; the server passes its own URL)."""
-    return dict(_build(key, variant, base_url or _default_base(key)).files)
+    Only ``/robots.txt``, ``/sitemap.xml`` and the chat iframes contain absolute URLs; they use
+    ``base_url`` (default ``http://<key>.demo.test/``) and ``chat_origin`` (default
+    ``DEFAULT_CHAT_ORIGIN``); the server passes its own."""
+    return dict(_build(key, variant, base_url or _default_base(key), chat_origin or DEFAULT_CHAT_ORIGIN).files)
 
 
 def html_paths(key: str, variant: str = "before") -> list[str]:
@@ -1039,6 +1139,7 @@ class DemoServer:
         self._variant = variant
         self._lock = threading.Lock()
         self._server: LoopbackServer | None = None
+        self._chat: LoopbackServer | None = None
         self._built: _Built | None = None
         self.site = demo_site(key)
         self.site.server = self
@@ -1060,6 +1161,13 @@ class DemoServer:
     @property
     def url(self) -> str:
         return self.site.url
+
+    @property
+    def chat_origin(self) -> str:
+        """``http://127.0.0.1:PORT`` of the web chat vendor: another port, so another origin."""
+        if self._chat is None or not self._chat.running:
+            raise RuntimeError("server not started")
+        return self._chat.url.rstrip("/")
 
     @property
     def running(self) -> bool:
@@ -1093,11 +1201,19 @@ class DemoServer:
     def start(self) -> DemoServer:
         if self.running:
             raise RuntimeError("server already started")
-        server = LoopbackServer(self._answer, host=self.host, port=self._port, name=f"demo-site-{self.key}",
-                                server_version="CouncilCMS/3.2")
-        self.site.url = server.url
-        self._built = _build(self.key, self._variant, server.url)  # robots.txt and the sitemap name the port
-        self._server = server.start()
+        chat = LoopbackServer(self._answer_chat, host=self.host, name=f"demo-chat-{self.key}",
+                              server_version="ChatVendor/1.0").start()
+        try:
+            server = LoopbackServer(self._answer, host=self.host, port=self._port, name=f"demo-site-{self.key}",
+                                    server_version="CouncilCMS/3.2")
+            self.site.url = server.url
+            # robots.txt and the sitemap name the port; the chat iframes, the chat's origin
+            self._built = _build(self.key, self._variant, server.url, chat.url.rstrip("/"))
+            self._server = server.start()
+        except BaseException:
+            chat.stop()
+            raise
+        self._chat = chat
         return self
 
     def stop(self) -> None:
@@ -1105,6 +1221,8 @@ class DemoServer:
         ``url`` stays set so callers can check that the port no longer answers."""
         if self._server is not None:
             self._server.stop()
+        if self._chat is not None:
+            self._chat.stop()
 
     def __enter__(self) -> DemoServer:
         if not self.running:
@@ -1118,7 +1236,8 @@ class DemoServer:
         """Serve ``variant`` ("before"/"after") from the next request on."""
         _check(self.key, variant)
         base = self.site.url or _default_base(self.key)
-        built = _build(self.key, variant, base)
+        chat = self._chat.url.rstrip("/") if self._chat is not None else DEFAULT_CHAT_ORIGIN
+        built = _build(self.key, variant, base, chat)
         with self._lock:
             self._variant = variant
             self._built = built
@@ -1141,7 +1260,7 @@ class DemoServer:
                               {"Allow": "GET, HEAD"})
             return _reply(200, HTML, body)
         query = f"?{split.query}" if split.query else ""
-        if path in built.files:
+        if path in built.files and path not in CHAT_FILES:
             ctype, body = built.files[path]
             return _reply(200, ctype, body)
         if path in REDIRECTS:
@@ -1149,6 +1268,17 @@ class DemoServer:
         if not path.endswith("/") and path + "/" in built.files:
             return _redirect(path + "/" + query)
         return _reply(404, HTML, built.not_found)
+
+
+    def _answer_chat(self, request: LoopbackHandler) -> Reply:
+        """The chat vendor's server: its widget and images, nothing else."""
+        with self._lock:
+            built = self._built
+        path = unquote(urlsplit(request.path).path) or "/"
+        if request.command in ("GET", "HEAD") and path in CHAT_FILES and built is not None:
+            ctype, body = built.files[path]
+            return _reply(200, ctype, body)
+        return _reply(404, "text/plain; charset=utf-8", b"not found")
 
 
 def _reply(status: int, ctype: str, body: bytes, extra: Mapping[str, str] | None = None) -> Reply:

@@ -130,7 +130,8 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
 @click.command()
 @db_option
 @click.option("--variant", type=click.Choice(["before", "after"]), default="before", show_default=True,
-              help="Serve the sites as they are, or 'after' a round of fixes (and one new failure).")
+              help="Serve the sites as they are, or 'after' a round of fixes (pages, PDFs, Eastmarsh's "
+                   "statement; and one new failure).")
 @click.option("--serve", is_flag=True, help="Only serve the three sites on 127.0.0.1 until Ctrl-C, to try 'audit' by hand.")
 @click.option("--concurrency", type=int, help="Browser pages audited at once (default 2).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True), help="Write the runs as JSON to FILE.")
@@ -139,9 +140,11 @@ def demo(db, variant, serve, concurrency, json_file, quiet):
     """Audit three fictional council websites served on 127.0.0.1 and compare them.
 
     Northbrook (good), Eastmarsh (middling) and Westfold (poor) each have 40-odd pages:
-    services A-Z, news, forms, tables, committee papers as PDFs, a web-chat iframe and an
-    accessibility statement. Works offline. Results go to the database like any audit,
-    so 'history', 'league' and 'diff' work on them afterwards.
+    services A-Z, news, forms, tables, committee papers as PDFs (tagged, untagged, untitled,
+    scanned: Northbrook's are clean), a web-chat iframe, and an accessibility statement
+    (Northbrook's complete, Eastmarsh's incomplete, Westfold has none). Works offline. Results
+    go to the database like any audit, so 'history', 'league', 'diff' and 'report' (with its
+    Documents and Accessibility statement sections) work on them afterwards.
 
     \b
     Examples:

@@ -58,13 +58,20 @@ def report_cmd(db, site, run_id, sites_file, output):
 @click.option("--run", "run_id", type=int, help="Run id; default: the latest complete run (for sqlite: every run).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="File to write ('-' for stdout, json and csv only).")
-def export_cmd(fmt, db, site, run_id, output):
+@click.option("--csv", "csv_kind", type=click.Choice(["findings", "documents", "statement"]), default="findings",
+              show_default=True,
+              help="What the CSV lists: findings (one row per failing element), documents (one row per check "
+                   "of each linked PDF, with WCAG criterion, PDF/UA clause and Matterhorn condition) or "
+                   "statement (one row per requirement of the accessibility statement, with its evidence).")
+def export_cmd(fmt, db, site, run_id, output, csv_kind):
     """Export stored results as JSON, CSV or SQLite.
 
     \b
     Examples:
       a11ycrawl export --format json -o run.json
       a11ycrawl export --format csv --site "Westfold County Council" -o westfold.csv
+      a11ycrawl export --format csv --csv documents -o documents.csv
+      a11ycrawl export --format csv --csv statement -o statement.csv
       a11ycrawl export --format sqlite -o results.db && datasette results.db
     """
     from reports.data import pick_run
@@ -75,7 +82,9 @@ def export_cmd(fmt, db, site, run_id, output):
         chosen = None
     else:
         chosen = pick_run(store, site, run_id)["id"]
-    text = write_export(store, fmt, output, chosen)
+    if csv_kind != "findings" and fmt != "csv":
+        raise click.UsageError("--csv documents/statement goes with --format csv")
+    text = write_export(store, fmt, output, chosen, csv_kind)
     if text:
         click.echo(text, nl=False)
     else:
