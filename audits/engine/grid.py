@@ -128,7 +128,8 @@ class CdpConnection:
         self._thread = threading.Thread(target=self._read, name="a11ycrawl-cdp", daemon=True)
         self._thread.start()
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None, wait: bool = True) -> Any:
+    def send(self, method: str, params: dict | None = None, session: str | None = None, wait: bool = True,
+             timeout: float | None = None) -> Any:
         msg: dict[str, Any] = {"method": method, "params": params or {}}
         if session:
             msg["sessionId"] = session
@@ -146,7 +147,9 @@ class CdpConnection:
                 raise SessionLost(f"devtools connection closed: {_first_line(exc)}") from None
         if not wait:
             return None
-        if not slot[0].wait(self.timeout):
+        if not slot[0].wait(timeout or self.timeout):
+            if timeout:
+                raise TimeoutException(f"Timeout {timeout:g} s exceeded: no answer to {method}")
             raise SessionLost(f"devtools connection closed: no answer to {method} within {self.timeout:g} s")
         answer = slot[1]
         if answer is None:
@@ -202,7 +205,7 @@ def chrome_options(executable: str | None, js_heap_mb: int | None, proxy_server:
         opts.add_argument("--proxy-bypass-list=<-loopback>")
     if executable:
         opts.binary_location = executable
-    opts.page_load_strategy = "eager"  # DOMContentLoaded, as page.goto(wait_until="domcontentloaded")
+    opts.page_load_strategy = "eager"  # pages are navigated through DevTools (GridSession.goto)
     opts.unhandled_prompt_behavior = "dismiss"  # our DevTools handler answers first (see _on_dialog)
     return opts
 
@@ -216,6 +219,14 @@ class GridSession:
         self.pool, self.cfg, self.scope = pool, cfg, scope
         self.crashed = False
         self.used = 0
+        # the main frame's navigations, as DevTools reports them (browser-side: known even while
+        # the page's own script holds its renderer): the latest document's loader, its URL, and
+        # the loaders whose load event has fired
+        self._nav = threading.Condition()
+        self.loader: str | None = None
+        self.url: str | None = None
+        self.loaded: set[str] = set()
+        self.ready: set[str] = set()  # DOMContentLoaded
         self.driver = pool.new_driver(chrome_options(cfg.chromium, cfg.js_heap_mb, proxy_server))
         self.cdp: CdpConnection | None = None
         try:
@@ -236,7 +247,11 @@ class GridSession:
         cdp.handlers["Page.javascriptDialogOpening"] = self._on_dialog
         cdp.handlers["Inspector.targetCrashed"] = self._on_crash
         cdp.handlers["Target.targetCreated"] = self._on_target
+        cdp.handlers["Page.frameNavigated"] = self._on_navigated
+        cdp.handlers["Page.navigatedWithinDocument"] = self._on_same_document
+        cdp.handlers["Page.lifecycleEvent"] = self._on_lifecycle
         cdp.send("Page.enable", session=sid)
+        cdp.send("Page.setLifecycleEventsEnabled", {"enabled": True}, sid)
         cdp.send("Inspector.enable", session=sid)
         # window.open() would start a navigation we cannot fence: popups get nothing to open
         cdp.send("Page.addScriptToEvaluateOnNewDocument", {"source": "window.open = function () { return null; };"}, sid)
@@ -262,8 +277,38 @@ class GridSession:
         self.cdp.send("Page.handleJavaScriptDialog", {"accept": params.get("type") == "beforeunload"},
                       session=session, wait=False)
 
+    def _on_navigated(self, params: dict, _session: str | None) -> None:
+        frame = params.get("frame") or {}
+        if frame.get("id") == self.fence.main_frame_id and not frame.get("parentId"):
+            with self._nav:
+                self.loader, self.url = frame.get("loaderId"), frame.get("url")
+                self._nav.notify_all()
+
+    def _on_same_document(self, params: dict, _session: str | None) -> None:
+        if params.get("frameId") == self.fence.main_frame_id:
+            with self._nav:
+                self.url = params.get("url") or self.url
+
+    def _on_lifecycle(self, params: dict, _session: str | None) -> None:
+        name = params.get("name")
+        if name in ("load", "DOMContentLoaded") and params.get("frameId") == self.fence.main_frame_id:
+            with self._nav:
+                (self.loaded if name == "load" else self.ready).add(params.get("loaderId"))
+                self._nav.notify_all()
+
+    def wait_for_load(self, url: str, timeout: float) -> bool:
+        """Until the main frame's document (the one navigated to ``url``, or any other it went
+        to) has fired its load event; False after ``timeout`` s."""
+        def done() -> bool:
+            return (self.loader is not None and self.url not in ("about:blank", None) and self.loader in self.loaded
+                    or self.crashed)
+        with self._nav:
+            return self._nav.wait_for(done, timeout)
+
     def _on_crash(self, _params: dict, _session: str | None) -> None:
-        self.crashed = True
+        with self._nav:
+            self.crashed = True
+            self._nav.notify_all()
 
     def _on_target(self, params: dict, _session: str | None) -> None:
         info = params.get("targetInfo") or {}
@@ -274,7 +319,7 @@ class GridSession:
     def script(self, js: str, timeout: float, *args) -> Any:
         """``execute_script`` within ``timeout`` seconds (:class:`TimeoutException` after)."""
         self._timeout(timeout)
-        return self._retry_alert(lambda: self.driver.execute_script(js, *args))
+        return self._guarded(lambda: self._retry_alert(lambda: self.driver.execute_script(js, *args)), timeout)
 
     def evaluate(self, expr: str, timeout: float) -> Any:
         """Await the Promise ``expr`` in the current frame; inject axe first where it is absent."""
@@ -293,12 +338,42 @@ class GridSession:
               f"try {{ p = Promise.resolve({expr}); }} catch (e) {{ p = Promise.reject(e); }}"
               "p.then((v) => done({ok: v === undefined ? null : v}),"
               " (e) => done({error: String((e && e.message) || e)}));")
-        out = self._retry_alert(lambda: self.driver.execute_async_script(js))
+        out = self._guarded(lambda: self._retry_alert(lambda: self.driver.execute_async_script(js)), timeout)
         if not isinstance(out, dict) or ("ok" not in out and "error" not in out):
             raise JavascriptException("the page replaced what the audit script returns")
         if "error" in out:
             raise JavascriptException(str(out["error"]))
         return out["ok"]
+
+    def _guarded(self, fn, timeout: float):
+        """``fn()`` (a WebDriver script call), its limit kept even when the page's own script holds
+        the renderer: chromedriver's script timeout is a timer in that renderer, which then never
+        fires. Past the limit (and a grace second) the page's JavaScript is stopped through
+        DevTools (``Runtime.terminateExecution``), which ends the call; it raises
+        :class:`TimeoutException`."""
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            try:
+                self.cdp.send("Runtime.terminateExecution", session=self.sid, wait=False)
+            except Exception:
+                pass
+
+        timer = threading.Timer(timeout + 1.0, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            out = fn()
+        except WebDriverException as exc:
+            if fired.is_set() and not isinstance(exc, TimeoutException):
+                raise TimeoutException(f"the script ran past its limit of {timeout:g} s") from None
+            raise
+        finally:
+            timer.cancel()
+        if fired.is_set():  # it answered only once the page's own script was stopped
+            raise TimeoutException(f"the script ran past its limit of {timeout:g} s")
+        return out
 
     def _timeout(self, seconds: float) -> None:
         ms = max(1, int(seconds * 1000))
@@ -319,7 +394,26 @@ class GridSession:
 
     def park(self) -> None:
         """Leave the audited document for an empty one (see PageAuditor._park)."""
-        self.driver.get("about:blank")
+        self.goto("about:blank", 5.0, wait_for=None)
+
+    def goto(self, url: str, timeout: float, wait_for: str | None = "DOMContentLoaded") -> None:
+        """Navigate the main frame through DevTools (browser-side, like Playwright's ``goto``:
+        a page whose script holds its renderer cannot hold this up) and wait for ``wait_for``.
+        A failed navigation raises :class:`WebDriverException` with Chromium's net error; no
+        ``wait_for`` in time, :class:`TimeoutException`."""
+        deadline = time.monotonic() + timeout
+        with self._nav:
+            self.loader, self.url, self.loaded, self.ready = None, None, set(), set()
+        answer = self.cdp.send("Page.navigate", {"url": url}, session=self.sid, timeout=timeout)
+        if answer.get("errorText"):
+            raise WebDriverException(f"{answer['errorText']} at {url}")
+        loader = answer.get("loaderId")
+        if wait_for is None or loader is None:
+            return
+        seen = self.ready if wait_for == "DOMContentLoaded" else self.loaded
+        with self._nav:
+            if not self._nav.wait_for(lambda: loader in seen or self.crashed, max(0.0, deadline - time.monotonic())):
+                raise TimeoutException(f"Timeout {timeout:g} s exceeded navigating to {url}")
 
     def quit(self) -> None:
         if self.cdp is not None:
@@ -381,13 +475,13 @@ class GridSession:
         return record
 
     def _navigate(self, item: DiscoveredPage) -> str | None:
-        """``driver.get`` the item, once more if the navigation was aborted; returns why it was
+        """Navigate to the item, once more if the navigation was aborted; returns why it was
         retried, if it was."""
         retried = None
         for attempt in (1, 2):
             self.fence.expect(item)
             try:
-                self.driver.get(item.url)
+                self.goto(item.url, self.cfg.page_timeout)
                 return retried
             except WebDriverException as exc:
                 if attempt == 2 or self.crashed or classify_navigation_error(str(exc.msg or exc)) != "navigation_aborted":
@@ -405,18 +499,14 @@ class GridSession:
         retried = self._navigate(item)
         # From here the page stays on this document until it is audited (see DocumentFence)
         self.fence.hold()
-        try:
-            nav = self._await(_LOAD_JS, max(1.0, cfg.page_timeout * 0.5))
-            load_complete = True
-        except (TimeoutException, JavascriptException):
-            nav, load_complete = None, False  # a hanging image or script: audit what has rendered
-        if nav is None:
-            nav = self.script(_NAV_JS, 5)
+        # a hanging image or script: audit what has rendered
+        load_complete = self.wait_for_load(item.url, max(1.0, cfg.page_timeout * 0.5))
         load_ms = int((time.monotonic() - t0) * 1000)
-        final_url = nav.get("url") or item.url
-        status = nav.get("status") or item.http_status
-        ctype = item.content_type or nav.get("contentType")
-        base.update(http_status=status, content_type=ctype)
+        with self._nav:
+            final_url = self.url or item.url
+        # the document is the crawler's response, handed over by the fence: its status and type
+        status = item.http_status
+        base.update(http_status=status, content_type=item.content_type)
         if self.crashed:
             return PageRecord(status="failed", reason_code="renderer_crashed", reason="renderer crashed while loading",
                               final_url=final_url, load_ms=load_ms, **base)
@@ -559,27 +649,6 @@ class GridSession:
         return {**result, "facts": facts, "frames": count[0]}
 
 
-# The document's own account of its load, once the load event has run (or at once, when asked
-# after the wait for it gave up): where it is, its HTTP status and its type.
-_NAV_JS = r"""
-const nav = performance.getEntriesByType('navigation')[0];
-return {url: location.href, status: nav && nav.responseStatus ? nav.responseStatus : null,
-        contentType: document.contentType || null};
-"""
-
-_LOAD_JS = r"""
-new Promise((resolve) => {
-  const answer = () => {
-    const nav = performance.getEntriesByType('navigation')[0];
-    resolve({url: location.href, status: nav && nav.responseStatus ? nav.responseStatus : null,
-             contentType: document.contentType || null});
-  };
-  if (document.readyState === 'complete') answer();
-  else window.addEventListener('load', () => answer(), {once: true});
-})
-"""
-
-
 def _grant_local_network(cdp: CdpConnection) -> None:
     """Chromium's Local Network Access check off for a private start URL (see
     :func:`audits.engine.egress.context_options`); its permission has had several names."""
@@ -612,6 +681,9 @@ class GridPool:
     """
 
     remote = False
+    #: how long a new session request is sent again while the Grid still routes it to a dead node
+    #: (its health check runs every 120 s by default)
+    RETRY_DEAD_NODE_S = 150.0
 
     def __init__(self, url: str, cfg, session_wait: float = 600.0):
         self.url = url.rstrip("/")
@@ -684,12 +756,20 @@ class GridPool:
         ``session_wait`` s); a Grid gone meanwhile is :class:`SessionLost`."""
         timeout = int(max(self.session_wait, self.cfg.page_timeout + self.cfg.axe_timeout_max + 60))
         config = ClientConfig(remote_server_addr=self.url, timeout=timeout, keep_alive=True)
-        try:
-            return webdriver.Remote(command_executor=self.url, options=options, client_config=config)
-        except WebDriverException as exc:
-            raise SessionLost(f"the Grid gave no session: {_first_line(exc)}") from None
-        except Exception as exc:  # urllib3: the Grid itself went away
-            raise SessionLost(f"the Grid gave no session: {_first_line(exc)}") from None
+        deadline = time.monotonic() + self.RETRY_DEAD_NODE_S
+        while True:
+            try:
+                return webdriver.Remote(command_executor=self.url, options=options, client_config=config)
+            except WebDriverException as exc:
+                # A node that died is listed as up until the Grid's next health check, and a
+                # session request sent there fails at once ("Connection error"): ask again, the
+                # Grid then picks another node (or the one that replaced it).
+                if "connection error" in str(exc.msg or exc).lower() and time.monotonic() < deadline and not self._closing:
+                    time.sleep(0.5)
+                    continue
+                raise SessionLost(f"the Grid gave no session: {_first_line(exc)}") from None
+            except Exception as exc:  # urllib3: the Grid itself went away
+                raise SessionLost(f"the Grid gave no session: {_first_line(exc)}") from None
 
     def cdp_url(self, advertised: str | None) -> str:
         """The session's DevTools endpoint, through the Grid address we were given (a hub
