@@ -143,6 +143,9 @@ def test_node_killed_mid_run_loses_no_page(selenium_grid, audit, tmp_path, caplo
     def kill_when_busy() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if site.requests.get("/x.png", 0) < 3:  # pages are being audited
+                time.sleep(0.05)
+                continue
             node = selenium_grid.node_with_session()
             busy = node is not None and sum(1 for p in _in_flight(selenium_grid) if p == node.uri) >= 1
             if busy and len(selenium_grid.up_nodes()) == 2:
@@ -163,7 +166,9 @@ def test_node_killed_mid_run_loses_no_page(selenium_grid, audit, tmp_path, caplo
         pages = {p["url"]: (p["status"], p["reason_code"]) for p in store.pages(outcome.run_id)}
         assert killed, "no node had a session to kill"
         assert outcome.status == "complete"
-        assert len(pages) == n + 1 and set(pages.values()) == {("audited", None)}, pages
+        ours = {u: state for u, state in pages.items() if u.rstrip("/") == site.url.rstrip("/") or "/p" in u}
+        assert len(ours) == n + 1 and set(ours.values()) == {("audited", None)}, ours
+        assert outcome.seconds < 90, outcome.seconds
         retried = [r.getMessage() for r in caplog.records if "auditing it again on another browser" in r.getMessage()]
         assert retried, "no page was in flight on the node that died"
     finally:

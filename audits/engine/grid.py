@@ -6,7 +6,7 @@ The pipeline does not know which backend it has: :class:`GridPool` is a browser 
 (``audit(item) -> PageRecord``, ``close``, ``current``), like
 :class:`~audits.engine.browser.BrowserKeeper` and :class:`~audits.engine.auditor.PageAuditor`.
 Each auditor owns one WebDriver session (sessions = ``concurrency``); Selenium is synchronous, so
-its calls run in threads of the pool's own executor, never on the event loop.
+its calls run in daemon threads (GridPool.run), never on the event loop.
 
 What is the same as the Playwright backend, and how:
 
@@ -43,14 +43,12 @@ answer at the start is a :class:`~audits.errors.BrowserError` (one line, exit 2)
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -694,12 +692,35 @@ class GridPool:
         self.version: str | None = None
         self.rules: list[dict] | None = None
         self.checked = False
-        self.executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="a11ycrawl-grid")
         self.sessions: set[GridSession] = set()
+        self._sets: dict[tuple, SessionSet] = {}
         self._closing = False
 
     async def run(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
+        """``fn(*args)`` in a thread of its own, awaited. Daemon threads, not an executor's: a
+        session request queued in a full Grid may block for minutes, and must not hold up the
+        end of the process (an executor's threads are joined at exit)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def settle(ok: bool, value) -> None:
+            if not future.done():
+                (future.set_result if ok else future.set_exception)(value)
+
+        def work() -> None:
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # handed to the awaiting coroutine
+                outcome = (False, exc)
+            else:
+                outcome = (True, result)
+            try:
+                loop.call_soon_threadsafe(settle, *outcome)
+            except RuntimeError:  # the loop is gone: nobody is waiting any more
+                pass
+
+        threading.Thread(target=work, name="a11ycrawl-grid", daemon=True).start()
+        return await future
 
     # -- the browser-pool interface ---------------------------------------------------------------
     async def get(self) -> "GridPool":
@@ -741,14 +762,24 @@ class GridPool:
 
     def new_auditor(self, cfg, scope: Scope, axe_options: dict, context_options: dict | None = None,
                     credentials=None) -> "GridAuditor":
-        return GridAuditor(self, cfg, scope, axe_options, context_options, credentials)
+        opts = context_options or {}
+        proxy_server = (opts.get("proxy") or {}).get("server")
+        permissions = list(opts.get("permissions") or [])
+        key = (id(scope), proxy_server, tuple(permissions))
+        sessions = self._sets.get(key)
+        if sessions is None:
+            sessions = self._sets[key] = SessionSet(self, key, cfg, scope, proxy_server, permissions, credentials)
+        return GridAuditor(self, sessions, cfg, axe_options)
+
+    def forget(self, sessions: "SessionSet") -> None:
+        if self._sets.get(sessions.key) is sessions:
+            del self._sets[sessions.key]
 
     async def close(self) -> None:
         self._closing = True
         for session in list(self.sessions):
             await self.run(session.quit)
         self.sessions.clear()
-        self.executor.shutdown(wait=False)
 
     # -- sessions ----------------------------------------------------------------------------------
     def new_driver(self, options) -> webdriver.Remote:
@@ -764,7 +795,10 @@ class GridPool:
                 # A node that died is listed as up until the Grid's next health check, and a
                 # session request sent there fails at once ("Connection error"): ask again, the
                 # Grid then picks another node (or the one that replaced it).
-                if "connection error" in str(exc.msg or exc).lower() and time.monotonic() < deadline and not self._closing:
+                msg = str(exc.msg or exc).lower()
+                unreachable = any(k in msg for k in ("connection error", "failed to execute request",
+                                                     "unable to execute request", "connection refused"))
+                if unreachable and time.monotonic() < deadline and not self._closing:
                     time.sleep(0.5)
                     continue
                 raise SessionLost(f"the Grid gave no session: {_first_line(exc)}") from None
@@ -816,60 +850,137 @@ class GridPool:
         await self.run(learn)
 
 
+class SessionSet:
+    """The WebDriver sessions of one run (``concurrency`` of them), shared by its auditors: each
+    page borrows an idle session, or one is asked of the Grid while fewer than ``concurrency``
+    are alive (a full Grid queues the request). Shared, not one per auditor, so that when a node
+    dies the pages in flight on it are audited again on the sessions still alive as soon as one is
+    free, rather than waiting for the Grid to make room for new ones."""
+
+    def __init__(self, pool: "GridPool", key, cfg, scope: Scope, proxy_server: str | None, permissions: list[str],
+                 credentials):
+        self.pool, self.key, self.cfg, self.scope = pool, key, cfg, scope
+        self.proxy_server, self.permissions, self.credentials = proxy_server, permissions, credentials
+        self.target = cfg.concurrency
+        self.idle: list[GridSession] = []
+        self.live = 0  # sessions idle or in use
+        self.creating = 0
+        self.failure: str | None = None
+        self.users = 0  # auditors using the set
+        self._cond: asyncio.Condition | None = None
+
+    @property
+    def cond(self) -> asyncio.Condition:
+        if self._cond is None:
+            self._cond = asyncio.Condition()
+        return self._cond
+
+    async def acquire(self) -> GridSession:
+        """An idle session, or a new one; :class:`SessionLost` when none is alive and the Grid
+        gave none."""
+        async with self.cond:
+            while True:
+                if self.idle:
+                    return self.idle.pop()
+                if self.failure is not None and self.live == 0 and self.creating == 0:
+                    failure, self.failure = self.failure, None
+                    raise SessionLost(failure)
+                if self.live + self.creating < self.target:
+                    self.creating += 1
+                    asyncio.ensure_future(self._create())
+                await self.cond.wait()
+
+    async def _create(self) -> None:
+        try:
+            session = await self.pool.run(self.pool.open_session, self.cfg, self.scope, self.proxy_server,
+                                          self.permissions, self.credentials)
+        except Exception as exc:
+            async with self.cond:
+                self.creating -= 1
+                self.failure = _first_line(exc)
+                self.cond.notify_all()
+            return
+        async with self.cond:
+            self.creating -= 1
+            self.failure = None
+            if self.users == 0:  # the run ended meanwhile
+                asyncio.ensure_future(self.pool.run(self.pool.end_session, session))
+                return
+            self.live += 1
+            self.idle.append(session)
+            self.cond.notify_all()
+
+    async def release(self, session: GridSession, keep: bool) -> None:
+        async with self.cond:
+            if keep and self.users > 0:
+                self.idle.append(session)
+            else:
+                self.live -= 1
+                asyncio.ensure_future(self.pool.run(self.pool.end_session, session))
+            self.cond.notify_all()
+
+    async def close(self) -> None:
+        async with self.cond:
+            idle, self.idle = self.idle, []
+            self.live -= len(idle)
+        for session in idle:
+            await self.pool.run(self.pool.end_session, session)
+
+
 class GridAuditor:
-    """One worker on the Grid: one WebDriver session, reused from page to page, replaced every
-    ``recycle_after`` pages, after a timeout or a crash, and when its node is lost."""
+    """One worker on the Grid. Each page borrows a session of its run's :class:`SessionSet`; a
+    session is replaced every ``recycle_after`` pages, after a timeout or a crash, and when its
+    node is lost."""
 
     context = None  # no Playwright context: a session lost while idle shows on its next page
 
-    def __init__(self, pool: GridPool, cfg, scope: Scope, axe_options: dict, context_options: dict | None = None,
-                 credentials=None):
-        self.pool, self.cfg, self.scope, self.axe_options = pool, cfg, scope, axe_options
-        opts = context_options or {}
-        self.proxy_server = (opts.get("proxy") or {}).get("server")
-        self.permissions = list(opts.get("permissions") or [])
-        self.credentials = credentials
-        self.session: GridSession | None = None
+    def __init__(self, pool: GridPool, sessions: SessionSet, cfg, axe_options: dict):
+        self.pool, self.sessions, self.cfg, self.axe_options = pool, sessions, cfg, axe_options
         self.current: DiscoveredPage | None = None
+        self.joined = False
 
     async def audit(self, item: DiscoveredPage) -> PageRecord:
         """Audit ``item``; never raises for a page's own faults. A session lost with the page in
-        flight (or a Grid that gives none) is recorded ``browser_lost``, counted in the pool's
-        ``losses``, so the pipeline tries the page once more on a new session."""
+        flight (or none to be had from the Grid) is recorded ``browser_lost`` and counted in the
+        pool's ``losses``, so the pipeline audits the page once more, on another session."""
         self.current = item
         cfg = self.cfg
+        if not self.joined:
+            self.joined = True
+            self.sessions.users += 1
         base = dict(url=item.url, depth=item.depth, referrer=item.referrer, found_via=item.found_via,
                     http_status=item.http_status, content_type=item.content_type)
         started = time.monotonic()
         try:
-            if self.session is None:
-                self.session = await self.pool.run(self.pool.open_session, cfg, self.scope, self.proxy_server,
-                                                   self.permissions, self.credentials)
+            session = await self.sessions.acquire()
             # the session keeps its own limits (page load, scripts); this is only the backstop
             backstop = cfg.page_timeout + max(cfg.axe_timeout_max, cfg.page_timeout) + 30
-            record = await asyncio.wait_for(self.pool.run(self.session.audit, item, self.axe_options), backstop)
+            try:
+                record = await asyncio.wait_for(self.pool.run(session.audit, item, self.axe_options), backstop)
+            except asyncio.TimeoutError:
+                await self.sessions.release(session, keep=False)
+                record = PageRecord(status="failed", reason_code="timeout",
+                                    reason=f"the browser did not answer within {time.monotonic() - started:.0f} s", **base)
+            except BaseException:
+                await self.sessions.release(session, keep=False)
+                raise
+            else:
+                await self.sessions.release(session, keep=not session.crashed and session.used < cfg.recycle_after)
         except SessionLost as exc:
             self.pool.losses += 1
-            await self.close()
             record = PageRecord(status="failed", reason_code="browser_lost",
                                 reason=f"the Selenium Grid session was lost: {exc}"[:300], **base)
-        except asyncio.TimeoutError:
-            await self.close()
-            record = PageRecord(status="failed", reason_code="timeout",
-                                reason=f"the browser did not answer within {time.monotonic() - started:.0f} s", **base)
         finally:
             self.current = None
         if record.audit_ms is None:
             record.audit_ms = int((time.monotonic() - started) * 1000)
-        session = self.session
-        if session is not None and (session.crashed or session.used >= cfg.recycle_after):
-            await self.close()
         return record
 
     async def close(self) -> None:
-        session, self.session = self.session, None
-        if session is not None:
-            try:
-                await asyncio.wait_for(self.pool.run(self.pool.end_session, session), timeout=30)
-            except Exception:
-                pass
+        """This auditor is done (for now): the last of a run's auditors to close ends its sessions."""
+        if self.joined:
+            self.joined = False
+            self.sessions.users -= 1
+            if self.sessions.users == 0:
+                await self.sessions.close()
+                self.pool.forget(self.sessions)
