@@ -5,7 +5,7 @@ The pipeline does not know which backend it has: :class:`GridPool` is a browser 
 ``describe``, ``close``, ``losses``, ``probe``) and :class:`GridAuditor` a page auditor
 (``audit(item) -> PageRecord``, ``close``, ``current``), like
 :class:`~audits.engine.browser.BrowserKeeper` and :class:`~audits.engine.auditor.PageAuditor`.
-Each auditor owns one WebDriver session (sessions = ``concurrency``); Selenium is synchronous, so
+A run has ``concurrency`` WebDriver sessions, shared by its auditors; Selenium is synchronous, so
 its calls run in daemon threads (GridPool.run), never on the event loop.
 
 What is the same as the Playwright backend, and how:
