@@ -771,7 +771,11 @@ class PlaywrightServers:
             self.endpoints.append(f"ws://127.0.0.1:{port}/")
 
     def args(self) -> list[str]:
-        return [a for ep in self.endpoints for a in ("--browser-endpoint", ep)]
+        from audits.engine.browser import find_chromium
+
+        # the servers launch this machine's Chromium (as the README says to run them), not Playwright's own
+        chromium = ["--chromium", find_chromium(environ=clean_env())]
+        return [a for ep in self.endpoints for a in ("--browser-endpoint", ep)] + chromium
 
     def stop(self) -> None:
         for proc in self.procs:
