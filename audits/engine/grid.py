@@ -43,6 +43,7 @@ answer at the start is a :class:`~audits.errors.BrowserError` (one line, exit 2)
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import threading
@@ -50,7 +51,7 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import websocket
 from axe_selenium_python import Axe
@@ -111,9 +112,9 @@ class CdpConnection:
     """A DevTools connection to one session's browser (``se:cdp``), read by a thread of its own.
     ``handlers`` maps an event name to ``fn(params, session_id)``, called on the reader thread."""
 
-    def __init__(self, url: str, timeout: float = 30.0):
+    def __init__(self, url: str, timeout: float = 30.0, headers: list[str] | None = None):
         try:
-            self.ws = websocket.create_connection(url, timeout=timeout, suppress_origin=True)
+            self.ws = websocket.create_connection(url, timeout=timeout, suppress_origin=True, header=headers or [])
         except Exception as exc:
             raise SessionLost(f"devtools connection closed: {_first_line(exc)}") from None
         self.ws.settimeout(None)
@@ -235,7 +236,8 @@ class GridSession:
 
     def _attach(self, permissions: list[str], credentials) -> None:
         cfg, driver = self.cfg, self.driver
-        self.cdp = cdp = CdpConnection(self.pool.cdp_url(driver.capabilities.get("se:cdp")))
+        self.cdp = cdp = CdpConnection(self.pool.cdp_url(driver.capabilities.get("se:cdp")),
+                                       headers=self.pool.auth_headers())
         # chromedriver's window handle is the page's DevTools target id
         sid = cdp.send("Target.attachToTarget", {"targetId": driver.current_window_handle, "flatten": True})["sessionId"]
         self.sid = sid
@@ -812,7 +814,21 @@ class GridPool:
             raise SessionLost("the Grid gave no se:cdp endpoint: a11ycrawl needs Selenium Grid 4 with Chromium")
         ours, theirs = urlsplit(self.url), urlsplit(advertised)
         scheme = "wss" if ours.scheme == "https" else "ws"
-        return urlunsplit((scheme, ours.netloc, (ours.path.rstrip("/") + theirs.path), theirs.query, ""))
+        prefix = ours.path.rstrip("/")
+        path = theirs.path if theirs.path.startswith(prefix + "/") else prefix + theirs.path
+        netloc = ours.hostname if ":" not in (ours.hostname or "") else f"[{ours.hostname}]"
+        if ours.port:
+            netloc += f":{ours.port}"
+        return urlunsplit((scheme, netloc, path, theirs.query, ""))
+
+    def auth_headers(self) -> list[str]:
+        """A Grid behind basic authentication (``http://user:password@host:4444``): the same
+        credentials for its DevTools endpoint."""
+        parts = urlsplit(self.url)
+        if not parts.username:
+            return []
+        token = base64.b64encode(f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()).decode()
+        return [f"Authorization: Basic {token}"]
 
     def open_session(self, cfg, scope, proxy_server, permissions, credentials) -> GridSession:
         session = GridSession(self, cfg, scope, proxy_server, permissions, credentials)
