@@ -461,8 +461,13 @@ class GridSession:
                 if code == "navigation_aborted":
                     msg = f"the navigation was aborted twice ({msg})"
                 record = PageRecord(status="failed", reason_code=code, reason=msg, **base)
-        except (SessionLost, CdpError) as exc:
-            raise SessionLost(_first_line(exc)) from None
+        except CdpError as exc:  # DevTools refused a command for this page (an invalid URL...)
+            if self.cdp is None or self.cdp.closed:
+                raise SessionLost(_first_line(exc)) from None
+            msg = _first_line(exc)
+            code = "audit_error" if phase[0] == "axe" else classify_navigation_error(msg)
+            record = PageRecord(status="failed", reason_code=code, reason=msg, **base)
+            self.crashed = True  # start the next page on a fresh session
         record.audit_ms = int((time.monotonic() - started) * 1000)
         self.used += 1
         if not self.crashed:
