@@ -33,8 +33,8 @@ Usage::
 slots and a11ycrawl's ``--concurrency`` = nodes x slots: ``local`` (Chromium launched by a11ycrawl),
 ``playwright-server`` (``playwright run-server`` processes, one per node) and ``grid`` (a Selenium
 Grid 4 hub and nodes, as tests/grid.py starts them; ``scripts/install-grid.sh`` installs it). It
-prints pages/s and the *coordinator's* CPU per page: the CPU of a11ycrawl's process tree without
-Chromium (its Python, and Playwright's driver where there is one), from which the most pages/s one
+prints pages/s and the *coordinator's* CPU per page: the CPU of a11ycrawl's Python process and of
+Playwright's Node.js driver (not Chromium's), from which the most pages/s one
 coordinator core can feed (1 / coordinator CPU per page) follows. The browsers' CPU is given as
 "browser CPU s/page" (everything else the machine did during the run: on a shared machine, an
 upper bound).
@@ -829,19 +829,25 @@ def run_backends(server, args, work: str, csv_rows, results: list) -> list[dict]
                     backend.stop()
             results.append(r)
             print("  " + fmt_row(r), flush=True)
-            coordinator = sum(v for k, v in r.cpu_by_process.items() if "chrom" not in k.lower())
+            coordinator = sum(v for k, v in r.cpu_by_process.items() if _is_coordinator(k))
             chromium = r.cpu_s - coordinator
             others = r.foreign_cpu_pct / 100 * r.wall_s * (psutil.cpu_count() or 1)
             row = {"backend": name, "nodes": n if backend else None, "sessions": sessions, "audited": r.audited,
                    "dropped": r.dropped, "wall_s": r.wall_s, "pages_per_s": round(r.pages_per_s, 2),
                    "coordinator_cpu_s_per_page": round(coordinator / r.audited, 4) if r.audited else None,
                    "browser_cpu_s_per_page": round((chromium + others) / r.audited, 3) if r.audited else None,
-                   "coordinator_by_process": {k: v for k, v in r.cpu_by_process.items() if "chrom" not in k.lower()},
+                   "coordinator_by_process": {k: v for k, v in r.cpu_by_process.items() if _is_coordinator(k)},
                    "error": r.error}
             if row["coordinator_cpu_s_per_page"]:
                 row["max_pages_per_s_per_coordinator_core"] = round(1 / row["coordinator_cpu_s_per_page"], 1)
             rows.append(row)
     return rows
+
+
+def _is_coordinator(name: str) -> bool:
+    """a11ycrawl's own processes: its Python and Playwright's Node.js driver (``node-MainThread``);
+    everything else in its tree is Chromium (whose helpers may be named ``exe``)."""
+    return name.lower().startswith(("python", "node"))
 
 
 def print_backends(rows: list[dict]) -> None:
