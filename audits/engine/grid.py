@@ -437,7 +437,7 @@ class GridSession:
         except AxeTimeout as exc:
             record = PageRecord(status="failed", reason_code="audit_timeout", reason=str(exc), **base)
             self.crashed = True  # axe (or the page) may still be running in the renderer: a new session
-        except TimeoutException as exc:
+        except TimeoutException:
             code = "audit_timeout" if phase[0] == "axe" else "timeout"
             what = "axe did not finish" if code == "audit_timeout" else "the page did not load"
             record = PageRecord(status="failed", reason_code=code,
