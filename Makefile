@@ -4,15 +4,19 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: demo test install install-test chromium
+.PHONY: demo test install install-test chromium grid
 
 chromium:
 	@bash scripts/install-chromium.sh
 
+# what the Selenium Grid tests start: chromedriver, Java and the Selenium server jar (not needed to audit)
+grid:
+	@bash scripts/install-grid.sh
+
 install: chromium
 	$(PIP) install --quiet --disable-pip-version-check -e .
 
-install-test: chromium
+install-test: chromium grid
 	$(PIP) install --quiet --disable-pip-version-check -e '.[test]'
 
 demo: install

@@ -149,6 +149,11 @@ class AuditConfig(BaseSettings):
         default_factory=list, description="Playwright browser servers (ws://HOST:PORT/PATH); pages are spread over them")
     remote_network_fenced: bool = Field(
         False, description="the browser servers' network already blocks private addresses (needed for a public start URL)")
+    webdriver: str | None = Field(
+        None, description="Selenium Grid 4 to audit in (http://HOST:4444): one WebDriver session per concurrent page")
+    egress_host: str = Field(
+        "127.0.0.1", description="address of this machine the address fence's proxy listens on; with webdriver on "
+                                 "other machines, one the Grid's nodes can reach (keep it off the internet)")
     page_timeout: float = Field(30.0, gt=0, description="seconds per page: navigation + settle + axe")
     axe_ms_per_element: float = Field(10.0, ge=0, description="a large page's axe run gets this many ms per element, when that is more than page_timeout leaves")
     axe_timeout_max: float = Field(300.0, gt=0, description="however large the page, axe is stopped after this many seconds")
@@ -219,6 +224,19 @@ class AuditConfig(BaseSettings):
                                  "ws://HOST:PORT/ as 'playwright run-server' prints it")
         return v
 
+    @field_serializer("webdriver")
+    def _stored_webdriver(self, v: str | None) -> str | None:
+        return None if v is None else endpoint_label(v)
+
+    @field_validator("webdriver")
+    @classmethod
+    def _check_webdriver(cls, v: str | None) -> str | None:
+        if v is not None:
+            parts = urlsplit(v)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{shorten(v)} is not a Selenium Grid address; give http://HOST:4444 (the Grid's router or hub)")
+        return v
+
     @field_validator("include", "exclude")
     @classmethod
     def _check_patterns(cls, v: list[str]) -> list[str]:
@@ -240,7 +258,8 @@ class AuditConfig(BaseSettings):
         """Hash of the settings that change results (not paths or display options)."""
         d = self.public_dict()
         for k in ("db", "output", "chromium", "name", "concurrency", "crawl_concurrency", "crawl_delay", "full",
-                  "max_time", "recycle_after", "js_heap_mb", "browser_endpoints", "remote_network_fenced"):
+                  "max_time", "recycle_after", "js_heap_mb", "browser_endpoints", "remote_network_fenced",
+                  "webdriver", "egress_host"):
             d.pop(k, None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -231,11 +231,22 @@ def history(store, site: str, goals: SiteGoals | None = None, today: dt.date | N
 def league(store, goals: Mapping[str, SiteGoals] | None = None, today: dt.date | None = None,
            model: str = MODEL_VERSION) -> list[LeagueRow]:
     """Rank every site in the store by the score (under ``model`` where stored) of its latest
-    complete scored run (see :func:`audits.analysis.history.rank_sites`)."""
+    complete scored run (see :func:`audits.analysis.history.rank_sites`).
+
+    ``store`` may be a list of stores: the databases of several coordinators, each auditing its
+    own share of the sites, ranked as one league. A site found in more than one of them is a
+    :class:`StoreError` (the shards overlap), never silently one or the other."""
     goals = goals or {}
-    stored = store.sites()
-    return rank_sites((history(store, site, goals.get(site), today, model) for site in stored),
-                      never_audited=[site for site in goals if site not in stored])
+    stores = store if isinstance(store, (list, tuple)) else [store]
+    where: dict[str, object] = {}
+    for s in stores:
+        for site in s.sites():
+            if site in where:
+                raise StoreError(f"the site {site} is in both {where[site].path} and {s.path}: give each site's "
+                                 "runs in one database only")
+            where[site] = s
+    return rank_sites((history(s, site, goals.get(site), today, model) for site, s in sorted(where.items())),
+                      never_audited=[site for site in goals if site not in where])
 
 
 # -- the gate --------------------------------------------------------------------------------------

@@ -27,6 +27,17 @@ Usage::
     python benchmarks/bench.py --only reference --concurrency 2
     python benchmarks/bench.py --only a11ycrawl --py-spy /tmp/prof  # profile a11ycrawl's Python
     python benchmarks/bench.py --concurrency 2 --before /tmp/old    # this version and an older checkout, side by side
+    python benchmarks/bench.py --backend grid,playwright-server,local --nodes 1,2   # browser backends
+
+``--backend`` runs a11ycrawl only, once per backend and node count, each node with ``--slots`` browser
+slots and a11ycrawl's ``--concurrency`` = nodes x slots: ``local`` (Chromium launched by a11ycrawl),
+``playwright-server`` (``playwright run-server`` processes, one per node) and ``grid`` (a Selenium
+Grid 4 hub and nodes, as tests/grid.py starts them; ``scripts/install-grid.sh`` installs it). It
+prints pages/s and the *coordinator's* CPU per page: the CPU of a11ycrawl's Python process and of
+Playwright's Node.js driver (not Chromium's), from which the most pages/s one
+coordinator core can feed (1 / coordinator CPU per page) follows. The browsers' CPU is given as
+"browser CPU s/page" (everything else the machine did during the run: on a shared machine, an
+upper bound).
 
 Nothing leaves 127.0.0.1; the site, the server and every process are started and stopped here.
 """
@@ -734,6 +745,124 @@ def planted_recall(found: dict[str, set], expected: dict[str, set], paths: set[s
 
 
 # ================================================================================================
+# Browser backends (--backend)
+# ================================================================================================
+
+
+class PlaywrightServers:
+    """``playwright run-server`` processes on 127.0.0.1 (``--unsafe``: a11ycrawl's launch options
+    apply), one per node, each in a process group of its own."""
+
+    def __init__(self, n: int):
+        self.procs, self.endpoints = [], []
+        for _ in range(n):
+            import socket
+
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            proc = subprocess.Popen([sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1",
+                                     "--port", str(port), "--unsafe"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            line = proc.stdout.readline()
+            if "Listening on" not in line:
+                raise SystemExit(f"bench.py: error: playwright run-server did not start: {line.strip()}")
+            self.procs.append(proc)
+            self.endpoints.append(f"ws://127.0.0.1:{port}/")
+
+    def args(self) -> list[str]:
+        from audits.engine.browser import find_chromium
+
+        # the servers launch this machine's Chromium (as the README says to run them), not Playwright's own
+        chromium = ["--chromium", find_chromium(environ=clean_env())]
+        return [a for ep in self.endpoints for a in ("--browser-endpoint", ep)] + chromium
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            kill_tree(proc.pid)
+            proc.wait()
+
+
+class GridNodes:
+    """A Selenium Grid 4 on 127.0.0.1: a hub and ``n`` nodes (tests/grid.py)."""
+
+    def __init__(self, n: int, slots: int, work: str):
+        sys.path.insert(0, str(ROOT / "tests"))
+        from grid import Grid
+
+        d = Path(work) / f"grid-{n}-{time.monotonic_ns()}"
+        d.mkdir()
+        self.grid = Grid(d, nodes=n, max_sessions=slots)
+
+    def args(self) -> list[str]:
+        return ["--webdriver", self.grid.url]
+
+    def stop(self) -> None:
+        self.grid.stop()
+
+
+def run_backends(server, args, work: str, csv_rows, results: list) -> list[dict]:
+    """Each backend at each node count: pages/s, coordinator and browser CPU per page."""
+    import psutil
+
+    rows = []
+    names = [b.strip() for b in args.backend.split(",") if b.strip()]
+    for name in names:
+        if name not in ("local", "playwright-server", "grid"):
+            raise SystemExit(f"bench.py: error: unknown backend {name!r} (local, playwright-server, grid)")
+    for name in names:
+        for n in [int(x) for x in str(args.nodes).split(",") if x.strip()]:
+            sessions = n * args.slots
+            backend = None
+            if name == "playwright-server":
+                backend = PlaywrightServers(n)
+            elif name == "grid":
+                backend = GridNodes(n, args.slots, work)
+            try:
+                extra = ["--concurrency", str(sessions), *(backend.args() if backend else [])]
+                label = f"{name} x{n}" if backend else f"local c={sessions}"
+                db = str(Path(work) / f"{name}-{n}" / "a11ycrawl.db")
+                Path(db).parent.mkdir(exist_ok=True)
+                r = run_a11ycrawl(server, args, label, db, csv_rows, extra)
+            finally:
+                if backend:
+                    backend.stop()
+            results.append(r)
+            print("  " + fmt_row(r), flush=True)
+            coordinator = sum(v for k, v in r.cpu_by_process.items() if _is_coordinator(k))
+            chromium = r.cpu_s - coordinator
+            others = r.foreign_cpu_pct / 100 * r.wall_s * (psutil.cpu_count() or 1)
+            row = {"backend": name, "nodes": n if backend else None, "sessions": sessions, "audited": r.audited,
+                   "dropped": r.dropped, "wall_s": r.wall_s, "pages_per_s": round(r.pages_per_s, 2),
+                   "coordinator_cpu_s_per_page": round(coordinator / r.audited, 4) if r.audited else None,
+                   "browser_cpu_s_per_page": round((chromium + others) / r.audited, 3) if r.audited else None,
+                   "coordinator_by_process": {k: v for k, v in r.cpu_by_process.items() if _is_coordinator(k)},
+                   "error": r.error}
+            if row["coordinator_cpu_s_per_page"]:
+                row["max_pages_per_s_per_coordinator_core"] = round(1 / row["coordinator_cpu_s_per_page"], 1)
+            rows.append(row)
+    return rows
+
+
+def _is_coordinator(name: str) -> bool:
+    """a11ycrawl's own processes: its Python and Playwright's Node.js driver (``node-MainThread``);
+    everything else in its tree is Chromium (whose helpers may be named ``exe``)."""
+    return name.lower().startswith(("python", "node"))
+
+
+def print_backends(rows: list[dict]) -> None:
+    print()
+    print(f"{'backend':<18} {'nodes':>5} {'sessions':>8} {'audited':>7} {'pages/s':>7} {'coord CPU s/pg':>14} "
+          f"{'browser CPU s/pg':>16} {'max pages/s per coord core':>26}")
+    for r in rows:
+        print(f"{r['backend']:<18} {r['nodes'] if r['nodes'] else '-':>5} {r['sessions']:>8} {r['audited']:>7} "
+              f"{r['pages_per_s']:>7.2f} {r['coordinator_cpu_s_per_page'] or float('nan'):>14.4f} "
+              f"{r['browser_cpu_s_per_page'] or float('nan'):>16.3f} "
+              f"{r.get('max_pages_per_s_per_coordinator_core', float('nan')):>26}"
+              + (f"  {r['error']}" if r["error"] else ""))
+
+
+# ================================================================================================
 # Main
 # ================================================================================================
 
@@ -782,6 +911,11 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--py-spy-format", choices=["flamegraph", "speedscope", "raw"], default="raw")
     ap.add_argument("--py-spy-rate", type=int, default=100)
     ap.add_argument("--py-spy-idle", action="store_true", help="also sample idle threads (waits)")
+    ap.add_argument("--backend", metavar="NAMES",
+                    help="compare browser backends instead (comma-separated: local, playwright-server, grid); "
+                         "a11ycrawl only")
+    ap.add_argument("--nodes", default="1,2", help="with --backend: node counts to run, comma-separated (default 1,2)")
+    ap.add_argument("--slots", type=int, default=2, help="with --backend: browser slots per node (default 2)")
     return ap.parse_args(argv)
 
 
@@ -806,6 +940,7 @@ def main(argv: list[str] | None = None) -> int:
     csv_rows: list | None = [] if args.memory_csv else None
     results: list[RunResult] = []
     reaudits: list[dict] = []
+    backend_rows: list[dict] = []
     rule_timing: dict | None = None
     import platform
 
@@ -829,7 +964,9 @@ def main(argv: list[str] | None = None) -> int:
                 run_a11ycrawl(server, warm, "warm-up", str(Path(work) / "warm.db"), None, ["--max-pages", "15"])
             if args.rule_timing:
                 rule_timing = run_rule_timing(server, args, work)
-            for rep in range(1, args.repeat + 1):
+            if args.backend:
+                backend_rows = run_backends(server, args, work, csv_rows, results)
+            for rep in range(1, 0 if args.backend else args.repeat + 1):
                 if args.only != "reference":
                     db = str(Path(work) / f"a11ycrawl-{rep}" / "a11ycrawl.db")
                     Path(db).parent.mkdir()
@@ -853,7 +990,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    summary = report(results, reaudits, site, args)
+    if args.backend:
+        summary = {"backends": backend_rows}
+        print_backends(backend_rows)
+    else:
+        summary = report(results, reaudits, site, args)
     if rule_timing:
         summary["rule_timing"] = rule_timing
         print_rule_timing(rule_timing)

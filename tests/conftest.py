@@ -115,3 +115,16 @@ def cli(tmp_path):
         return invoke(*args, cwd=cwd or tmp_path, env=env, input=input)
 
     return _cli
+
+
+# -- Selenium Grid ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def selenium_grid(tmp_path_factory):
+    """A Selenium Grid 4 on 127.0.0.1 for the session: a hub and two nodes of two Chromium slots
+    each (see tests/grid.py), stopped at the end. A test that kills a node starts another."""
+    from grid import Grid
+
+    g = Grid(tmp_path_factory.mktemp("grid"), nodes=2, max_sessions=2)
+    yield g
+    g.stop()

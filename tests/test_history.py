@@ -182,6 +182,27 @@ def test_league_ranks_latest_runs_with_rank_change_and_climbers(store):
     assert [r.site for r in climbers(rows)] == ["A"]
 
 
+def test_league_over_sharded_databases_is_the_league_of_one(store, tmp_path, cli):
+    """Sites split over two databases (two coordinators) rank as they do in one; a site in both
+    is an error, and so is the command's --db repeated over overlapping shards."""
+    from audits.store import open_store
+
+    league_store(store)
+    north, south = open_store(tmp_path / "north.db"), open_store(tmp_path / "south.db")
+    for site, bad in (("A", 4), ("B", 2), ("C", 1)):
+        scored_run(north if site == "A" else south, site, bad, "01-05")
+    for site, bad in (("A", 0), ("B", 2), ("C", 1)):
+        scored_run(north if site == "A" else south, site, bad, "02-05")
+    one = [(r.site, r.rank, r.previous_rank, r.score) for r in league(store, today=TODAY)]
+    assert [(r.site, r.rank, r.previous_rank, r.score) for r in league([north, south], today=TODAY)] == one
+    res = CliRunner().invoke(a11ycrawl, ["league", "--db", north.path, "--db", south.path, "--format", "csv"])
+    assert res.exit_code == 0 and [line.split(",")[1] for line in res.stdout.splitlines()[1:]] == ["A", "C", "B"], res.stdout
+    with pytest.raises(StoreError, match="the site A is in both"):
+        league([north, store], today=TODAY)
+    res = cli("league", "--db", north.path, "--db", store.path)
+    assert res.returncode == 2 and "the site A is in both" in res.stderr and "Traceback" not in res.stderr
+
+
 def test_league_ties_share_a_rank(store):
     for site, bad in (("A", 1), ("B", 1), ("C", 0), ("D", 3)):
         scored_run(store, site, bad, "01-05")

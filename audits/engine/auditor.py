@@ -323,8 +323,11 @@ class DocumentFence:
         tree = await self.session.send("Page.getFrameTree")
         self.main_frame_id = tree["frameTree"]["frame"]["id"]
         self.session.on("Fetch.requestPaused", self._on_paused)
-        patterns = [{"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}]
-        await self.session.send("Fetch.enable", {"patterns": patterns + self.injector.patterns()})
+        await self.session.send("Fetch.enable", {"patterns": self.patterns()})
+
+    def patterns(self) -> list[dict]:
+        """The requests Chromium pauses for :meth:`reply` (``Fetch.enable``'s patterns)."""
+        return [{"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}, *self.injector.patterns()]
 
     def expect(self, item: DiscoveredPage | None) -> None:
         """The page is about to navigate to ``item``: answer it with the crawler's HTML."""
@@ -358,33 +361,38 @@ class DocumentFence:
         asyncio.ensure_future(self._answer(params))
 
     async def _answer(self, params: dict) -> None:
-        url = params["request"]["url"]
-        rid = params["requestId"]
         try:
-            item = self.item
-            document = params.get("resourceType") == "Document"
-            if (document and item is not None and item.body is not None and params["request"].get("method", "GET") == "GET"
-                    and normalise_url(url) == item.url and not params.get("redirectedRequestId")):
-                self.item = None  # once: a reload or a script navigation is not the page we fetched
-                self.holding = True
-                headers = [{"name": k, "value": v} for k, v in item.headers if k not in _HOP_HEADERS]
-                await self.session.send("Fetch.fulfillRequest", {
-                    "requestId": rid, "responseCode": item.http_status or 200, "responseHeaders": headers,
-                    "body": base64.b64encode(item.body).decode("ascii"),
-                })
-                return
-            # only the main frame's own navigations are held; its sub-resources go on as usual
-            main = params.get("frameId") == self.main_frame_id
-            held = document and self.holding and main
-            if held or (document and not url.startswith(("about:", "data:", "blob:")) and not self.frame_allowed(url, main)):
-                # 204 No Content: the frame stays where it is, with no error page replacing the
-                # document under audit, and no request leaves the browser.
-                await self.session.send("Fetch.fulfillRequest", {"requestId": rid, "responseCode": 204, "responseHeaders": []})
-                return
-            msg: dict[str, Any] = {"requestId": rid}
-            headers = self.injector.headers_for(params["request"])
-            if headers is not None:
-                msg["headers"] = headers
-            await self.session.send("Fetch.continueRequest", msg)
+            method, msg = self.reply(params)
+            await self.session.send(method, msg)
         except Exception:
             pass  # the page or its request went away meanwhile
+
+    def reply(self, params: dict) -> tuple[str, dict[str, Any]]:
+        """The fence's whole decision on one paused request (a ``Fetch.requestPaused`` event's
+        params): the DevTools command that answers it and its params. Shared by every backend
+        that speaks DevTools (Playwright's CDP session here, Selenium Grid's ``se:cdp``)."""
+        url = params["request"]["url"]
+        rid = params["requestId"]
+        item = self.item
+        document = params.get("resourceType") == "Document"
+        if (document and item is not None and item.body is not None and params["request"].get("method", "GET") == "GET"
+                and normalise_url(url) == item.url and not params.get("redirectedRequestId")):
+            self.item = None  # once: a reload or a script navigation is not the page we fetched
+            self.holding = True
+            headers = [{"name": k, "value": v} for k, v in item.headers if k not in _HOP_HEADERS]
+            return "Fetch.fulfillRequest", {
+                "requestId": rid, "responseCode": item.http_status or 200, "responseHeaders": headers,
+                "body": base64.b64encode(item.body).decode("ascii"),
+            }
+        # only the main frame's own navigations are held; its sub-resources go on as usual
+        main = params.get("frameId") == self.main_frame_id
+        held = document and self.holding and main
+        if held or (document and not url.startswith(("about:", "data:", "blob:")) and not self.frame_allowed(url, main)):
+            # 204 No Content: the frame stays where it is, with no error page replacing the
+            # document under audit, and no request leaves the browser.
+            return "Fetch.fulfillRequest", {"requestId": rid, "responseCode": 204, "responseHeaders": []}
+        msg: dict[str, Any] = {"requestId": rid}
+        headers = self.injector.headers_for(params["request"])
+        if headers is not None:
+            msg["headers"] = headers
+        return "Fetch.continueRequest", msg

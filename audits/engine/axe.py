@@ -363,6 +363,34 @@ async (args) => {
 _RULES_JS = r"""() => axe.getRules()"""
 
 
+#: The scripts another backend (Selenium Grid, audits.engine.grid) runs, by name: the same text
+#: as the Playwright backend's, through :func:`call`.
+SCRIPTS = {"top": _TOP_FRAME_JS, "frame": _FRAME_JS, "finish": _FINISH_JS, "rules": _RULES_JS}
+COUNT_JS = _COUNT_JS
+FRAME_ELEMENT_JS = _FRAME_ELEMENT_JS
+
+
+def call(name: str, args: dict[str, Any]) -> str:
+    """The expression (a Promise) that runs the script ``name`` of :data:`SCRIPTS` with ``args``
+    in a document where axe-core is already present."""
+    return _call(SCRIPTS[name], args, False)
+
+
+def init_script() -> str:
+    """What runs in every document before the page's own scripts: the record of scheduled work
+    that the settle wait reads, then axe-core (see :func:`install_axe`)."""
+    return _SETTLE_JS + "\n;" + axe_source()
+
+
+def axe_file() -> str:
+    """The path of the pinned ``axe.min.js`` (for tools that read the file themselves, such as
+    axe-selenium-python's ``Axe(script_url=...)``)."""
+    path = resources.files(AXE_PACKAGE).joinpath(AXE_FILE)
+    if not path.is_file():
+        axe_source()  # raises the install hint
+    return str(path)
+
+
 def _call(js: str, args: dict[str, Any], inject: bool) -> str:
     """One expression that (optionally) injects axe and calls ``js`` with ``args``."""
     prefix = axe_source() + "\n;" if inject else ""
@@ -557,7 +585,7 @@ async def install_axe(context) -> None:
     One init script per context instead of sending 570 KB of source with every page and frame:
     measured here, a quarter less CPU per page, and the frames of a page need no injection.
     """
-    await context.add_init_script(_SETTLE_JS + "\n;" + axe_source())
+    await context.add_init_script(init_script())
 
 
 @dataclass(frozen=True)

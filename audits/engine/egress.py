@@ -26,6 +26,8 @@ from typing import Awaitable, Callable
 
 from crawler.egress import allowed
 
+from audits.errors import ConfigError
+
 log = logging.getLogger("a11ycrawl.egress")
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -54,7 +56,9 @@ class EgressProxy:
 
     HANDSHAKE_TIMEOUT = 15.0
 
-    def __init__(self, resolver: Resolver | None = None, connector: Connector | None = None):
+    def __init__(self, resolver: Resolver | None = None, connector: Connector | None = None,
+                 host: str = "127.0.0.1"):
+        self.host = host  # where it listens: loopback, or an address Selenium Grid's nodes reach
         self.resolver = resolver or _getaddrinfo
         self.connector = connector or _open_connection
         self.refused: list[tuple[str, int, tuple[str, ...]]] = []
@@ -74,7 +78,7 @@ class EgressProxy:
             loop = asyncio.new_event_loop()
             self._loop = loop
             try:
-                self._server = loop.run_until_complete(asyncio.start_server(self.handle, "127.0.0.1", 0))
+                self._server = loop.run_until_complete(asyncio.start_server(self.handle, self.host, 0))
                 self.port = self._server.sockets[0].getsockname()[1]
             except BaseException as exc:  # pragma: no cover - no free port
                 failure.append(exc)
@@ -111,7 +115,10 @@ class EgressProxy:
 
     def context_options(self) -> dict:
         """Options for Playwright's ``browser.new_context``."""
-        return {"proxy": {"server": f"socks5://127.0.0.1:{self.port}"}}
+        return {"proxy": {"server": f"socks5://{self.server_host()}:{self.port}"}}
+
+    def server_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
 
     # -- one connection ---------------------------------------------------------------------
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -214,9 +221,15 @@ def context_options(proxy: EgressProxy | None, scope) -> dict:
     return {"permissions": ["local-network-access"]} if scope.allow_private else {}
 
 
-def start_for(scope) -> EgressProxy | None:
-    """The proxy for a run whose start URL is public; None when the start URL is itself private."""
+def start_for(scope, host: str = "127.0.0.1") -> EgressProxy | None:
+    """The proxy for a run whose start URL is public; None when the start URL is itself private.
+    ``host``: the address it listens on (``egress_host``: loopback for a browser on this machine,
+    an address of this machine that Selenium Grid's nodes reach for theirs)."""
     if scope.allow_private:
         return None
-    return EgressProxy().start()
+    try:
+        return EgressProxy(host=host).start()
+    except OSError as exc:
+        raise ConfigError(f"egress_host: the address fence's proxy cannot listen on {host} ({exc.strerror or exc}); "
+                          "give an address of this machine") from None
 

@@ -29,8 +29,8 @@ from crawler.urls import Scope, normalise_url, origin_host
 
 from audits import __version__
 from audits.engine.auditor import PageAuditor
-from audits.engine.axe import axe_options, axe_rules, axe_version
-from audits.engine.browser import BrowserKeeper, browser_pool
+from audits.engine.axe import axe_options, axe_version
+from audits.engine.backend import browser_pool, check_supported, new_auditor, rules as backend_rules
 from audits.engine.documents import check_document, document_state
 from audits.config import AuditConfig
 from audits.errors import BrowserError, ConfigError, CrawlError, StoreError
@@ -117,11 +117,12 @@ async def audit_site(cfg: AuditConfig, store: Store, playwright, progress: Progr
     own = browsers is None
     if own:
         browsers = browser_pool(playwright, cfg)
+    check_supported(browsers, cfg)
     await browsers.get()  # fail now, before a run is stored, if Chromium cannot start or be reached
     log.info("browser ready in %.2f s: %s", time.monotonic() - t0, await browsers.describe())
     # a public start URL: the local browser connects through the fence; remote browsers are fenced
     # by their own network (remote_network_fenced), since they cannot reach this machine's loopback
-    egress = None if remote else start_egress_fence(scope)
+    egress = None if remote else start_egress_fence(scope, cfg.egress_host)
     try:
         return await _audit_with_browser(cfg, store, browsers, progress, resume_run, log_level, scope, egress)
     finally:
@@ -173,7 +174,7 @@ class SiteRun:
     Each page is committed as soon as it is audited (:meth:`record`).
     """
 
-    def __init__(self, cfg: AuditConfig, store: Store, browsers: BrowserKeeper, progress: Progress,
+    def __init__(self, cfg: AuditConfig, store: Store, browsers, progress: Progress,
                  log_level: str | None = None, scope: Scope | None = None, egress=None):
         self.cfg, self.store, self.browsers, self.progress, self.log_level = cfg, store, browsers, progress, log_level
         self.scope = scope or scope_for(cfg)
@@ -207,11 +208,7 @@ class SiteRun:
     async def prepare(self, resume_run: dict | None = None) -> None:
         cfg, store = self.cfg, self.store
         if not store.has_rules(self.axe_version):
-            page = await (await self.browsers.get()).new_page()
-            try:
-                store.save_rules(self.axe_version, await axe_rules(page))
-            finally:
-                await page.close()
+            store.save_rules(self.axe_version, await backend_rules(self.browsers))
         check_tags(store, self.axe_version, cfg.tags)
         fence_opts = fence_context_options(self.egress, self.scope)
         self.cookies = await session_cookies(await self.browsers.get(), cfg.login, cfg.start_url, fence_opts)
@@ -397,7 +394,7 @@ class SiteRun:
     # -- the run -----------------------------------------------------------------------------
     async def execute(self) -> RunOutcome:
         cfg = self.cfg
-        auditors = [PageAuditor(self.browsers, cfg, self.scope, self.axe_options, self.context_options,
+        auditors = [new_auditor(self.browsers, cfg, self.scope, self.axe_options, self.context_options,
                                 self.credentials) for _ in range(cfg.concurrency)]
         crawl_opts = crawl_options(cfg, self.scope)
         crawl_opts.cookies.update({c["name"]: c["value"] for c in self.cookies})

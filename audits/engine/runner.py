@@ -9,7 +9,7 @@ from typing import Callable, ContextManager
 from audits.engine import runtime
 from audits.config import AuditConfig
 from audits.errors import CrawlError, StoreError
-from audits.engine.browser import browser_pool
+from audits.engine.backend import browser_pool
 from audits.engine.pipeline import NullProgress, RunOutcome, audit_site
 from audits.results import score_run
 from audits.store import Store

@@ -39,6 +39,12 @@ from reports.cli.common import (
 @click.option("--remote-network-fenced", is_flag=True, default=None,
               help="With --browser-endpoint and a public URL: the browser servers' own network blocks "
                    "loopback, private and link-local addresses (this machine's address fence cannot reach them).")
+@click.option("--webdriver", metavar="URL",
+              help="Selenium Grid 4 to audit in, http://HOST:4444 (its router or hub): one WebDriver session "
+                   "per --concurrency page, queued while the Grid is full. See README, 'Selenium Grid'.")
+@click.option("--egress-host", metavar="ADDRESS",
+              help="With --webdriver on other machines and a public URL: an address of this machine that the "
+                   "Grid's nodes reach, where the address fence's proxy listens (default 127.0.0.1).")
 @click.option("--resume", is_flag=True, help="Continue the site's last interrupted run instead of starting a new one.")
 @click.option("--full", is_flag=True, help="Re-render every page even if unchanged since the last run.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
@@ -46,7 +52,7 @@ from reports.cli.common import (
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawler's log on stderr (login secrets masked as ***).")
 def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrency, page_timeout, tags, scope, include,
           exclude, allowed_hosts, include_subdomains, obey_robots, sitemaps, chromium, json_file, all_sites,
-          sites_file, parallel, browser_endpoints, remote_network_fenced, resume, full, quiet, progress_interval, verbose, max_documents):
+          sites_file, parallel, browser_endpoints, remote_network_fenced, webdriver, egress_host, resume, full, quiet, progress_interval, verbose, max_documents):
     """Crawl URL, audit every page found with axe-core, store and summarise the run.
 
     \b
@@ -59,6 +65,7 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
       a11ycrawl audit --all --sites config/sites.example.toml   # every site in a list
       a11ycrawl audit --all --parallel 3                        # three sites at a time
       a11ycrawl audit http://intranet.local/ --browser-endpoint ws://10.0.0.5:3000/ --browser-endpoint ws://10.0.0.6:3000/
+      a11ycrawl audit https://www.example.gov.uk/ --webdriver http://grid:4444 --egress-host 10.0.0.2 --concurrency 8
 
     A start URL below / keeps the crawl in its directory (as wget --no-parent:
     https://host/before/home.html covers https://host/before/ and below, https://host/a/b
@@ -87,6 +94,7 @@ def audit(url, db, config_file, name, max_pages, max_depth, max_time, concurrenc
         include_subdomains=include_subdomains, obey_robots=obey_robots, sitemaps=sitemaps, chromium=chromium,
         full=full or None, browser_endpoints=list(browser_endpoints) or None,
         remote_network_fenced=remote_network_fenced or None, max_documents=max_documents,
+        webdriver=webdriver, egress_host=egress_host,
     )
     if all_sites:
         if url:

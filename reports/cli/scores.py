@@ -60,13 +60,15 @@ def history_cmd(site, db, sites_file, model, as_json):
 
 
 @click.command("league")
-@db_option
+@click.option("--db", "dbs", type=click.Path(dir_okay=False), multiple=True,
+              help="SQLite results database (default: a11ycrawl.db in the current directory, or A11YCRAWL_DB); "
+                   "repeat it to rank the sites of several databases (one per coordinator) as one league.")
 @sites_option
 @model_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
               help="table (default), csv (one row per site) or json; written to stdout alone.")
 @json_option
-def league_cmd(db, sites_file, model, fmt, as_json):
+def league_cmd(dbs, sites_file, model, fmt, as_json):
     """Rank every site by the score of its latest complete scored run, with the change in score
     and places since each site's previous run, the biggest climbers and progress against targets.
 
@@ -88,13 +90,15 @@ def league_cmd(db, sites_file, model, fmt, as_json):
       a11ycrawl league --format csv > league.csv
       a11ycrawl league --format json > league.json     # same as --json
       a11ycrawl league --model a11ycrawl-score/1
+      a11ycrawl league --db north.db --db south.db     # sites sharded over two coordinators
     """
     from reports.tables import league_csv, print_league, to_json
 
     from audits.analysis.history import climbers, load_goals
     from audits.results import league
 
-    rows = league(open_results(db), load_goals(sites_file), model=model)
+    stores = [open_results(db) for db in dbs] or [open_results(None)]
+    rows = league(stores, load_goals(sites_file), model=model)
     up = climbers(rows)
     if as_json and fmt not in (None, "json"):
         raise click.UsageError(f"give --format {fmt} or --json, not both")
