@@ -6,6 +6,7 @@ loses no page when a node dies mid-run, and a Grid that is down is a one-line er
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -16,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from audits.engine.axe import FACTS_VERSION
 from audits.engine.static_server import LoopbackServer, Reply
+from audits.results import site_checks
 from fixture_site import page, routes
 from helpers import invoke, load_json
 from hostile_site import routes as hostile_routes
@@ -49,6 +52,16 @@ def test_same_results_page_by_page_as_the_local_browser(selenium_grid, audit, tm
     run = grid_store.get_run(grid.run_id)
     assert run["browser"].startswith("selenium grid chrome ") and selenium_grid.url in run["browser"]
     assert run["axe_version"] == local_store.get_run(local.run_id)["axe_version"]
+    # the facts the cross-page checks and third-party attribution read: the same as locally
+    assert [(f.check, f.status) for f in site_checks(grid_store, grid.run_id)] == \
+        [(f.check, f.status) for f in site_checks(local_store, local.run_id)]
+
+    def frames(store, run_id):
+        return {p["url"]: [(f["target"], f["url"]) for f in p["frame_urls"]]
+                for p in store.frame_urls(run_id).values()}
+    assert frames(grid_store, grid.run_id) == frames(local_store, local.run_id) != {}
+    assert {json.loads(p["facts"]).get("facts_version") for p in grid_store.pages(grid.run_id)
+            if p["status"] == "audited"} == {FACTS_VERSION}
 
 
 HOSTILE_CONFIG = """

@@ -714,15 +714,6 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
 
     frame_urls: list[dict] = []
 
-    def spec_selector(partial: Any, i: int) -> list:
-        """axe's selector of a document's i-th frame, as finishRun puts it before the targets of
-        the nodes inside (``partial["frames"][i]["selector"]``, one item per frame level)."""
-        try:
-            sel = partial["frames"][i]["selector"]
-        except (KeyError, IndexError, TypeError):
-            return []
-        return list(sel) if isinstance(sel, list) else [sel]
-
     async def recurse(frame, frame_contexts: list[dict], parent_partial: Any, path: tuple = ()) -> None:
         for i, fc in enumerate(frame_contexts):
             child, res = await audit_frame(frame, fc)
@@ -734,7 +725,7 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
             facts["resources"] = sorted(set(facts.get("resources", [])) | set(res.get("resources") or []))
             # where each audited frame's document came from, by the selectors axe puts before the
             # targets of its nodes: findings in another origin's frame are attributed to it
-            here = (*path, *spec_selector(parent_partial, i)[-1:])
+            here = (*path, *frame_selector(parent_partial, i)[-1:])
             if len(frame_urls) < MAX_FRAME_URLS:
                 frame_urls.append({"target": list(here), "url": str(child.url)[:MAX_FRAME_URL]})
             await recurse(child, res["frameContexts"], res["partial"], here)
@@ -751,6 +742,17 @@ async def run_axe(page, options: dict[str, Any], quiet_ms: int, cap_ms: int, max
         raise AxeTimeout(f"axe ran {ran()} on the page and its frames ({total[0]} elements) without "
                          f"finishing; the limit of its last step (finishRun) was {budget:.0f} s") from None
     return {**result, "facts": facts, "frames": count[0]}
+
+
+def frame_selector(partial: Any, i: int) -> list:
+    """axe's selector of a document's i-th frame, as finishRun puts it before the targets of the
+    nodes inside (``partial["frames"][i]["selector"]``, one item per frame level): with the
+    frame's address it attributes findings in another origin's frame (``facts["frame_urls"]``)."""
+    try:
+        sel = partial["frames"][i]["selector"]
+    except (KeyError, IndexError, TypeError):
+        return []
+    return list(sel) if isinstance(sel, list) else [sel]
 
 
 def _number(value: Any) -> int:

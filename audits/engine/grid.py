@@ -66,7 +66,10 @@ from crawler.urls import Scope, normalise_url
 
 from audits.config import endpoint_label
 from audits.engine.auditor import DocumentFence, classify_navigation_error, refresh_target
-from audits.engine.axe import COUNT_JS, FRAME_ELEMENT_JS, AxeLimits, AxeTimeout, axe_file, call, init_script
+from audits.engine.axe import (
+    COUNT_JS, FACTS_VERSION, FRAME_ELEMENT_JS, MAX_FRAME_URL, MAX_FRAME_URLS, AxeLimits, AxeTimeout, axe_file, call,
+    frame_selector, init_script,
+)
 from audits.engine.browser import GC_FUNCTION, launch_args
 from audits.engine.incremental import body_hash
 from audits.engine.login import SecretInjector
@@ -571,9 +574,11 @@ class GridSession:
             raise AxeTimeout(f"axe ran {ran()} on the page ({elements} elements) without finishing; "
                              f"its limit was {budget:.0f} s") from None
         facts = top["facts"]
+        facts["facts_version"] = FACTS_VERSION
         if "result" in top:
             return {**top["result"], "facts": facts, "frames": 1}
         partials: list[Any] = [top["partial"]]
+        frame_urls: list[dict] = []
         unaudited: list[dict[str, str]] = []
         count = [1]
         total = [elements]
@@ -627,8 +632,8 @@ class GridSession:
             total[0] += n
             return res
 
-        def recurse(frame_contexts: list[dict]) -> None:
-            for fc in frame_contexts:
+        def recurse(frame_contexts: list[dict], parent_partial: Any, path: tuple = ()) -> None:
+            for i, fc in enumerate(frame_contexts):
                 res = audit_frame(fc)
                 if res is None:
                     partials.append(None)
@@ -636,13 +641,25 @@ class GridSession:
                 count[0] += 1
                 partials.append(res["partial"])
                 facts["resources"] = sorted(set(facts.get("resources", [])) | set(res.get("resources") or []))
-                recurse(res["frameContexts"])
+                # where the frame's document came from (as the Playwright backend records it)
+                here = (*path, *frame_selector(parent_partial, i)[-1:])
+                if len(frame_urls) < MAX_FRAME_URLS:
+                    try:
+                        url = self.script("return String(location.href);", limits.frame_s)
+                    except WebDriverException as exc:
+                        if _is_lost(exc):
+                            raise
+                        url = ""
+                    frame_urls.append({"target": list(here), "url": str(url or "")[:MAX_FRAME_URL]})
+                recurse(res["frameContexts"], res["partial"], here)
                 driver.switch_to.parent_frame()
 
         try:
-            recurse(top["frameContexts"])
+            recurse(top["frameContexts"], top["partial"])
         finally:
             driver.switch_to.default_content()
+        if frame_urls:
+            facts["frame_urls"] = frame_urls
         if unaudited:
             facts["frames_unaudited"] = unaudited
         budget = left(limits.for_document(total[0], limits.frame_s))
