@@ -280,7 +280,7 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
     score = s["score"]
     if score is not None:
         if score["score"] is None:
-            console.print(f"[bold]Score:[/] none — {score['reason']}")
+            console.print(f"[bold]Score:[/] none — {escape(score['reason'] or '')}")
         else:
             console.print(f"[bold]Score: {score['score']:.1f}/10[/] ({score['model_version']}, axe-core "
                           f"{score['axe_version']}): {score_explanation(s['components'])}")
