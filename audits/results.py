@@ -172,8 +172,13 @@ def rescore_all(store) -> RescoreReport:
 
 def stored_score(store, run_id: int, model: str = MODEL_VERSION) -> dict | None:
     """The score shown for a run: under ``model`` (default: the current model) if stored, else
-    the latest stored under any model (its ``model_version`` says which)."""
-    return store.score(run_id, model) or store.score(run_id)
+    the one under the newest model stored for it (its ``model_version`` says which: a database
+    last rescored before model 3 shows model 2, never model 1 saved in the same second)."""
+    for m in (model, *reversed(MODELS)):
+        row = store.score(run_id, m)
+        if row is not None:
+            return row
+    return store.score(run_id)  # a model this version does not know
 
 
 def run_coverage(store, run_id: int) -> Coverage:
