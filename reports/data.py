@@ -208,6 +208,16 @@ class FixFirst:
     part: str = "pages"  # model 3: pages | documents | statement | crosspage
     points: float | None = None  # model 3: what the unrounded score gains (2 decimals)
 
+    @staticmethod
+    def together(fixes) -> float:
+        """What ``fixes`` (page rules) add together, to show as "+X in all": under model 3 the sum
+        of their unrounded ``points`` (each rule's shown gain is rounded alone, and several
+        worth +0.0 each can add up to +0.3), else the sum of their gains."""
+        fixes = list(fixes)
+        if fixes and all(f.points is not None for f in fixes):
+            return round(sum(f.points for f in fixes), 1)
+        return round(sum(f.gain for f in fixes), 1)
+
     @property
     def label(self) -> str:
         """The fix as a reader names it: the rule, or ``statement: enforcement``."""
