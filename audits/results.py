@@ -78,7 +78,8 @@ def statement_report(store, run_id: int) -> dict:
 def statement_input(report: Mapping, searched: bool = True) -> StatementInput | None:
     """A :func:`statement_report` as model 3 scores it. None (the part does not apply) when the
     run did not record statement facts, or when it did not look for the statement (``searched``
-    false: it audited a list of URLs or a sitemap without following links) and found none."""
+    false: it audited a list of URLs or a sitemap without following links, or its crawl stayed in
+    the start URL's directory) and found none."""
     if not report.get("recorded", True):
         return None
     if not searched and not any(r["id"] == "exists" and r["status"] == "met" for r in report.get("requirements") or ()):
@@ -114,7 +115,12 @@ def score_stored_run(store, run_id: int, model: str = MODEL_VERSION) -> SiteScor
 
 def _extras(store, run_id: int) -> dict:
     """What model 3 scores besides the pages: the checked PDFs, the statement, the cross-page findings."""
-    searched = json_or(store.get_run(run_id)["config"], {}).get("follow_links") is not False
+    run = store.get_run(run_id)
+    config = json_or(run["config"], {}) or {}
+    # the statement was looked for only by a crawl over the whole host: a list of URLs, a sitemap
+    # without following links, or a crawl kept in the start URL's directory (the statement is
+    # usually outside it) that found none is not scored on it
+    searched = config.get("follow_links") is not False and run_scope(config, run["start_url"])["mode"] != "path"
     return {"documents": document_inputs(store, run_id),
             "statement": statement_input(statement_report(store, run_id), searched),
             "site_checks": site_findings(store, run_id)}
@@ -172,8 +178,13 @@ def rescore_all(store) -> RescoreReport:
 
 def stored_score(store, run_id: int, model: str = MODEL_VERSION) -> dict | None:
     """The score shown for a run: under ``model`` (default: the current model) if stored, else
-    the latest stored under any model (its ``model_version`` says which)."""
-    return store.score(run_id, model) or store.score(run_id)
+    the one under the newest model stored for it (its ``model_version`` says which: a database
+    last rescored before model 3 shows model 2, never model 1 saved in the same second)."""
+    for m in (model, *reversed(MODELS)):
+        row = store.score(run_id, m)
+        if row is not None:
+            return row
+    return store.score(run_id)  # a model this version does not know
 
 
 def run_coverage(store, run_id: int) -> Coverage:

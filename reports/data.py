@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
@@ -207,6 +208,16 @@ class FixFirst:
     cost: float | None  # points it costs (model 2)
     part: str = "pages"  # model 3: pages | documents | statement | crosspage
     points: float | None = None  # model 3: what the unrounded score gains (2 decimals)
+
+    @staticmethod
+    def together(fixes) -> float:
+        """What ``fixes`` (page rules) add together, to show as "+X in all": under model 3 the sum
+        of their unrounded ``points`` (each rule's shown gain is rounded alone, and several
+        worth +0.0 each can add up to +0.3), else the sum of their gains."""
+        fixes = list(fixes)
+        if fixes and all(f.points is not None for f in fixes):
+            return round(sum(f.points for f in fixes), 1)
+        return round(sum(f.gain for f in fixes), 1)
 
     @property
     def label(self) -> str:
@@ -419,32 +430,18 @@ def pick_run(store, site: str | None = None, run_id: int | None = None) -> dict:
 
 def with_site_paths(doc: dict, root: str) -> dict:
     """A run document (:func:`run_document`) with every URL under ``root`` (``check --dir``'s
-    temporary server) written as its path on the site, ``/contact.html``, so that it is the same
+    temporary server) written as its path on the site, ``/contact.html``, wherever it appears (a
+    value, or inside a sentence such as the scope's or a check's detail), so that it is the same
     on every run; pages in URL order."""
-    def name(url):
-        return "/" + url[len(root):] if isinstance(url, str) and url.startswith(root) else url
+    server = re.compile(re.escape(root.rstrip("/")) + r"(?!\d)/?")  # not a longer port's prefix
 
-    run = dict(doc["run"], start_url=name(doc["run"]["start_url"]))
-    if isinstance(run.get("config"), dict) and "start_url" in run["config"]:
-        run["config"] = dict(run["config"], start_url=name(run["config"]["start_url"]))
-    pages = [dict(p, url=name(p["url"]), final_url=name(p["final_url"]), referrer=name(p["referrer"]))
-             for p in doc["pages"]]
-    docs = [dict(d, url=name(d["url"]), linked_from=name(d["linked_from"])) for d in doc["documents"]]
-    out = {**doc, "run": run, "pages": sorted(pages, key=lambda p: p["url"]), "documents": docs}
-    def names(v):  # every URL in the evidence, and in the sentence
+    def names(v):
         if isinstance(v, dict):
             return {k: names(x) for k, x in v.items()}
         if isinstance(v, list):
             return [names(x) for x in v]
-        return name(v) if isinstance(v, str) else v
+        return server.sub("/", v) if isinstance(v, str) else v
 
-    if "site_checks" in doc:
-        out["site_checks"] = [dict(c, pages=names(c["pages"]), evidence=names(c["evidence"]),
-                                   detail=c["detail"].replace(root, "/")) for c in doc["site_checks"]]
-    if "third_party" in doc:
-        out["third_party"] = [dict(g, pages=[name(u) for u in g["pages"]]) for g in doc["third_party"]]
-    if doc.get("statement"):
-        st = doc["statement"]
-        out["statement"] = dict(st, url=name(st["url"]),
-                                requirements=[dict(r, evidence=name(r["evidence"])) for r in st["requirements"]])
+    out = names(doc)
+    out["pages"] = sorted(out["pages"], key=lambda p: p["url"] or "")
     return out

@@ -528,7 +528,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(score=_score_text, change=_change_text, signed=_signed, date=_date, short_date=_short_date,
                        href=safe_href, places=_places, wcag=wcag_label)
-    env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST, PART_LABELS=PART_LABELS)
+    env.globals.update(IMPACTS=IMPACTS, wcag_level=wcag_level, FIX_FIRST=FIX_FIRST, PART_LABELS=PART_LABELS,
+                       together=FixFirst.together)
     return env
 
 

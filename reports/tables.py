@@ -16,6 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+from rich.markup import escape
 from rich.text import Text
 
 from reports.data import IMPACTS, fix_first, score_parts
@@ -206,9 +207,9 @@ def print_history(console: Console, h) -> None:
             str(r.run_id), _date(r.started_at), r.status, fmt_score(r.score), fmt_change(r.change),
             fmt_pages(r.pages_audited, r.pages_to_audit),
             *(str(r.violations.get(i, 0)) for i in IMPACTS),
-            f"{r.model_version or '—'} / {r.axe_version or '?'}", note,
+            f"{r.model_version or '—'} / {r.axe_version or '?'}", escape(note),
         ))
-    print_fitted(console, f"History of {h.site}", columns, rows, drop=("model / axe-core", "date", "note"),
+    print_fitted(console, f"History of {escape(h.site)}", columns, rows, drop=("model / axe-core", "date", "note"),
                  caption="crit., ser., mod., minor: failing elements by impact")
     latest = h.latest
     if latest is not None:
@@ -219,7 +220,6 @@ def print_history(console: Console, h) -> None:
 def print_league(console: Console, rows: Iterable, top_climbers: Iterable) -> None:
     """``a11ycrawl league``: rank, score, change since the previous period, targets; the title
     names the scoring model and axe-core version of the ranked scores."""
-    from rich.markup import escape
 
     rows = list(rows)
     engines = sorted({(r.model_version, r.axe_version) for r in rows if r.rank is not None})
@@ -243,7 +243,7 @@ def print_league(console: Console, rows: Iterable, top_climbers: Iterable) -> No
     up = list(top_climbers)
     if up:
         console.print("[bold]Biggest climbers:[/] " + "; ".join(
-            f"{r.site} ▲ {r.rank_change} ({r.previous_rank} → {r.rank})" for r in up))
+            f"{escape(r.site)} ▲ {r.rank_change} ({r.previous_rank} → {r.rank})" for r in up))
 
 
 def _finding_table(title: str, findings) -> Table:
@@ -252,15 +252,16 @@ def _finding_table(title: str, findings) -> Table:
         t.add_column(col, overflow="fold")
     for f in findings:
         target = " | ".join(map(str, f.target)) if isinstance(f.target, list) else str(f.target or "")
-        t.add_row(f.rule, f"[{IMPACT_STYLE.get(f.impact, '')}]{f.impact}[/]", f.url, target)
+        t.add_row(escape(f.rule), f"[{IMPACT_STYLE.get(f.impact, '')}]{f.impact}[/]", Text(f.url), Text(target))
     return t
 
 
 def print_diff(console: Console, d) -> None:
     """``a11ycrawl diff``: the findings new in run B and fixed since run A."""
     if d.site_a != d.site_b:
-        console.print(f"[yellow]note:[/] run {d.run_a} is of {d.site_a} and run {d.run_b} of {d.site_b}")
-    console.print(f"[bold]Run {d.run_a} → run {d.run_b}[/] ({d.site_b}): [red]{len(d.new)} new[/], "
+        console.print(f"[yellow]note:[/] run {d.run_a} is of {escape(d.site_a)} and run {d.run_b} of "
+                      f"{escape(d.site_b)}")
+    console.print(f"[bold]Run {d.run_a} → run {d.run_b}[/] ({escape(d.site_b)}): [red]{len(d.new)} new[/], "
                   f"[green]{len(d.fixed)} fixed[/], {len(d.unchanged)} still present, on {d.pages_compared} pages "
                   "audited in both runs")
     if d.new:
@@ -269,7 +270,7 @@ def print_diff(console: Console, d) -> None:
         console.print(_finding_table("Fixed", d.fixed))
     for run, urls in ((d.run_a, d.pages_only_a), (d.run_b, d.pages_only_b)):
         if urls:
-            console.print(f"{len(urls)} page(s) audited only in run {run}, not compared: " + ", ".join(urls[:5])
+            console.print(f"{len(urls)} page(s) audited only in run {run}, not compared: " + escape(", ".join(urls[:5]))
                           + (" ..." if len(urls) > 5 else ""))
 
 

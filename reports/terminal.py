@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from reports.data import FIX_FIRST, IMPACTS, PART_LABELS, run_summary
+from reports.data import FIX_FIRST, IMPACTS, PART_LABELS, FixFirst, run_summary
 
 IMPACT_STYLE = {"critical": "bold red", "serious": "red", "moderate": "yellow", "minor": "cyan"}
 
@@ -280,7 +280,7 @@ def print_summary(console: Console, store, run_id: int, top: int = 10) -> None:
     score = s["score"]
     if score is not None:
         if score["score"] is None:
-            console.print(f"[bold]Score:[/] none — {score['reason']}")
+            console.print(f"[bold]Score:[/] none — {escape(score['reason'] or '')}")
         else:
             console.print(f"[bold]Score: {score['score']:.1f}/10[/] ({score['model_version']}, axe-core "
                           f"{score['axe_version']}): {score_explanation(s['components'])}")
@@ -365,8 +365,8 @@ def fix_first_table(console: Console, items, title: str = "Fix first") -> None:
               "PDF failing it, a statement requirement met, a cross-page check passed), each alone",
               header_style="bold",
               caption=None if not rest else
-              (f"and {len(rest)} more failing rule{'s' if len(rest) != 1 else ''}, worth +{sum(f.gain for f in rest):.1f} "
-               "in all" if only_rules else
+              (f"and {len(rest)} more failing rule{'s' if len(rest) != 1 else ''}, worth about "
+               f"+{FixFirst.together(rest):.1f} in all" if only_rules else
                f"and {len(rest)} more fix{'es' if len(rest) != 1 else ''}, each worth +{max(f.gain for f in rest):.1f} "
                "or less"))
     for col, j in (("#", "right"), ("rule" if only_rules else "fix", "left"), ("gain", "right"),

@@ -101,3 +101,14 @@ def test_start_url_redirecting_to_another_host_says_what_to_run(cli, serve, tmp_
     line = one_line_error(cli("audit", server.url, "--db", str(tmp_path / "a.db"), cwd=tmp_path))
     assert "out_of_scope" in line
     assert f"audit http://localhost:{port}/home instead, or add --allow-host localhost:{port}" in line
+
+
+@pytest.mark.browser
+def test_a_start_url_in_a_directory_redirecting_to_another_host_is_not_told_to_widen(cli, serve, tmp_path):
+    """Kept in /services/, the crawl would cover the whole other host with --allow-host (an
+    allowed host is crawled whole): the hint names only the address to audit instead."""
+    server = serve({})
+    port = server.port
+    server.app["/services/"] = Reply(status=301, headers={"Location": f"http://localhost:{port}/services/"})
+    line = one_line_error(cli("audit", server.url + "services/", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    assert f"(audit http://localhost:{port}/services/ instead)" in line and "--allow-host" not in line

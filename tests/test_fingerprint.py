@@ -202,3 +202,15 @@ def test_a_changed_or_moved_element_is_still_present_not_fixed_and_new(store):
     assert [f.rule for f in d.fixed] == ["html-has-lang"]
     assert d.new == ()
     assert sorted(f.rule for f in d.unchanged) == ["document-title", "link-name"]
+
+
+def test_diff_prints_selectors_and_site_names_as_text_not_markup(store):
+    """Selectors and URLs hold square brackets (``a[href="/x"]``) that rich would read as markup
+    and drop; a site name like ``[bold]x`` must not style, nor ``[/x]`` crash the command."""
+    url = "https://c.example/?f[0]=[/x]"
+    a = make_run(store, "[bold]Odd[/] council", {url: []})
+    b = make_run(store, "[bold]Odd[/] council", {url: [
+        violation("link-name", "serious", targets=('a[href="/x"]',), html='<a href="/x"></a>')]})
+    res = CliRunner().invoke(a11ycrawl, ["diff", str(a), str(b), "--db", store.path], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert 'a[href="/x"]' in res.stdout and "[bold]Odd[/] council" in res.stdout

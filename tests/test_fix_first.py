@@ -19,7 +19,7 @@ from audits.analysis.fingerprint import finding_fingerprint
 from audits.results import score_run, stored_score
 from audits.store import PageRecord, open_store
 from reports.cli import cli as a11ycrawl
-from reports.data import FIX_FIRST, fix_first, run_document
+from reports.data import FIX_FIRST, FixFirst, fix_first, run_document
 from reports.html import build_report, render_report
 from reports.terminal import print_summary
 from helpers import Tags, _v, contrast, label, logo
@@ -113,8 +113,8 @@ def test_the_lists_stop_at_the_same_rule_and_count_the_rest(tmp_path):
     html = render_report(build_report(s, site=SITE))
     shown = [r for r, _, _ in ROW.findall(summary)]
     assert shown == [r for r, _, _ in HTML_ROW.findall(html)] == rules[:FIX_FIRST]
-    assert "and 2 more failing rules, worth +0.5 in all" in summary
-    assert "…and 2 more failing rules, worth +0.5 in all" in html
+    assert "and 2 more failing rules, worth about +0.5 in all" in summary
+    assert "…and 2 more failing rules, worth about +0.5 in all" in html
     s.close()
 
 
@@ -178,3 +178,13 @@ def test_a_run_scored_only_under_model_1_is_reported_under_model_1_and_says_so(t
     assert {p.url: p.score for p in report.pages} == {p.url: p.score for p in old.pages if p.rules}
     assert f"Scoring model {MODEL_1}" in render_report(report)
     s.close()
+
+
+def test_the_rest_is_worth_what_its_points_add_up_to_not_its_rounded_gains():
+    """Under model 3 a rule on one page of fifty can show +0.0 (0.07 points, rounded alone);
+    four of them together are worth about +0.3, not "+0.0 in all"."""
+    rest = [FixFirst(rule=f"r{i}", gain=0.0, pages=1, prevalence=0.02, impact="minor", level="A", wcag=(),
+                     cost=None, points=0.07) for i in range(4)]
+    assert FixFirst.together(rest) == 0.3
+    assert FixFirst.together([FixFirst(rule="r", gain=0.4, pages=1, prevalence=1, impact="minor", level="A",
+                                       wcag=(), cost=0.4)] * 2) == 0.8  # model 2: gains add up

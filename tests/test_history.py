@@ -531,3 +531,14 @@ def test_league_csv_neutralises_formula_cells(store):
     assert sorted(sites) == sorted(["'" + n for n in names[:-1]] + ["Plain Council"])
     rows = list(csv.DictReader(io.StringIO(out, newline="")))
     assert all(r["score"] == "10.0" and r["rank"] == "1" for r in rows)  # figures stay numbers
+
+
+def test_history_prints_a_failed_runs_note_with_brackets_as_text(store):
+    """A failed run's error can hold a URL with square brackets (``?f[0]=[/x]``): ``history``
+    prints it as it is, with no markup error."""
+    run = store.create_run(site="[b]Brk", start_url="https://b.example/?f[0]=[/x]", tool_version="0.1.0",
+                           axe_version="4.12.1", config={}, config_hash="c", max_pages=5)
+    store.finish_run(run, "failed", error="the start URL could not be audited: https://b.example/?f[0]=[/x] HTTP 500")
+    res = CliRunner().invoke(a11ycrawl, ["history", "[b]Brk", "--db", store.path], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "?f[0]=[/x]" in res.stdout and "History of [b]Brk" in res.stdout

@@ -15,7 +15,7 @@ from audits.analysis.scoring import (
     wcag_level,
 )
 from audits.analysis.fingerprint import finding_fingerprint
-from audits.results import page_inputs, rescore_all, score_run
+from audits.results import page_inputs, rescore_all, score_run, stored_score
 from audits.store import PageRecord, open_store
 from helpers import make_run, violation
 
@@ -301,6 +301,17 @@ def test_rescore_reproduces_stored_scores_and_reports_changes(store):
     store.save_score(runs[1], "a11ycrawl-score/0", "4.12.1", 10.0, {})
     again = rescore_all(store)
     assert [(c.run_id, c.before, c.after) for c in again.changed] == [(runs[0], 9.9, score_run(store, runs[0]).score)]
+
+
+def test_a_run_not_scored_under_the_current_model_shows_its_newest_model(store):
+    """A database last rescored by an older release holds model 1 and model 2 saved in the same
+    second: the score shown is model 2's, the newer, never model 1's."""
+    run = make_run(store, "A", {"https://a.example/": [violation("label", "critical")]})
+    for model, score in (("a11ycrawl-score/2", 8.9), ("a11ycrawl-score/1", 4.3)):
+        store.save_score(run, model, "4.12.1", score, {})
+    store.db.execute("update scores set computed_at = '2026-01-01T00:00:00+00:00'")
+    shown = stored_score(store, run)
+    assert (shown["model_version"], shown["score"]) == ("a11ycrawl-score/2", 8.9)
 
 
 # -- model 2's promises: steerable, honest gains, needs review never scored ---------------------------

@@ -448,14 +448,19 @@ def test_the_parts_table_passes_our_own_audit(audit, serve, scored_run):
     assert page["violations"] == [], [(v["rule"], [n["target"] for n in v["nodes"]]) for v in page["violations"]]
 
 
-@pytest.mark.parametrize("follow_links, statement", [(True, ("scored", 0.0)), (False, ("not_applicable", None))])
-def test_a_run_that_did_not_look_for_the_statement_is_not_scored_on_it(store, follow_links, statement):
-    """A crawl that finds no statement scores 0 for it; a list of URLs (``check --urls``, no
-    links followed) that did not include it is not asked for it."""
-    run_id = store.create_run(site="Council", start_url="https://c.example/", tool_version="0.1.0",
-                              axe_version="4.12.1", config={"follow_links": follow_links}, config_hash="t",
-                              max_pages=10)
-    store.save_page(run_id, PageRecord(url="https://c.example/", status="audited", title="Home",
+@pytest.mark.parametrize("start, config, statement", [
+    ("", {"follow_links": True}, ("scored", 0.0)),
+    ("", {"follow_links": False}, ("not_applicable", None)),
+    ("services/", {"scope": "path"}, ("not_applicable", None)),
+    ("services/", {"scope": "host"}, ("scored", 0.0)),
+])
+def test_a_run_that_did_not_look_for_the_statement_is_not_scored_on_it(store, start, config, statement):
+    """A crawl of the whole host that finds no statement scores 0 for it; a list of URLs
+    (``check --urls``, no links followed) or a crawl kept in /services/ (the statement lies
+    outside it) that did not find it is not asked for it."""
+    run_id = store.create_run(site="Council", start_url="https://c.example/" + start, tool_version="0.1.0",
+                              axe_version="4.12.1", config=config, config_hash="t", max_pages=10)
+    store.save_page(run_id, PageRecord(url="https://c.example/" + start, status="audited", title="Home",
                                        facts={"statement_links": []}))
     store.finish_run(run_id, "complete")
     part = {p.name: p for p in score_run(store, run_id).parts}["statement"]

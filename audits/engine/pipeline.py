@@ -152,6 +152,9 @@ def _redirect_hint(rec: PageRecord, scope: Scope | None = None) -> str:
         return ""
     if scope is not None and scope.url_host_allowed(target) and not scope.in_directory(normalise_url(target)):
         return f" (outside the start URL's directory: audit {target} instead, or add --scope host)"
+    if scope is not None and scope.directories:
+        # an allowed host is crawled whole: --allow-host would widen a crawl kept in a directory
+        return f" (audit {target} instead)"
     return f" (audit {target} instead, or add --allow-host {origin_host(target)})"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 import click
+from rich.text import Text
 
 from reports.cli.common import db_option, open_results, run_option, site_option, sites_option, stderr_console
 
@@ -40,9 +41,9 @@ def report_cmd(db, site, run_id, sites_file, output):
     others = store.sites()
     rep = write_report(store, output, site=site, run_id=run_id, goals=load_goals(sites_file))
     console = stderr_console()
-    console.print(f"Wrote {output}: {rep.site}, run {rep.run['id']}, score "
+    console.print(Text(f"Wrote {output}: {rep.site}, run {rep.run['id']}, score "
                   f"{'—' if rep.score is None else f'{rep.score:.1f}'}, {len(rep.issues)} failing rule(s) "
-                  f"on {len(rep.pages)} page(s).")
+                  f"on {len(rep.pages)} page(s)."))
     if not site and run_id is None and len(others) > 1:
         console.print(f"[dim]{len(others)} sites are stored; this report is about the latest run's site. "
                       f"Choose another with --site NAME ('a11ycrawl league' lists them).[/]")
