@@ -324,7 +324,8 @@ class Store:
         saw them, absolute and not normalised)."""
         return [(r["url"], r["link"]) for r in self.db.query(
             """select pages.url as url, links.value as link from pages, json_each(pages.facts, '$.links') as links
-               where pages.run_id = ? and pages.status = 'audited' and json_valid(pages.facts)""", [run_id])]
+               where pages.run_id = ? and pages.status = 'audited' and json_valid(pages.facts)
+               order by pages.id, links.key""", [run_id])]
 
     def unsettled_pages(self, run_id: int) -> list[dict]:
         """Audited pages of a run that were audited before they settled (``settled`` false in their

@@ -98,6 +98,24 @@ def run_document(store, run_id: int) -> dict:
             "score": score_out(stored_score(store, run_id))}
 
 
+def pages_linking(links: Iterable[tuple[str, str]], targets: set[str]) -> dict[str, list[str]]:
+    """For each of ``targets`` (stored URLs, normalised as the crawl stores them), the pages whose
+    links lead to it, in the order of ``links`` (``(page, link)`` pairs as the browser saw them,
+    see :meth:`audits.store.Store.page_links`): a link is compared once normalised, so
+    ``?v=2&file=a.pdf``, a fragment or a tracking parameter still find ``?file=a.pdf&v=2``."""
+    out: dict[str, list[str]] = {}
+    if not targets:
+        return out
+    for page, link in links:
+        try:
+            target = normalise_url(str(link))
+        except ValueError:
+            continue
+        if target in targets and page not in out.setdefault(target, []):
+            out[target].append(page)
+    return out
+
+
 def broken_links(pages, links: Iterable[tuple[str, str]] = ()) -> list[dict]:
     """The linked URLs that answered 404 or 410 (reason ``broken_link``), in URL order, each with
     the page the crawl first found it on (``linked_from``) and every audited page that links it
@@ -107,14 +125,8 @@ def broken_links(pages, links: Iterable[tuple[str, str]] = ()) -> list[dict]:
     broken = {p["url"]: {"url": p["url"], "http_status": p["http_status"], "linked_from": p["referrer"],
                          "linked_from_pages": {p["referrer"]} if p["referrer"] else set()}
               for p in pages if p["reason_code"] == "broken_link"}
-    if broken:
-        for page, link in links:
-            try:
-                target = normalise_url(link)
-            except ValueError:
-                continue
-            if target in broken:
-                broken[target]["linked_from_pages"].add(page)
+    for target, linking in pages_linking(links, set(broken)).items():
+        broken[target]["linked_from_pages"].update(linking)
     return [dict(b, linked_from_pages=sorted(b["linked_from_pages"])) for _, b in sorted(broken.items())]
 
 

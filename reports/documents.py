@@ -6,13 +6,12 @@ stays data (the template autoescapes it, the CSV writer neutralises it)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from audits.analysis.documents import CHECK_NAMES
 from audits.analysis.statement import REQUIREMENT_NAMES
 
-from reports.data import document_out, json_or, statement_report, wcag_label
+from reports.data import document_out, pages_linking, statement_report, wcag_label
 
 DOCUMENT_COLUMNS = ("site", "run", "document_url", "linked_from", "check_status", "check_reason", "pages", "created",
                     "possibly_exempt", "check", "check_name", "result", "detail", "wcag", "pdf_ua", "matterhorn")
@@ -20,29 +19,11 @@ STATEMENT_COLUMNS = ("site", "run", "statement_url", "compliance", "latest_date"
                      "requirement_name", "result", "evidence")
 
 
-def _without_fragment(url: str) -> str:
-    return url.split("#", 1)[0]
-
-
-def document_linkers(pages: list[dict], urls: set[str]) -> dict[str, list[str]]:
-    """For each document URL in ``urls``, the audited pages whose links include it (from the
-    pages' stored facts), in page order."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for p in pages:
-        if p.get("status") != "audited":
-            continue
-        facts = json_or(p.get("facts"), None)
-        links = facts.get("links") if isinstance(facts, dict) else None
-        for href in {_without_fragment(str(h)) for h in links or []} & urls:
-            out[href].append(p["url"])
-    return out
-
-
-def documents_report(store, run_id: int, pages: list[dict] | None = None) -> list[dict]:
+def documents_report(store, run_id: int) -> list[dict]:
     """Every linked document of a run as :func:`document_out`, with ``linked_from_pages``: every
     audited page that links it (``linked_from`` is the page the crawler first found it on)."""
     docs = [document_out(d) for d in store.documents(run_id)]
-    linkers = document_linkers(store.pages(run_id) if pages is None else pages, {d["url"] for d in docs})
+    linkers = pages_linking(store.page_links(run_id), {d["url"] for d in docs})
     for d in docs:
         d["linked_from_pages"] = linkers.get(d["url"]) or ([d["linked_from"]] if d["linked_from"] else [])
     return docs
@@ -103,11 +84,11 @@ def _criteria(text: str | None) -> tuple[str, ...]:
     return tuple(wcag_label(c.strip()) for c in (text or "").split(",") if c.strip())
 
 
-def document_views(store, run_id: int, pages: list[dict] | None = None) -> dict:
+def document_views(store, run_id: int) -> dict:
     """``{"document_list": ...}`` for :class:`reports.html.Report`: the run's documents
     (:func:`documents_report`), the ones with failed checks first (most failures
     first), then unreadable ones, then the rest, by URL."""
-    docs = documents_report(store, run_id, pages)
+    docs = documents_report(store, run_id)
     out = []
     for d in docs:
         checks = tuple(DocumentCheckView(

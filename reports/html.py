@@ -470,7 +470,7 @@ def build_report(store, site: str | None = None, run_id: int | None = None,
         not_audited=not_audited, history=tuple(rows), charts=_charts(rows), league=tuple(lg),
         issues=tuple(_issue_groups(finding_rows, texts, gains)),
         pages=tuple(_page_details(finding_rows, audited, page_scores)),
-        **document_views(store, run["id"], pages), **statement_view(store, run["id"]),
+        **document_views(store, run["id"]), **statement_view(store, run["id"]),
         diff=_diff_summary(store, run), documents=len(store.documents(run["id"])),
         # page rules under "Fix first"; model 3's other fixes under "How the score is made" (parts)
         fix_first=tuple(f for f in fix_first(this.components, limit=None) if f.part == "pages"),

@@ -57,3 +57,22 @@ def test_the_private_name_check_can_fail(tmp_path):
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports" / "x.py").write_text("from audits.store import _json\nfrom audits import __version__\n")
     assert _private_imports(tmp_path) == ["reports/x.py:1 audits.store._json"]
+
+
+def _test_module_imports(root: Path = ROOT) -> list[str]:
+    """Test modules importing another test module (``from test_x import ...``): shared builders
+    belong in helpers, fixture modules or conftest, so that each test module stands alone."""
+    found = []
+    for f in sorted((root / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module else
+                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            found += [f"tests/{f.name}:{node.lineno} {n}" for n in names if n.split(".")[0].startswith("test_")]
+    return found
+
+
+def test_no_test_module_imports_another(tmp_path):
+    assert _test_module_imports() == []
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_y.py").write_text("from test_documents import raw_pdf\nimport helpers\n")
+    assert _test_module_imports(tmp_path) == ["tests/test_y.py:1 test_documents"]

@@ -14,11 +14,12 @@ from click.testing import CliRunner
 
 from audits.analysis.documents import check_pdf
 from audits.store import PageRecord, open_store
+from crawler.urls import normalise_url
 from helpers import NOW, RULES, Tags, add_run, logo
 from reports.cli import cli as a11ycrawl
 from reports.export import export_table_csv
 from reports.html import build_report, render_report
-from test_documents import raw_pdf, scanned_pdf
+from pdf_files import raw_pdf, scanned_pdf
 
 BASE = "https://www.fenside.example.gov.uk/"
 SITE = "Fenside Council"
@@ -55,7 +56,9 @@ def store(tmp_path_factory):
     s.save_document(run_id, {"url": links[0], "page_url": BASE, "kind": "pdf", "content_type": "application/pdf",
                              "size": 1, **_checks(scanned_pdf(b"D:20170301000000Z"))})
     # the crawler first saw it on papers/ (say, through a redirect); committee/ is what links it
-    s.save_document(run_id, {"url": BASE + "docs/" + EVIL + ".pdf", "page_url": BASE + "papers/", "kind": "pdf",
+    # (stored under its normalised URL, as the crawl stores documents)
+    s.save_document(run_id, {"url": normalise_url(BASE + "docs/" + EVIL + ".pdf"), "page_url": BASE + "papers/",
+                             "kind": "pdf",
                              "content_type": "application/pdf", "size": 1,
                              **_checks(raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
                                                 b"<< /Type /Pages /Kids [] /Count 0 >>"],
@@ -183,3 +186,20 @@ def test_the_sections_pass_our_own_audit(audit, serve, report_html):
     s, outcome = audit(server.url + "report.html", max_pages=1)
     (page,) = [p for p in run_document(s, outcome.run_id)["pages"] if p["status"] == "audited"]
     assert page["violations"] == [], [(v["rule"], [n["target"] for n in v["nodes"]]) for v in page["violations"]]
+
+
+def test_every_page_linking_a_document_is_found_however_the_link_is_written():
+    """Documents are stored under their normalised URL; a page linking ``?v=2&file=a.pdf``, with a
+    fragment or a tracking parameter, links the same document (and a page is listed once)."""
+    from crawler.urls import normalise_url
+    from reports.data import pages_linking
+
+    doc = normalise_url("https://c.example/get?file=a.pdf&v=2")
+    links = [("https://c.example/", "https://c.example/get?v=2&file=a.pdf"),
+             ("https://c.example/papers", "https://c.example/get?file=a.pdf&v=2#page=3"),
+             ("https://c.example/papers", "https://c.example/get?file=a.pdf&v=2"),
+             ("https://c.example/news", "https://c.example/get?file=a.pdf&v=2&utm_source=news"),
+             ("https://c.example/other", "https://c.example/get?file=b.pdf"),
+             ("https://c.example/bad", "http://[bad")]
+    assert pages_linking(links, {doc}) == {doc: ["https://c.example/", "https://c.example/papers",
+                                                 "https://c.example/news"]}

@@ -17,7 +17,7 @@ from audits.errors import ConfigError, StoreError
 from audits.analysis.history import (
     SiteGoals, Target, climbers, competition_ranks, load_goals, target_progress,
 )
-from audits.analysis.scoring import MODEL_1, MODEL_VERSION
+from audits.analysis.scoring import MODEL_1, MODEL_2, MODEL_VERSION
 from audits.results import history, league, rescore_all, score_run
 from helpers import history_store, make_run, violation
 
@@ -213,7 +213,8 @@ def test_league_flags_sites_scored_with_another_axe_core_or_model(store):
     league_store(store)
     scored_run(store, "D", 0, "02-06", axe="4.10.0")
     e = scored_run(store, "E", 0, "02-06")
-    store.db["scores"].delete((e, MODEL_1))  # as if only a model older than both had scored it
+    for old in (MODEL_1, MODEL_2):  # as if only a model older than both had scored it
+        store.db["scores"].delete((e, old))
     store.db["scores"].update((e, MODEL_VERSION), {"model_version": "a11ycrawl-score/0"})
     make_run(store, "F", {}, failed=[HOME], status="failed", started_at="2026-02-06T09:00:00+00:00")
     rows = {r.site: r for r in league(store, today=TODAY)}
@@ -297,7 +298,8 @@ def test_history_and_league_under_either_model_say_which(store):  # noqa: F811
     assert history(store, "B", today=TODAY, model=MODEL_1).rows[0].score == 6.5
     # a run scored only under model 1 (stored before model 2 existed) shows that, and says so
     run = history(store, "B", today=TODAY).rows[-1].run_id
-    store.db["scores"].delete((run, MODEL_VERSION))
+    for newer in (MODEL_2, MODEL_VERSION):
+        store.db["scores"].delete((run, newer))
     row = history(store, "B", today=TODAY).rows[-1]
     assert row.model_version == MODEL_1 and "scored by a11ycrawl-score/1: run 'a11ycrawl rescore'" in row.note
     assert league_row(store, "B").rank is None and "not comparable" in league_row(store, "B").note
