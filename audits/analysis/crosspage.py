@@ -135,12 +135,13 @@ _SKIP = re.compile(r"^(skip|jump)( to| over)?\b|^back to top$|^top$")
 # Blocks that are no repeated navigation in the 3.2.3 sense: their links depend on the page by
 # design. A pagination block ("Previous page" is ?page=3 on page 4, "Older posts" on page 1 is
 # "Newer posts" on page 3) and a breadcrumb trail (its last items are the page's own section).
-_PER_PAGE_LABEL = re.compile(r"paginat|\bpager\b|\bpaging\b|page navigation|pages navigation|posts navigation|"
-                             r"\bresults pages\b|breadcrumb|you are here", re.I)
+_PER_PAGE_LABEL = re.compile(r"paginat|\bpager\b|\bpaging\b|\bpages? navigation\b|\bposts? navigation\b|^posts$|"
+                             r"\bresults pages\b|tudalennu|breadcrumb|briwsion|you are here", re.I)
 # links that move through a list, not to a place: "Previous page", "Older posts", "Next ›",
-# "« First", "3", "Page 3", "Go to page 3"
-_PAGER_LINK = re.compile(r"^\W*(?:(?:previous|prev|next|older|newer|first|last)\b|(?:go to )?(?:page\s*)?\d+\W*$)",
-                         re.I)
+# "« First", "3", "Page 3", "Go to page 3", "Page 3 of 10", Welsh "Tudalen flaenorol", "Nesaf"
+_PAGER_LINK = re.compile(r"^\W*(?:(?:previous|prev|next|older|newer|first|last)\b|(?:tudalen\s+)?(?:blaenorol|"
+                         r"flaenorol|nesaf|nesa|cyntaf|olaf)\b|(?:go ?to |show )?(?:results\s+)?(?:page|tudalen)?\s*"
+                         r"\d+(?:\s*of\s*\d+)?\W*$)", re.I)
 # a language switcher's links point to this page in another language: a different address on each page
 _LANGUAGE_LINK = re.compile(
     r"^\W*(?:english|saesneg|cymraeg|welsh|gaeilge|irish|g\u00e0idhlig|gaidhlig|gaelic|kernewek|polski|polish|"
@@ -154,8 +155,10 @@ _LANGUAGE_LINK = re.compile(
 def pager_link(name: Any) -> bool:
     """Whether a link's name says it moves through a list of pages rather than to a place.
 
-    >>> [pager_link(n) for n in ("Previous page", "Older posts", "\u00ab First", "12", "Page 3", "Bins", "Next steps")]
-    [True, True, True, True, True, False, True]
+    >>> [pager_link(n) for n in ("Previous page", "Older posts", "\u00ab First", "12", "Page 3 of 10", "Tudalen nesaf")]
+    [True, True, True, True, True, True]
+    >>> [pager_link(n) for n in ("Bins", "2024 budget", "Council tax", "Later life", "Pages for schools")]
+    [False, False, False, False, False]
     """
     return isinstance(name, str) and bool(_PAGER_LINK.search(_text(name)))
 
