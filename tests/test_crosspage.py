@@ -118,7 +118,7 @@ def test_numbered_pagination_is_no_navigation_block(label):
     """On page 4, "Previous page" (?page=3) comes before "Page 2": the block's order differs from
     page 2's, and ?page=3 is "Previous page" on one page and "Page 3" on another. Left out by its
     label, and by its links' names when it has no label."""
-    pages = [pg("news" + ("" if n == 1 else f"?page={n}"), title="News", blocks=[nav(*MAIN), govuk_pager(n)])
+    pages = [pg("news" + ("" if n == 1 else f"?page={n}"), title="News", blocks=[nav(*MAIN), govuk_pager(n, label=label)])
              for n in range(1, 6)]
     assert finding(pages, "consistent-navigation").status == "pass"
     assert finding(pages, "consistent-identification").status == "pass"
@@ -169,11 +169,11 @@ def test_a_breadcrumb_trail_follows_the_page():
 
 
 def test_the_current_page_may_be_named_otherwise():
-    """The current item links the page itself under its heading ("Bins and recycling") or a
+    """The current item links the page itself under its heading ("Waste and recycling") or a
     breadcrumb's last item: its name is not compared; its place still is."""
     hrefs = [SITE + "bins", SITE + "council-tax", SITE + "parking"]
     pages = [pg("", blocks=[nav("Bins", "Council tax", "Parking", label="")]),
-             pg("bins", blocks=[nav("Bins and recycling", "Council tax", "Parking", label="", hrefs=hrefs)]),
+             pg("bins", blocks=[nav("Waste and recycling", "Council tax", "Parking", label="", hrefs=hrefs)]),
              pg("parking", blocks=[nav("Bins", "Council tax", "You are here: Parking", label="", hrefs=hrefs)])]
     assert finding(pages, "consistent-identification").status == "pass"
     assert finding(pages, "consistent-navigation").status == "pass"
