@@ -9,12 +9,14 @@ check                       WCAG 2.2     fails when
 =========================== ============ ======================================================
 ``consistent-navigation``   3.2.3        a navigation block repeated on several pages lists the
                                          links it shares with the usual order in another order
+                                         (pagination blocks, breadcrumb trails, pager and
+                                         language-switcher links left out)
 ``consistent-identification`` 3.2.4      the same navigation block links the same address
                                          under names that do not contain one another
 ``multiple-ways``           2.4.5        no audited page has a search, a site map or an A-Z
                                          link, and the home page does not link every page
 ``page-title-empty``        2.4.2        a page has no title, or one of spaces
-``page-title-duplicate``    2.4.2        different pages share a title
+``page-title-duplicate``    2.4.2        different pages in one declared language share a title
 ``language-change``         3.1.1, 3.1.2 a page's text, or a passage of it, is in a writing
                                          system its declared language does not use, or the
                                          page reads as another language of a short list
