@@ -72,8 +72,9 @@ def test_one_destination_named_differently_fails():
 
 @pytest.mark.parametrize("other", ["Contact us", "contact (current page)", "CONTACT", "Skip to content", "Contact (3)"])
 def test_names_that_agree_pass(other):
-    hrefs = [SITE + "contact", SITE + "bins"]
-    pages = [pg("", blocks=[nav("Contact", "Bins", hrefs=hrefs)]), pg("x", blocks=[nav(other, "Bins", hrefs=hrefs)])]
+    hrefs = [SITE + "contact", SITE + "bins", SITE + "tax"]
+    pages = [pg("", blocks=[nav("Contact", "Bins", "Tax", hrefs=hrefs)]),
+             pg("x", blocks=[nav(other, "Bins", "Tax", hrefs=hrefs)])]
     assert finding(pages, "consistent-identification").status == "pass"
 
 
@@ -98,6 +99,103 @@ def test_different_blocks_may_name_a_destination_differently():
     assert finding(pages, "consistent-identification").status == "pass"
 
 
+# -- what changes from page to page by design is no inconsistency ----------------------------------
+
+MAIN = ("Bins", "Council tax", "Parking", "Contact")
+
+
+def govuk_pager(page, last=5, label="Pagination"):
+    """GOV.UK's numbered pagination on ``news?page={page}``: "Previous page" first, the numbers
+    (the current one a link too), "Next page"."""
+    url = (SITE + "news?page={}").format
+    links = ([["Previous page", url(page - 1)]] if page > 1 else []) + [[f"Page {n}", url(n)] for n in range(1, last + 1)] \
+        + ([["Next page", url(page + 1)]] if page < last else [])
+    return {"kind": "nav", "label": label, "links": links}
+
+
+@pytest.mark.parametrize("label", ["Pagination", ""])
+def test_numbered_pagination_is_no_navigation_block(label):
+    """On page 4, "Previous page" (?page=3) comes before "Page 2": the block's order differs from
+    page 2's, and ?page=3 is "Previous page" on one page and "Page 3" on another. Left out by its
+    label, and by its links' names when it has no label."""
+    pages = [pg("news" + ("" if n == 1 else f"?page={n}"), title="News", blocks=[nav(*MAIN), govuk_pager(n, label=label)])
+             for n in range(1, 6)]
+    assert finding(pages, "consistent-navigation").status == "pass"
+    assert finding(pages, "consistent-identification").status == "pass"
+
+
+def test_older_and_newer_posts_are_no_navigation_block():
+    """WordPress: /news/page/2/ is "Older posts" on page 1 and "Newer posts" on page 3."""
+    def posts(n, last=4):
+        url = (SITE + "news/page/{}/").format
+        return nav(*(["Older posts"] if n < last else []) + (["Newer posts"] if n > 1 else []), label="",
+                   hrefs=([url(n + 1)] if n < last else []) + ([url(n - 1) if n > 2 else SITE + "news/"] if n > 1 else []))
+    pages = [pg("news/" if n == 1 else f"news/page/{n}/", title="News", blocks=[nav(*MAIN), posts(n)]) for n in (1, 3)]
+    assert finding(pages, "consistent-identification").status == "pass"
+
+
+def test_blocks_sharing_only_half_their_addresses_are_not_one_block():
+    """An events list's "Earlier events" / "Later events" (names we do not know as a pager's):
+    page 1's block {page 2} and page 3's {page 2, page 4} share exactly half their addresses, which
+    is not enough to be one block (nor are two menus of four sharing two)."""
+    url = (SITE + "events?page={}").format
+    pages = [pg("events", blocks=[nav("Later events", label="", hrefs=[url(2)])]),
+             pg("events?page=3", blocks=[nav("Earlier events", "Later events", label="", hrefs=[url(2), url(4)])])]
+    assert finding(pages, "consistent-identification").status == "not-applicable"
+    # labelled as a pagination block, it is left out whatever its links' names
+    for p in pages:
+        p["facts"]["nav_blocks"][0]["label"] = "Events pagination"
+    pages[0]["facts"]["nav_blocks"][0]["links"].append(["Bins", SITE + "bins"])
+    pages[1]["facts"]["nav_blocks"][0]["links"][1:] = [["Bins", SITE + "bins"]]
+    assert finding(pages, "consistent-identification").status == "not-applicable"
+    pages[0]["facts"]["nav_blocks"][0]["label"] = pages[1]["facts"]["nav_blocks"][0]["label"] = "Events"
+    assert finding(pages, "consistent-identification").status == "fail"  # the same block: {page 2, bins}
+
+
+def test_a_breadcrumb_trail_follows_the_page():
+    """A trail names and orders the page's parents, which differ from page to page (a page under
+    two sections, a section named by its page's title): not a repeated navigation block."""
+    trail = lambda *pairs: nav(*[n for n, _ in pairs], label="Breadcrumb", hrefs=[SITE + h for _, h in pairs])
+    pages = [pg("bins/days", blocks=[nav(*MAIN), trail(("Home", ""), ("Services", "services"), ("Bins", "bins"))]),
+             pg("bins/missed", blocks=[nav(*MAIN), trail(("Home", ""), ("Services", "services"),
+                                                          ("Rubbish and recycling", "bins"))]),
+             pg("parking/permits", blocks=[nav(*MAIN), trail(("Home", ""), ("Bins", "bins"), ("Services", "services"))])]
+    out = {f.check: f.status for f in check_site(pages, SITE)}
+    assert out["consistent-navigation"] == out["consistent-identification"] == "pass"
+    for p in pages:
+        p["facts"]["nav_blocks"][1]["label"] = "Trail"  # were it a repeated block, both would fail
+    out = {f.check: f.status for f in check_site(pages, SITE)}
+    assert out["consistent-navigation"] == out["consistent-identification"] == "fail"
+
+
+def test_the_current_page_may_be_named_otherwise():
+    """The current item links the page itself under its heading ("Waste and recycling") or a
+    breadcrumb's last item: its name is not compared; its place still is."""
+    hrefs = [SITE + "bins", SITE + "council-tax", SITE + "parking"]
+    pages = [pg("", blocks=[nav("Bins", "Council tax", "Parking", label="")]),
+             pg("bins", blocks=[nav("Waste and recycling", "Council tax", "Parking", label="", hrefs=hrefs)]),
+             pg("parking", blocks=[nav("Bins", "Council tax", "You are here: Parking", label="", hrefs=hrefs)])]
+    assert finding(pages, "consistent-identification").status == "pass"
+    assert finding(pages, "consistent-navigation").status == "pass"
+    pages.append(pg("bins/days", blocks=[nav("Rubbish", "Council tax", "Parking", label="", hrefs=hrefs)]))
+    assert finding(pages, "consistent-identification").pages == (SITE + "bins/days",)  # not its own page
+    pages.append(pg("council-tax", blocks=[nav("Council tax", "Bins", "Parking", label="",
+                                                hrefs=[hrefs[1], hrefs[0], hrefs[2]])]))
+    assert finding(pages, "consistent-navigation").pages == (SITE + "council-tax",)
+
+
+def test_a_language_switcher_is_left_out():
+    """English/Cymraeg in the header: "Cymraeg" links this page in Welsh (another address on every
+    page) and "English" the page itself, ahead of the menu's link to it (which would move the
+    page's own address to the front of the header on every page)."""
+    paths = {"bins": "biniau", "council-tax": "treth-gyngor", "parking": "parcio", "contact": "cysylltu"}
+    header = lambda path: nav("English", "Cymraeg", *MAIN, kind="header", label="",
+                              hrefs=[SITE + "en/" + path, SITE + "cy/" + paths[path]] + [SITE + "en/" + p for p in paths])
+    pages = [pg("en/" + path, blocks=[header(path)], lang="en") for path in paths]
+    out = {f.check: f.status for f in check_site(pages, SITE)}
+    assert out["consistent-navigation"] == out["consistent-identification"] == "pass", out
+
+
 # -- 2.4.5 multiple ways ---------------------------------------------------------------------------------
 
 def test_multiple_ways():
@@ -112,6 +210,19 @@ def test_multiple_ways():
     home = pg("", links=[SITE + "bins", SITE + "tax"])
     assert finding([home, pg("bins"), pg("tax")], "multiple-ways").status == "pass"
     assert finding([home, pg("bins"), pg("tax"), pg("deep")], "multiple-ways").status == "fail"
+
+
+def test_runs_stored_before_navigation_blocks_were_gathered_are_not_known():
+    """Facts without ``nav_blocks`` (stored before they were gathered): not applicable, and the
+    reason said, not that no block repeats."""
+    old = [{"url": SITE + p, "title": p, "facts": {"lang": "en"}} for p in ("", "bins")]
+    for check in ("consistent-navigation", "consistent-identification", "multiple-ways"):
+        f = finding(old, check)
+        assert f.status == "not-applicable" and "audit the site again" in f.detail, f
+    for check in ("consistent-navigation", "consistent-identification"):
+        f = finding([pg(""), pg("bins")], check)  # gathered, and none found
+        assert f.status == "not-applicable" and "audit the site again" not in f.detail, f
+        assert "before a11ycrawl gathered navigation blocks" in finding(old, check).detail
 
 
 # -- 2.4.2 titles ------------------------------------------------------------------------------------------
@@ -135,6 +246,25 @@ def test_duplicate_titles_fail_with_their_groups():
 def test_pages_of_one_list_or_form_may_share_a_title(paths):
     pages = [pg(p, title="News") for p in paths] + [pg("other", title="Other")]
     assert finding(pages, "page-title-duplicate").status == "pass"
+
+
+def test_the_pages_of_a_list_are_one_page():
+    """/news/ and /news/page/2/ (WordPress), /apply and /apply/2: one page for the title."""
+    for paths in (("news/", "news/page/2/", "news/page/3/"), ("apply", "apply/2"), ("news/page/2", "news/page/3")):
+        pages = [pg(p, title="News") for p in paths] + [pg("other", title="Other")]
+        assert finding(pages, "page-title-duplicate").status == "pass", paths
+    pages = [pg("news/", title="News"), pg("news/archive", title="News")]
+    assert finding(pages, "page-title-duplicate").status == "fail"
+
+
+def test_a_page_and_its_translation_may_share_a_bilingual_title():
+    title = "Contact us | Cysylltu \u00e2 ni"
+    pages = [pg("en/contact", title=title, lang="en"), pg("cy/cysylltu", title=title, lang="cy-GB"),
+             pg("en/bins", title="Bins", lang="en")]
+    assert finding(pages, "page-title-duplicate").status == "pass"
+    pages.append(pg("en/contact-form", title=title, lang="en-GB"))  # two English pages: a duplicate
+    f = finding(pages, "page-title-duplicate")
+    assert f.status == "fail" and set(f.pages) == {SITE + "en/contact", SITE + "en/contact-form"}
 
 
 def test_error_pages_are_not_duplicates():

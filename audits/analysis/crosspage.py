@@ -9,12 +9,14 @@ check                       WCAG 2.2     fails when
 =========================== ============ ======================================================
 ``consistent-navigation``   3.2.3        a navigation block repeated on several pages lists the
                                          links it shares with the usual order in another order
+                                         (pagination blocks, breadcrumb trails, pager and
+                                         language-switcher links left out)
 ``consistent-identification`` 3.2.4      the same navigation block links the same address
                                          under names that do not contain one another
 ``multiple-ways``           2.4.5        no audited page has a search, a site map or an A-Z
                                          link, and the home page does not link every page
 ``page-title-empty``        2.4.2        a page has no title, or one of spaces
-``page-title-duplicate``    2.4.2        different pages share a title
+``page-title-duplicate``    2.4.2        different pages in one declared language share a title
 ``language-change``         3.1.1, 3.1.2 a page's text, or a passage of it, is in a writing
                                          system its declared language does not use, or the
                                          page reads as another language of a short list
@@ -33,7 +35,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["CHECKS", "SiteFinding", "check_site", "normalise_href", "normalise_name", "same_order"]
+__all__ = ["CHECKS", "SiteFinding", "check_site", "normalise_href", "normalise_name", "pager_link", "same_order"]
 
 PASS, FAIL, NA = "pass", "fail", "not-applicable"
 
@@ -132,6 +134,36 @@ def _normalise_name(name: str) -> str:
 
 _SKIP = re.compile(r"^(skip|jump)( to| over)?\b|^back to top$|^top$")
 
+# Blocks that are no repeated navigation in the 3.2.3 sense: their links depend on the page by
+# design. A pagination block ("Previous page" is ?page=3 on page 4, "Older posts" on page 1 is
+# "Newer posts" on page 3) and a breadcrumb trail (its last items are the page's own section).
+_PER_PAGE_LABEL = re.compile(r"paginat|\bpager\b|\bpaging\b|\bpages? navigation\b|\bposts? navigation\b|^posts$|"
+                             r"\bresults pages\b|tudalennu|breadcrumb|briwsion|you are here", re.I)
+# links that move through a list, not to a place: "Previous page", "Older posts", "Next ›",
+# "« First", "3", "Page 3", "Go to page 3", "Page 3 of 10", Welsh "Tudalen flaenorol", "Nesaf"
+_PAGER_LINK = re.compile(r"^\W*(?:(?:previous|prev|next|older|newer|first|last)\b|(?:tudalen\s+)?(?:blaenorol|"
+                         r"flaenorol|nesaf|nesa|cyntaf|olaf)\b|(?:go ?to |show )?(?:results\s+)?(?:page|tudalen)?\s*"
+                         r"\d+(?:\s*of\s*\d+)?\W*$)", re.I)
+# a language switcher's links point to this page in another language: a different address on each page
+_LANGUAGE_LINK = re.compile(
+    r"^\W*(?:english|saesneg|cymraeg|welsh|gaeilge|irish|g\u00e0idhlig|gaidhlig|gaelic|kernewek|polski|polish|"
+    r"rom\u00e2n\u0103|romana|romanian|fran\u00e7ais|francais|deutsch|espa\u00f1ol|espanol|portugu\u00eas|portugues|"
+    r"italiano|lietuvi\u0173|latvie\u0161u|sloven\u010dina|\u010de\u0161tina|magyar|t\u00fcrk\u00e7e|soomaali|"
+    r"\u0627\u0644\u0639\u0631\u0628\u064a\u0629|\u0627\u0631\u062f\u0648|\u0a2a\u0a70\u0a1c\u0a3e\u0a2c\u0a40|"
+    r"\u09ac\u09be\u0982\u09b2\u09be|\u4e2d\u6587|\u0440\u0443\u0441\u0441\u043a\u0438\u0439|"
+    r"\u0443\u043a\u0440\u0430\u0457\u043d\u0441\u044c\u043a\u0430)\W*$", re.I)
+
+
+def pager_link(name: Any) -> bool:
+    """Whether a link's name says it moves through a list of pages rather than to a place.
+
+    >>> [pager_link(n) for n in ("Previous page", "Older posts", "\u00ab First", "12", "Page 3 of 10", "Tudalen nesaf")]
+    [True, True, True, True, True, True]
+    >>> [pager_link(n) for n in ("Bins", "2024 budget", "Council tax", "Later life", "Pages for schools")]
+    [False, False, False, False, False]
+    """
+    return isinstance(name, str) and bool(_PAGER_LINK.search(_text(name)))
+
 
 @dataclass(frozen=True)
 class _Block:
@@ -146,9 +178,16 @@ class _Block:
 
 
 def _blocks(facts: Mapping) -> list[_Block]:
+    """The page's navigation blocks as they are compared: without pagination blocks and breadcrumb
+    trails (by their label), and, in every block, without skip links, pagination links and a
+    language switcher's links, which change from page to page by design. (Links to the page itself
+    stay, for the order; their names are not compared, see :func:`_consistent_identification`.)"""
     out = []
     for b in _list(facts.get("nav_blocks"), MAX_BLOCKS):
         if not isinstance(b, Mapping):
+            continue
+        label = _text(b.get("label")).lower()
+        if _PER_PAGE_LABEL.search(label):
             continue
         kind = b.get("kind") if b.get("kind") in ("nav", "header", "footer") else "nav"
         seen, links, shown = set(), [], []
@@ -156,14 +195,14 @@ def _blocks(facts: Mapping) -> list[_Block]:
             if not (isinstance(item, list) and len(item) == 2):
                 continue
             name, href = normalise_name(item[0]), normalise_href(item[1])
-            if not href or href in seen or _SKIP.search(name):
+            if not href or href in seen or _SKIP.search(name) or pager_link(item[0]) \
+                    or _LANGUAGE_LINK.search(_text(item[0])):
                 continue
             seen.add(href)
             links.append((name, href))
             shown.append(_text(item[0]))
         if links:
-            out.append(_Block(kind, _text(b.get("label")).lower(), tuple(links), tuple(shown),
-                              tuple(h for _, h in links)))
+            out.append(_Block(kind, label, tuple(links), tuple(shown), tuple(h for _, h in links)))
     return out
 
 
@@ -174,6 +213,7 @@ class _Page:
     facts: Mapping
     blocks: tuple[_Block, ...]
     lang: str = ""  # the primary language subtag declared ("en", "cy"): pages are compared within one
+    own: frozenset = frozenset()  # the page's own addresses, normalised
 
 
 def _pages(pages: Iterable[Mapping]) -> list[_Page]:
@@ -190,7 +230,8 @@ def _pages(pages: Iterable[Mapping]) -> list[_Page]:
         title = p.get("title") if isinstance(p.get("title"), str) else facts.get("title")
         lang = facts.get("lang")
         lang = lang.strip().lower().replace("_", "-").split("-")[0][:8] if isinstance(lang, str) else ""
-        out.append(_Page(p["url"], title if isinstance(title, str) else None, facts, tuple(_blocks(facts)), lang))
+        out.append(_Page(p["url"], title if isinstance(title, str) else None, facts, tuple(_blocks(facts)), lang,
+                         frozenset({normalise_href(p["url"]), key})))
     return out
 
 
@@ -198,8 +239,10 @@ def _pages(pages: Iterable[Mapping]) -> list[_Page]:
 
 def _families(pages: list[_Page], min_overlap: float = 0.5) -> list[list[tuple[_Page, _Block]]]:
     """The navigation blocks of all pages grouped into families (one block repeated across pages):
-    same page language (a Welsh page's menu is not the English one's), kind and label, and at least half of their addresses in common (Jaccard) with the family's
-    first block (the most in common wins; the earlier family on a tie). One block per page in a
+    same page language (a Welsh page's menu is not the English one's), kind and label, and more
+    than half of their addresses in common (Jaccard) with the family's first block (the most in
+    common wins; the earlier family on a tie). Exactly half is not enough: two blocks of two links
+    sharing one, or of four sharing two... are as much different blocks as one. One block per page in a
     family. Families are found through an index of their first blocks' addresses, so that blocks
     unique to each page (related links) do not make it quadratic."""
     fams: list[list[tuple[_Page, _Block]]] = []
@@ -215,7 +258,7 @@ def _families(pages: list[_Page], min_overlap: float = 0.5) -> list[list[tuple[_
             best, best_j = None, min_overlap
             for i, n in sorted(shared.items()):
                 j = n / (len(mine) + sizes[i] - n)
-                if i not in taken and j > best_j or (j == best_j and best is None and i not in taken):
+                if i not in taken and j > best_j:
                     best, best_j = i, j
             if best is None:
                 best = len(fams)
@@ -244,6 +287,15 @@ def _block_name(block: _Block) -> str:
     return f"the {block.kind} \u201c{block.label}\u201d" if block.label else f"the {block.kind}"
 
 
+_NOT_GATHERED = ("The pages were audited before a11ycrawl gathered navigation blocks; audit the site again to "
+                 "check.")
+
+
+def _gathered(pages: list[_Page]) -> bool:
+    """Whether the pages' facts hold navigation blocks at all (runs stored before do not: unknown)."""
+    return any(isinstance(p.facts.get("nav_blocks"), list) for p in pages)
+
+
 def _consistent_navigation(pages: list[_Page], fams) -> SiteFinding:
     compared, offenders, evidence = 0, [], []
     for fam in fams:
@@ -266,6 +318,8 @@ def _consistent_navigation(pages: list[_Page], fams) -> SiteFinding:
                         "expected": [names.get(h) or h for h in usual if h in common],
                         "found": [n for h, n in block.shown_names().items() if h in common]})
     check, crit = "consistent-navigation", CHECKS["consistent-navigation"]
+    if pages and not _gathered(pages):
+        return SiteFinding(check, crit, NA, (), _NOT_GATHERED)
     if not compared:
         return SiteFinding(check, crit, NA, (), "No navigation block with two or more links appears on two or more "
                                                  "audited pages.")
@@ -279,7 +333,7 @@ def _consistent_navigation(pages: list[_Page], fams) -> SiteFinding:
                        f"{' / '.join(e['expected'])}.", tuple(evidence))
 
 
-def _consistent_identification(fams) -> SiteFinding:
+def _consistent_identification(pages: list[_Page], fams) -> SiteFinding:
     compared, evidence, offenders = 0, [], []
     for fam in fams:
         if len(fam) < 2:
@@ -287,7 +341,10 @@ def _consistent_identification(fams) -> SiteFinding:
         names: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for page, block in fam:
             for name, href in block.links:
-                if name:  # a link without a name is axe's link-name failure, not this one
+                # a link without a name is axe's link-name failure, not this one; a link to the page
+                # itself is the current item, often named otherwise (by the page's heading, "You are
+                # here", or "English" in a language switcher)
+                if name and href not in page.own:
                     names[href][name].append(page.url)
         for href, by_name in names.items():
             if sum(len(v) for v in by_name.values()) < 2:
@@ -305,6 +362,8 @@ def _consistent_identification(fams) -> SiteFinding:
                 evidence.append({"href": href, "block": _block_name(fam[0][1]),
                                  "names": {n: sorted(set(by_name[n]))[:MAX_EVIDENCE] for n in distinct}})
     check, crit = "consistent-identification", CHECKS["consistent-identification"]
+    if pages and not _gathered(pages):
+        return SiteFinding(check, crit, NA, (), _NOT_GATHERED)
     if not compared:
         return SiteFinding(check, crit, NA, (), "No link of a repeated navigation block appears on two or more "
                                                  "audited pages.")
@@ -325,7 +384,7 @@ def _multiple_ways(pages: list[_Page], start_url: str | None) -> SiteFinding:
     if len(pages) < 2:
         return SiteFinding(check, crit, NA, (), "One page was audited: multiple ways to find pages apply to a set "
                                                  "of pages.")
-    if not any(isinstance(p.facts.get("nav_blocks"), list) for p in pages):
+    if not _gathered(pages):
         # stored before the browser looked for searches and site maps (no ``nav_blocks``): not known
         return SiteFinding(check, crit, NA, (), "The pages were audited before a11ycrawl looked for a search or a "
                                                  "site map; audit the site again to check.")
@@ -368,14 +427,21 @@ _ERROR_TITLE = re.compile(r"\b(404|not found|error|page missing)\b", re.I)
 
 
 def _variant(url: str) -> str:
-    """A page as far as its title goes: its path without the query, digit-only segments and
-    ``page/N`` as ``N`` (page 2 of a list, step 3 of a form keep their page's title)."""
+    """A page as far as its title goes: its host and path without the query, without a final
+    ``/page/N`` or ``/N`` (page 2 of a list, step 3 of a form keep their first page's title), and
+    other digit-only segments as ``N``.
+
+    >>> _variant("https://x.gov.uk/news/") == _variant("https://x.gov.uk/news/page/2/") == _variant("https://x.gov.uk/news?page=3")
+    True
+    >>> _variant("https://X.gov.uk/apply/2"), _variant("https://x.gov.uk/news/2024/bins")
+    ('x.gov.uk/apply', 'x.gov.uk/news/N/bins')
+    """
     try:
         path = urlsplit(url).path
         host = urlsplit(url).netloc.lower()
     except ValueError:
         return url
-    path = re.sub(r"/page/\d+", "/N", path.rstrip("/"))
+    path = re.sub(r"(/page/\d+|/\d+)+$", "", path.rstrip("/"), flags=re.I)
     return host + re.sub(r"/\d+(?=/|$)", "/N", path)
 
 
@@ -383,19 +449,22 @@ def _title_duplicate(pages: list[_Page]) -> SiteFinding:
     check, crit = "page-title-duplicate", CHECKS["page-title-duplicate"]
     if len(pages) < 2:
         return SiteFinding(check, crit, NA, (), "Fewer than two pages were audited.")
-    groups: dict[str, list[_Page]] = defaultdict(list)
+    # titles are compared within one declared language: a bilingual title ("Contact us | Cysylltu
+    # â ni") on /en/contact and /cy/cysylltu names one page in two languages
+    groups: dict[tuple[str, str], list[_Page]] = defaultdict(list)
     for p in pages:
         t = _text(p.title, 300)
         if t and not _ERROR_TITLE.search(t):
-            groups[t.casefold()].append(p)
+            groups[(p.lang, t.casefold())].append(p)
     dups = []
     for members in groups.values():
         # several addresses of one page (?page=2, ?step=3, /news/page/4) are not different pages
         if len({_variant(p.url) for p in members}) >= 2:
             dups.append(members)
     if not dups:
-        return SiteFinding(check, crit, PASS, (), f"The {len(groups)} titles of the audited pages are distinct "
-                                                   "(pages that differ only by query or page number are one page).")
+        return SiteFinding(check, crit, PASS, (), f"The {len({t for _, t in groups})} titles of the audited pages are "
+                                                   "distinct (pages that differ only by query or page number are one "
+                                                   "page, and pages in different languages are not compared).")
     dups.sort(key=lambda m: (-len(m), _text(m[0].title)))
     ev = tuple({"title": _text(m[0].title, 300), "pages": [p.url for p in m[:MAX_EVIDENCE]], "count": len(m)}
                for m in dups[:MAX_EVIDENCE])
@@ -575,5 +644,5 @@ def check_site(pages: Sequence[Mapping], start_url: str | None = None) -> list[S
     """
     ps = _pages(pages)
     fams = _families(ps)
-    return [_consistent_navigation(ps, fams), _consistent_identification(fams), _multiple_ways(ps, start_url),
+    return [_consistent_navigation(ps, fams), _consistent_identification(ps, fams), _multiple_ways(ps, start_url),
             _title_empty(ps), _title_duplicate(ps), _language(ps)]
