@@ -227,18 +227,9 @@ class PageAuditor:
         status = response.status if response is not None else item.http_status
         ctype = (response.headers.get("content-type") if response is not None else None) or item.content_type
         base.update(http_status=status, content_type=ctype)
-        if self.crashed:
-            return PageRecord(status="failed", reason_code="renderer_crashed", reason="renderer crashed while loading",
-                              final_url=final_url, load_ms=load_ms, **base)
-        if status is not None and status >= 400:
-            code = ("auth_required" if status in (401, 407) else "broken_link" if status in (404, 410)
-                    else "http_error")
-            return PageRecord(status="failed" if code == "http_error" else "skipped", reason_code=code,
-                              reason=f"HTTP {status} in the browser", final_url=final_url, load_ms=load_ms, **base)
-        if self.scope.check(normalise_url(final_url)):
-            return PageRecord(status="failed", reason_code="navigated_away",
-                              reason=f"the browser was taken out of scope to {final_url}", final_url=final_url,
-                              load_ms=load_ms, **base)
+        unloaded = loaded_page_failure(self.crashed, status, final_url, self.scope, load_ms, base)
+        if unloaded is not None:
+            return unloaded
         self.phase = "axe"
         loop = asyncio.get_running_loop()
         left = max(1.0, self.limit.when() - loop.time())
@@ -267,6 +258,25 @@ class PageAuditor:
             load_ms=load_ms, frames=result["frames"], content_hash=body_hash(item.body), facts=facts,
             violations=result["violations"], incomplete=result["incomplete"], **base,
         )
+
+
+def loaded_page_failure(crashed: bool, status: int | None, final_url: str, scope, load_ms: int,
+                        base: dict) -> PageRecord | None:
+    """Why a page the browser has loaded is not audited, on every backend: its renderer crashed,
+    the browser got an HTTP error (401/407 ``auth_required``; 404/410 a ``broken_link``, skipped;
+    else ``http_error``), or it was taken out of scope; None when it is to be audited."""
+    if crashed:
+        return PageRecord(status="failed", reason_code="renderer_crashed", reason="renderer crashed while loading",
+                          final_url=final_url, load_ms=load_ms, **base)
+    if status is not None and status >= 400:
+        code = "auth_required" if status in (401, 407) else "broken_link" if status in (404, 410) else "http_error"
+        return PageRecord(status="failed" if code == "http_error" else "skipped", reason_code=code,
+                          reason=f"HTTP {status} in the browser", final_url=final_url, load_ms=load_ms, **base)
+    if scope.check(normalise_url(final_url)):
+        return PageRecord(status="failed", reason_code="navigated_away",
+                          reason=f"the browser was taken out of scope to {final_url}", final_url=final_url,
+                          load_ms=load_ms, **base)
+    return None
 
 
 def refresh_target(content: str | None, base_url: str) -> str | None:

@@ -62,10 +62,10 @@ from selenium.common.exceptions import (
 from selenium.webdriver.remote.client_config import ClientConfig
 
 from crawler.items import DiscoveredPage
-from crawler.urls import Scope, normalise_url
+from crawler.urls import Scope
 
 from audits.config import endpoint_label
-from audits.engine.auditor import DocumentFence, classify_navigation_error, refresh_target
+from audits.engine.auditor import DocumentFence, classify_navigation_error, loaded_page_failure, refresh_target
 from audits.engine.axe import (
     COUNT_JS, FACTS_VERSION, FRAME_ELEMENT_JS, MAX_FRAME_URL, MAX_FRAME_URLS, AxeLimits, AxeTimeout, axe_file, call,
     frame_selector, init_script,
@@ -515,18 +515,9 @@ class GridSession:
         # the document is the crawler's response, handed over by the fence: its status and type
         status = item.http_status
         base.update(http_status=status, content_type=item.content_type)
-        if self.crashed:
-            return PageRecord(status="failed", reason_code="renderer_crashed", reason="renderer crashed while loading",
-                              final_url=final_url, load_ms=load_ms, **base)
-        if status is not None and status >= 400:
-            code = ("auth_required" if status in (401, 407) else "broken_link" if status in (404, 410)
-                    else "http_error")
-            return PageRecord(status="failed" if code == "http_error" else "skipped", reason_code=code,
-                              reason=f"HTTP {status} in the browser", final_url=final_url, load_ms=load_ms, **base)
-        if self.scope.check(normalise_url(final_url)):
-            return PageRecord(status="failed", reason_code="navigated_away",
-                              reason=f"the browser was taken out of scope to {final_url}", final_url=final_url,
-                              load_ms=load_ms, **base)
+        unloaded = loaded_page_failure(self.crashed, status, final_url, self.scope, load_ms, base)
+        if unloaded is not None:
+            return unloaded
         phase[0] = "axe"
         left = max(1.0, cfg.page_timeout - (time.monotonic() - started))
         limits = AxeLimits(base_s=left, per_element_s=cfg.axe_ms_per_element / 1000,
