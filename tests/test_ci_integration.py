@@ -337,7 +337,9 @@ def test_action_yml_passes_every_input_to_the_script():
 # -- the examples, as a fresh runner or cron would run them ----------------------------------------------
 
 def test_examples_install_from_the_repository_never_by_index_name():
-    for path in (ROOT / "examples").iterdir():
+    for path in (ROOT / "examples").rglob("*"):
+        if not path.is_file():
+            continue
         text = path.read_text()
         assert not re.search(r"pip3? install\s+(--\S+\s+)*a11ycrawl\b", text), path
     workflow = yaml.safe_load((ROOT / "examples" / "github-actions.yml").read_text())
