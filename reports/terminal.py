@@ -408,7 +408,7 @@ def print_comparison(console: Console, store, run_ids: list[int]) -> None:
     rows.sort(key=lambda r: (r[1] is None, -(r[1] or 0)))
     t = Table(title="Comparison", header_style="bold")
     t.add_column("site", overflow="fold", min_width=12)
-    for col in ("score", "pages", "clean", "failed", "crit.", "serious", "mod.", "minor"):
+    for col in ("score", "pages", "clean", "failed", "crit.", "ser.", "mod.", "minor"):  # fits 80 columns
         t.add_column(col, justify="right", no_wrap=True)
     for s, score in rows:
         run = s["run"]
@@ -417,7 +417,8 @@ def print_comparison(console: Console, store, run_ids: list[int]) -> None:
     console.print()
     console.print(t)
     models = sorted({s["score"]["model_version"] for s, _ in rows if s["score"]})
-    console.print(f"[dim]Score out of 10 ({', '.join(models) or 'not scored'}); failing elements per impact. "
+    console.print(f"[dim]Score out of 10 ({', '.join(models) or 'not scored'}); failing elements per impact "
+                  "(critical, serious, moderate, minor). "
                   "Next: 'a11ycrawl league', 'a11ycrawl history SITE', 'a11ycrawl demo --variant after' then "
                   "'a11ycrawl diff A B'.[/]")
 

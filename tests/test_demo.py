@@ -160,6 +160,11 @@ def test_the_comparison_ranks_by_score_not_by_audit_order(tmp_path):
     out = io.StringIO()
     print_comparison(Console(file=out, width=120), store, audit_order)
     assert comparison_rows(out.getvalue(), list(scores)) == sorted(scores.items(), key=lambda kv: -kv[1])
+    # in an 80-column terminal every column is shown whole (the last one, "minor", included)
+    out = io.StringIO()
+    print_comparison(Console(file=out, width=80), store, audit_order)
+    header = next(line for line in out.getvalue().splitlines() if "score" in line and "site" in line)
+    assert header.rstrip().endswith("minor \u2503") and comparison_rows(out.getvalue(), list(scores))
 
 
 SITES = ("Northbrook District Council", "Eastmarsh Borough Council", "Westfold County Council")
