@@ -78,8 +78,9 @@ def statement_report(store, run_id: int) -> dict:
 def statement_input(report: Mapping, searched: bool = True) -> StatementInput | None:
     """A :func:`statement_report` as model 3 scores it. None (the part does not apply) when the
     run did not record statement facts, or when it did not look for the statement (``searched``
-    false: it audited a list of URLs or a sitemap without following links, or its crawl stayed in
-    the start URL's directory) and found none."""
+    false: it audited a list of URLs or a sitemap without following links, its crawl stayed in the
+    start URL's directory, or the statement was linked but left out by the page budget) and found
+    none."""
     if not report.get("recorded", True):
         return None
     if not searched and not any(r["id"] == "exists" and r["status"] == "met" for r in report.get("requirements") or ()):
@@ -121,8 +122,12 @@ def _extras(store, run_id: int) -> dict:
     # without following links, or a crawl kept in the start URL's directory (the statement is
     # usually outside it) that found none is not scored on it
     searched = config.get("follow_links") is not False and run_scope(config, run["start_url"])["mode"] != "path"
+    report = statement_report(store, run_id)
+    if searched and report.get("url") is None and any(p["reason_code"] == "page_budget" for p in store.page_states(run_id)):
+        # linked from an audited page but left out by the page budget: not looked at, not missing
+        searched = not any(p["facts"]["statement_links"] for p in store.statement_facts(run_id))
     return {"documents": document_inputs(store, run_id),
-            "statement": statement_input(statement_report(store, run_id), searched),
+            "statement": statement_input(report, searched),
             "site_checks": site_findings(store, run_id)}
 
 

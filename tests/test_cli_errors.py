@@ -112,3 +112,14 @@ def test_a_start_url_in_a_directory_redirecting_to_another_host_is_not_told_to_w
     server.app["/services/"] = Reply(status=301, headers={"Location": f"http://localhost:{port}/services/"})
     line = one_line_error(cli("audit", server.url + "services/", "--db", str(tmp_path / "a.db"), cwd=tmp_path))
     assert f"(audit http://localhost:{port}/services/ instead)" in line and "--allow-host" not in line
+
+
+@pytest.mark.parametrize("target", ["/nowhere/public", "public/", "./site", "www.example.gov.uk/"])
+def test_check_a_path_that_does_not_exist_says_so(cli, tmp_path, target):
+    """A mistyped build directory is no such directory, not "not an http(s) URL"; a host name
+    without its scheme is still told to give a URL."""
+    line = one_line_error(cli("check", target, "--db", str(tmp_path / "a.db"), cwd=tmp_path))
+    if target.startswith("www."):
+        assert "is not an http(s) URL" in line
+    else:
+        assert f"{target}: no such file or directory" in line and "http(s) URL with a host" not in line

@@ -465,3 +465,21 @@ def test_a_run_that_did_not_look_for_the_statement_is_not_scored_on_it(store, st
     store.finish_run(run_id, "complete")
     part = {p.name: p for p in score_run(store, run_id).parts}["statement"]
     assert (part.status, part.score) == statement
+
+
+@pytest.mark.parametrize("linked, statement", [(True, ("not_applicable", None)), (False, ("scored", 0.0))])
+def test_a_statement_left_out_by_the_page_budget_is_not_scored_missing(store, linked, statement):
+    """A crawl stopped by its page budget before reaching the statement its home page links is
+    not scored as having none; one whose audited pages link no statement still scores 0."""
+    run_id = store.create_run(site="Council", start_url="https://c.example/", tool_version="0.1.0",
+                              axe_version="4.12.1", config={}, config_hash="t", max_pages=1)
+    links = [{"href": "https://c.example/accessibility-statement/", "text": "Accessibility statement"}] if linked else []
+    store.save_page(run_id, PageRecord(url="https://c.example/", status="audited", title="Home",
+                                       facts={"statement_links": links}))
+    store.save_page(run_id, PageRecord(url="https://c.example/accessibility-statement/", status="skipped",
+                                       reason_code="page_budget", reason="over the page budget"))
+    store.finish_run(run_id, "complete")
+    part = {p.name: p for p in score_run(store, run_id).parts}["statement"]
+    assert (part.status, part.score) == statement
+    if linked:
+        assert "page budget" in part.detail

@@ -600,8 +600,9 @@ def _score_pages_3(pages: list[PageInput], coverage: Coverage, documents: Sequen
                       if values["documents"] is not None else
                       "not applicable: no PDF was checked in this run (none linked in scope, none fetched, or none "
                       "readable)"),
-        "statement": ("not applicable: the run did not look for a statement (stored before statements were "
-                      "checked, or it audited a list of URLs or a sitemap without following links)"
+        "statement": ("not applicable: the run did not look at a statement (stored before statements were "
+                      "checked; a list of URLs or a sitemap audited without following links; a crawl kept in "
+                      "the start URL's directory; or the statement linked but left out by the page budget)"
                       if statement is None else
                       f"{len(met)} of {len(STATEMENT_REQUIREMENTS)} requirements met"
                       + ("" if "exists" in met else " (no accessibility statement found)")),

@@ -158,7 +158,7 @@ def demo(db, variant, serve, concurrency, json_file, quiet):
     Examples:
       a11ycrawl demo                      # audit all three, print each summary and the league
       a11ycrawl demo --variant after      # audit them again after some fixes, then:
-      a11ycrawl league                    #   ranks, rank changes and the biggest climber
+      a11ycrawl league                    #   ranks, score and rank changes (climbers gain places)
       a11ycrawl demo --serve              # just serve them, e.g. for 'a11ycrawl audit URL'
     """
     import time

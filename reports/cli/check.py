@@ -53,6 +53,11 @@ def _target_flags(target, urls_file, sitemap, directory) -> tuple[dict, str | No
             directory, target = target, None
         elif Path(target).is_file():
             urls_file, target = target, None
+        elif target.startswith(("/", ".", "~")) or ("/" in target and "." not in target.split("/")[0]):
+            # a path, not a host name: say so rather than "not an http(s) URL"
+            from audits.errors import ConfigError
+            raise ConfigError(f"{target}: no such file or directory (a directory is checked as --dir, a file "
+                              "as --urls; a site by its URL, e.g. https://www.example.gov.uk/)")
     if len([x for x in (target, urls_file, sitemap, directory) if x]) != 1:
         raise click.UsageError("give exactly one thing to check: URL, --urls FILE, --sitemap URL or --dir PATH")
     if urls_file:
