@@ -166,7 +166,7 @@ def rescore_all(store) -> RescoreReport:
     changed = []
     runs = store.runs()
     for run in runs:
-        before = store.score(run["id"], MODEL_VERSION) or store.score(run["id"])
+        before = stored_score(store, run["id"])  # the score shown before: the newest model stored
         after = score_run(store, run["id"]).score
         # the values are compared: a run without a score before and none after (a failed run, a
         # run with no page audited) has not changed, whatever was stored for it; a score shown
