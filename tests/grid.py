@@ -20,6 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from helpers import process_descendants
+
 CHROMEDRIVER = "/usr/bin/chromedriver"
 INSTALL = "run 'bash scripts/install-grid.sh' (make test does)"
 
@@ -64,21 +66,7 @@ class _Process:
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def descendants(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    with open(f"/proc/{pid}/stat") as f:
-                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    continue
-                children.setdefault(ppid, []).append(int(pid))
-        found, todo = [], [self.proc.pid]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                found.append(child)
-                todo.append(child)
-        return found
+        return process_descendants(self.proc.pid)
 
     def kill(self) -> None:
         """The machine goes away: the process and everything it started, at once."""

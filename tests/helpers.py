@@ -300,3 +300,23 @@ def audited_count(db):
         return con.execute("select count(*) from pages where status = 'audited'").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+def process_descendants(root: int) -> list[int]:
+    """Every process under ``root`` (children, theirs, and so on), read from /proc: the browsers
+    a browser server or a Grid node started, to count or kill with it."""
+    children: dict[int, list[int]] = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(pid))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

@@ -24,7 +24,7 @@ from audits.engine.browser import RemoteBrowserPool, find_chromium
 from audits.errors import BrowserError, ConfigError
 from audits.engine.static_server import Reply
 from fixture_site import page, routes
-from helpers import run
+from helpers import process_descendants, run
 
 pytestmark = pytest.mark.browser
 
@@ -50,21 +50,7 @@ class BrowserServer:
 
     def descendants(self) -> list[int]:
         """Every process under the server (Playwright starts Chromium in a session of its own)."""
-        children: dict[int, list[int]] = {}
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    with open(f"/proc/{pid}/stat") as f:
-                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    continue
-                children.setdefault(ppid, []).append(int(pid))
-        found, todo = [], [self.proc.pid]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                found.append(child)
-                todo.append(child)
-        return found
+        return process_descendants(self.proc.pid)
 
     def chromium_processes(self) -> int:
         """Chromium processes this server has launched."""
