@@ -243,21 +243,7 @@ class PageAuditor:
             raise PlaywrightError("renderer crashed during the audit")
         # A real navigation during axe destroys its execution context and raises (navigated_away);
         # a history.pushState changes the URL but not the document axe audited.
-        facts = result["facts"]
-        facts["load_complete"] = load_complete
-        if self.retried:
-            facts["navigation_retried"] = self.retried
-        target = refresh_target(facts.get("meta_refresh"), final_url)
-        if target:
-            # the refresh was stopped (the page is audited as it is): where it leads is a link
-            facts["meta_refresh_target"] = target
-            if target not in facts.setdefault("links", []):
-                facts["links"].append(target)
-        return PageRecord(
-            status="audited", final_url=final_url, title=facts.get("title"), lang=facts.get("lang"),
-            load_ms=load_ms, frames=result["frames"], content_hash=body_hash(item.body), facts=facts,
-            violations=result["violations"], incomplete=result["incomplete"], **base,
-        )
+        return audited_record(result, item, final_url, load_ms, load_complete, self.retried, base)
 
 
 def loaded_page_failure(crashed: bool, status: int | None, final_url: str, scope, load_ms: int,
@@ -277,6 +263,26 @@ def loaded_page_failure(crashed: bool, status: int | None, final_url: str, scope
                           reason=f"the browser was taken out of scope to {final_url}", final_url=final_url,
                           load_ms=load_ms, **base)
     return None
+
+
+def audited_record(result: dict, item, final_url: str, load_ms: int, load_complete: bool, retried,
+                   base: dict) -> PageRecord:
+    """The record of an audited page from axe's ``result`` (with the page facts), on every backend."""
+    facts = result["facts"]
+    facts["load_complete"] = load_complete
+    if retried:
+        facts["navigation_retried"] = retried
+    target = refresh_target(facts.get("meta_refresh"), final_url)
+    if target:
+        # the refresh was stopped (the page is audited as it is): where it leads is a link
+        facts["meta_refresh_target"] = target
+        if target not in facts.setdefault("links", []):
+            facts["links"].append(target)
+    return PageRecord(
+        status="audited", final_url=final_url, title=facts.get("title"), lang=facts.get("lang"),
+        load_ms=load_ms, frames=result["frames"], content_hash=body_hash(item.body), facts=facts,
+        violations=result["violations"], incomplete=result["incomplete"], **base,
+    )
 
 
 def refresh_target(content: str | None, base_url: str) -> str | None:

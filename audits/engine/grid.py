@@ -65,13 +65,14 @@ from crawler.items import DiscoveredPage
 from crawler.urls import Scope
 
 from audits.config import endpoint_label
-from audits.engine.auditor import DocumentFence, classify_navigation_error, loaded_page_failure, refresh_target
+from audits.engine.auditor import (
+    DocumentFence, audited_record, classify_navigation_error, loaded_page_failure,
+)
 from audits.engine.axe import (
     COUNT_JS, FACTS_VERSION, FRAME_ELEMENT_JS, MAX_FRAME_URL, MAX_FRAME_URLS, AxeLimits, AxeTimeout, axe_file, call,
     frame_selector, init_script,
 )
 from audits.engine.browser import GC_FUNCTION, launch_args
-from audits.engine.incremental import body_hash
 from audits.engine.login import SecretInjector
 from audits.errors import BrowserError
 from audits.store import PageRecord
@@ -526,20 +527,7 @@ class GridSession:
         result = self.run_axe(self.axe_options, cfg.settle_quiet_ms, cfg.settle_cap_ms, limits)
         if self.crashed:
             raise WebDriverException("renderer crashed during the audit")
-        facts = result["facts"]
-        facts["load_complete"] = load_complete
-        if retried:
-            facts["navigation_retried"] = retried
-        target = refresh_target(facts.get("meta_refresh"), final_url)
-        if target:
-            facts["meta_refresh_target"] = target
-            if target not in facts.setdefault("links", []):
-                facts["links"].append(target)
-        return PageRecord(
-            status="audited", final_url=final_url, title=facts.get("title"), lang=facts.get("lang"),
-            load_ms=load_ms, frames=result["frames"], content_hash=body_hash(item.body), facts=facts,
-            violations=result["violations"], incomplete=result["incomplete"], **base,
-        )
+        return audited_record(result, item, final_url, load_ms, load_complete, retried, base)
 
     # -- axe in every frame (audits.engine.axe.run_axe, through WebDriver) ---------------------------
     def run_axe(self, options: dict, quiet_ms: int, cap_ms: int, limits: AxeLimits, max_links: int = 5000) -> dict:
