@@ -9,18 +9,16 @@ says to run the script, never a skip.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
-from helpers import process_descendants
+from helpers import kill_process_tree, process_descendants
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 INSTALL = "run 'bash scripts/install-grid.sh' (make test does)"
@@ -70,13 +68,7 @@ class _Process:
 
     def kill(self) -> None:
         """The machine goes away: the process and everything it started, at once."""
-        procs = self.descendants()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        for pid in procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        kill_process_tree(self.proc)
         self.out.close()
 
     def alive(self) -> bool:

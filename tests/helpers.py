@@ -11,6 +11,7 @@ import io
 from html.parser import HTMLParser
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -320,3 +321,15 @@ def process_descendants(root: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
+
+
+def kill_process_tree(proc: subprocess.Popen) -> None:
+    """A machine going away: ``proc`` (started with ``start_new_session=True``), its process
+    group and everything it started, at once."""
+    procs = process_descendants(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    for pid in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=10)

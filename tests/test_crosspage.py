@@ -406,7 +406,6 @@ def test_an_audited_site_is_checked_across_pages_and_its_widget_attributed(serve
     from audits.results import site_checks, third_party
     from reports.data import run_document
     from reports.export import export_csv
-    from reports.html import build_report, render_report
 
     vendor = serve({"/widget": Reply(body=CHAT), "/agent.png": Reply(404)})
     usual = [("Bins", "/bins"), ("Council tax", "/tax"), ("Contact", "/contact")]

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +22,7 @@ from audits.engine.browser import RemoteBrowserPool, find_chromium
 from audits.errors import BrowserError, ConfigError
 from audits.engine.static_server import Reply
 from fixture_site import page, routes
-from helpers import process_descendants, run
+from helpers import kill_process_tree, process_descendants, run
 
 pytestmark = pytest.mark.browser
 
@@ -65,13 +63,7 @@ class BrowserServer:
 
     def kill(self) -> None:
         """The machine goes away: the server and every browser it started, at once."""
-        procs = self.descendants()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        for pid in procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        kill_process_tree(self.proc)
 
 
 @pytest.fixture

@@ -562,6 +562,11 @@ class GridSession:
         count = [1]
         total = [elements]
 
+        def leave(src: str, reason: str) -> None:
+            """Note why a frame entered was not audited and go back to its parent."""
+            unaudited.append({"src": src, "reason": reason})
+            driver.switch_to.parent_frame()
+
         def audit_frame(fc: dict) -> dict | None:
             """In the parent frame: enter the child, audit it and stay there (returns its answer),
             or note why not and stay in the parent (returns None)."""
@@ -586,28 +591,20 @@ class GridSession:
             try:
                 n = _number(self.script(f"return ({COUNT_JS})();", left(limits.frame_s)))
             except TimeoutException:
-                unaudited.append({"src": src, "reason": f"the frame did not answer a script within {limits.frame_s:g} s"})
-                driver.switch_to.parent_frame()
-                return None
+                return leave(src, f"the frame did not answer a script within {limits.frame_s:g} s")
             except WebDriverException as exc:
                 if _is_lost(exc):
                     raise
-                unaudited.append({"src": src, "reason": f"the frame could not run a script ({_first_line(exc, 200)})"})
-                driver.switch_to.parent_frame()
-                return None
+                return leave(src, f"the frame could not run a script ({_first_line(exc, 200)})")
             wait = left(limits.for_document(n, limits.frame_s))
             try:
                 res = self.evaluate(call("frame", {"options": options, "context": fc["frameContext"]}), wait)
             except TimeoutException:
-                unaudited.append({"src": src, "reason": f"axe ran {wait:.0f} s in the frame ({n} elements) without finishing"})
-                driver.switch_to.parent_frame()
-                return None
+                return leave(src, f"axe ran {wait:.0f} s in the frame ({n} elements) without finishing")
             except WebDriverException as exc:
                 if _is_lost(exc):
                     raise
-                unaudited.append({"src": src, "reason": f"axe failed in the frame ({_first_line(exc, 200)})"})
-                driver.switch_to.parent_frame()
-                return None
+                return leave(src, f"axe failed in the frame ({_first_line(exc, 200)})")
             total[0] += n
             return res
 
