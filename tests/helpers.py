@@ -333,3 +333,14 @@ def kill_process_tree(proc: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=10)
+
+
+def assert_passes_own_audit(audit, serve, html: str, **options) -> None:
+    """Serve ``html`` (a report a11ycrawl wrote) on loopback, audit it with a11ycrawl itself (the
+    ``audit`` and ``serve`` fixtures) and assert axe finds no violation on it."""
+    from reports.data import run_document
+
+    server = serve({"/report.html": Reply(body=html)})
+    store, outcome = audit(server.url + "report.html", max_pages=1, **options)
+    (page,) = [p for p in run_document(store, outcome.run_id)["pages"] if p["status"] == "audited"]
+    assert page["violations"] == [], [(v["rule"], [n["target"] for n in v["nodes"]]) for v in page["violations"]]

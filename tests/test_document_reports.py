@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from audits.analysis.documents import check_pdf
 from audits.store import PageRecord, open_store
 from crawler.urls import normalise_url
-from helpers import NOW, RULES, Tags, add_run, logo
+from helpers import NOW, RULES, Tags, add_run, assert_passes_own_audit, logo
 from reports.cli import cli as a11ycrawl
 from reports.export import export_table_csv
 from reports.html import build_report, render_report
@@ -178,14 +178,8 @@ def test_export_command_chooses_the_csv(store, tmp_path):
 
 @pytest.mark.browser
 def test_the_sections_pass_our_own_audit(audit, serve, report_html):
-    from audits.engine.static_server import Reply
-    from reports.data import run_document
-
     _, html = report_html
-    server = serve({"/report.html": Reply(body=html)})
-    s, outcome = audit(server.url + "report.html", max_pages=1)
-    (page,) = [p for p in run_document(s, outcome.run_id)["pages"] if p["status"] == "audited"]
-    assert page["violations"] == [], [(v["rule"], [n["target"] for n in v["nodes"]]) for v in page["violations"]]
+    assert_passes_own_audit(audit, serve, html)
 
 
 def test_every_page_linking_a_document_is_found_however_the_link_is_written():

@@ -19,7 +19,7 @@ from audits.analysis.scoring import (
 )
 from audits.results import rescore_all, score_run, score_stored_run
 from audits.store import PageRecord
-from helpers import add_run, contrast, history_store, logo
+from helpers import add_run, assert_passes_own_audit, contrast, history_store, logo
 
 # -- strategies -----------------------------------------------------------------------------------
 
@@ -437,15 +437,10 @@ def test_the_html_report_has_a_table_of_the_parts(scored_run):
 @pytest.mark.browser
 def test_the_parts_table_passes_our_own_audit(audit, serve, scored_run):
     """The report with every kind of part row (scored, shared weight, fixes listed, not applicable)."""
-    from audits.engine.static_server import Reply
-    from reports.data import run_document
     from reports.html import build_report, render_report
 
     store, run_id = scored_run
-    server = serve({"/report.html": Reply(body=render_report(build_report(store, run_id=run_id)))})
-    audited, outcome = audit(server.url + "report.html", max_pages=1)
-    (page,) = [p for p in run_document(audited, outcome.run_id)["pages"] if p["status"] == "audited"]
-    assert page["violations"] == [], [(v["rule"], [n["target"] for n in v["nodes"]]) for v in page["violations"]]
+    assert_passes_own_audit(audit, serve, render_report(build_report(store, run_id=run_id)))
 
 
 @pytest.mark.parametrize("start, config, statement", [
